@@ -1,0 +1,194 @@
+/**
+ * Checking a user's answer against a step's `expected_input`, and turning it into a typed value:
+ * numbers as numbers, dates as YYYY-MM-DD, phones in E.164, e-mails trimmed with a lower-case domain.
+ */
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { characterLength, cloneJson } from './json';
+import type { Button, ExpectedInput, JsonValue, UserInput } from './types';
+
+export interface InputValidation {
+  valid: boolean;
+  /** Set when invalid: the scenario's error_message, or a default for the input type. */
+  error_message?: string;
+  processed_value: JsonValue;
+}
+
+export const DEFAULT_ERROR_MESSAGES: Record<ExpectedInput['type'], string> = {
+  text: 'Please send your answer as text.',
+  number: 'Please send a number.',
+  button: 'Please choose one of the options.',
+  date: 'Please send a date, for example 2025-12-31 or 31.12.2025.',
+  email: 'Please send a valid e-mail address, for example name@example.com.',
+  phone: 'Please send a valid phone number in international format, for example +44 20 7946 0958.',
+  media: 'Please send a photo, video, audio or document.',
+  any: 'Please send an answer.',
+};
+
+/** The button a user input selects, matching a value exactly or a button's text or value ignoring case. */
+export function matchButton(input: UserInput, buttons: readonly Button[]): Button | undefined {
+  if (input.kind === 'button') {
+    return (
+      buttons.find((button) => button.value === input.value) ??
+      buttons.find((button) => sameWords(button.value, input.value) || (input.text !== undefined && sameWords(button.text, input.text)))
+    );
+  }
+  if (input.kind === 'text') {
+    return buttons.find((button) => sameWords(button.text, input.text) || sameWords(button.value, input.text));
+  }
+  return undefined;
+}
+
+function sameWords(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/** The text of an input for text-like types; a button press counts as its value. */
+function inputText(input: UserInput): string | null {
+  switch (input.kind) {
+    case 'text':
+      return input.text;
+    case 'button':
+      return input.value;
+    case 'command':
+      return `/${input.command}${input.args ? ` ${input.args}` : ''}`;
+    case 'contact':
+      return input.phone;
+    default:
+      return null;
+  }
+}
+
+function parseNumber(text: string): number | null {
+  const compact = text.trim().replace(/(?<=\d)[\s\u00a0'_](?=\d{3}\b)/g, '');
+  if (!/^[+-]?(\d+([.,]\d+)?|[.,]\d+)$/.test(compact)) return null;
+  const value = Number(compact.replace(',', '.'));
+  return Number.isFinite(value) ? value : null;
+}
+
+function pad(value: number, width: number): string {
+  return String(value).padStart(width, '0');
+}
+
+function isRealDate(year: number, month: number, day: number): boolean {
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return day <= days;
+}
+
+/**
+ * ISO date for "2025-12-31", "2025/12/31", "31.12.2025", "31/12/2025" or "31-12-2025" (day first,
+ * as in most of the world). Relative words like "tomorrow" are not accepted: the engine has no clock.
+ */
+export function parseDate(text: string): string | null {
+  const trimmed = text.trim();
+  let year: number;
+  let month: number;
+  let day: number;
+  let match = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(trimmed);
+  if (match) {
+    [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  } else {
+    match = /^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$/.exec(trimmed);
+    if (!match) return null;
+    [day, month, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  }
+  return isRealDate(year, month, day) ? `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}` : null;
+}
+
+const EMAIL = /^[^\s@"<>(),;:]+@([\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,}$/u;
+
+export function parseEmail(text: string): string | null {
+  const trimmed = text.trim();
+  if (!EMAIL.test(trimmed) || trimmed.length > 254) return null;
+  const at = trimmed.lastIndexOf('@');
+  return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`;
+}
+
+export function parsePhone(text: string, defaultCountry?: string): string | null {
+  const phone = parsePhoneNumberFromString(text.trim(), defaultCountry?.toUpperCase() as CountryCode | undefined);
+  return phone && phone.isValid() ? phone.number : null;
+}
+
+function compilePattern(pattern: string): RegExp | null {
+  try {
+    return new RegExp(pattern, 'u');
+  } catch {
+    return null;
+  }
+}
+
+type Outcome = { ok: true; value: JsonValue } | { ok: false };
+
+function convert(rules: ExpectedInput, input: UserInput, buttons: readonly Button[]): Outcome {
+  const text = inputText(input);
+  switch (rules.type) {
+    case 'button': {
+      const button = matchButton(input, buttons);
+      if (button) return { ok: true, value: button.value };
+      if (buttons.length === 0 && input.kind === 'button') return { ok: true, value: input.value };
+      return { ok: false };
+    }
+    case 'number': {
+      const value = text === null ? null : parseNumber(text);
+      return value === null ? { ok: false } : { ok: true, value };
+    }
+    case 'date': {
+      const value = text === null ? null : parseDate(text);
+      return value === null ? { ok: false } : { ok: true, value };
+    }
+    case 'email': {
+      const value = text === null ? null : parseEmail(text);
+      return value === null ? { ok: false } : { ok: true, value };
+    }
+    case 'phone': {
+      const value = text === null ? null : parsePhone(text, rules.default_country);
+      return value === null ? { ok: false } : { ok: true, value };
+    }
+    case 'media':
+      return input.kind === 'media' ? { ok: true, value: cloneJson(input.media as JsonValue) } : { ok: false };
+    case 'text':
+      return text === null ? { ok: false } : { ok: true, value: text.trim() };
+    case 'any':
+      if (text !== null && input.kind !== 'contact') return { ok: true, value: text.trim() };
+      if (input.kind === 'media') return { ok: true, value: cloneJson(input.media as JsonValue) };
+      if (input.kind === 'location') return { ok: true, value: { latitude: input.latitude, longitude: input.longitude } };
+      if (input.kind === 'contact') return { ok: true, value: input.name ? { phone: input.phone, name: input.name } : { phone: input.phone } };
+      return { ok: false };
+  }
+}
+
+/**
+ * Validates one answer. `buttons` are the buttons shown with the question (a press of one of them
+ * counts as its value for non-button types). Never throws.
+ */
+export function validateInput(rules: ExpectedInput, input: UserInput, buttons: readonly Button[] = []): InputValidation {
+  const fail = (): InputValidation => ({
+    valid: false,
+    error_message: rules.error_message ?? DEFAULT_ERROR_MESSAGES[rules.type] ?? DEFAULT_ERROR_MESSAGES.any,
+    processed_value: null,
+  });
+  const raw = inputText(input);
+  const required = rules.required !== false;
+  if (raw !== null && raw.trim() === '' && rules.type !== 'media') {
+    return required ? fail() : { valid: true, processed_value: null };
+  }
+  const outcome = convert(rules, input, buttons);
+  if (!outcome.ok) return fail();
+  const value = outcome.value;
+
+  if (typeof value === 'string' && ['text', 'email', 'any'].includes(rules.type)) {
+    const length = characterLength(value);
+    if (rules.min_length !== undefined && length < rules.min_length) return fail();
+    if (rules.max_length !== undefined && length > rules.max_length) return fail();
+  }
+  if (rules.pattern !== undefined && raw !== null && rules.type !== 'button') {
+    const pattern = compilePattern(rules.pattern);
+    if (pattern && !pattern.test(raw.trim())) return fail();
+  }
+  if (typeof value === 'number') {
+    if (rules.min_value !== undefined && value < rules.min_value) return fail();
+    if (rules.max_value !== undefined && value > rules.max_value) return fail();
+  }
+  return { valid: true, processed_value: value };
+}
