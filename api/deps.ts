@@ -1,0 +1,42 @@
+import type { Client } from '@temporalio/client';
+import type { Context } from 'koa';
+import type { Config } from '../src/config';
+import type { Db } from '../src/db';
+import { botsRepository, type Bot } from '../src/db/bots';
+import { dialogsRepository } from '../src/db/dialogs';
+import { platformsRepository } from '../src/db/platforms';
+import { scenariosRepository } from '../src/db/scenarios';
+import { notFound } from '../src/errors';
+import type { Logger } from '../src/log';
+import { authorize } from './auth';
+
+export interface AppDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  temporal: Client;
+  /** Milliseconds since epoch; injectable so tests can move time (Slack's 5-minute window). */
+  now?: () => number;
+}
+
+/** Repositories and clients the routes share, built once per app. */
+export function createServices(deps: AppDeps) {
+  const repos = {
+    bots: botsRepository(deps.db),
+    scenarios: scenariosRepository(deps.db),
+    platforms: platformsRepository(deps.db, { current: deps.config.encryptionKey }),
+    dialogs: dialogsRepository(deps.db),
+  };
+
+  /** The bot, if the caller's token may see it (404 otherwise, whether or not it exists). */
+  async function botFor(ctx: Context, botId: string, access: 'read' | 'write'): Promise<Bot> {
+    const bot = await repos.bots.get(botId);
+    if (!bot) throw notFound('Bot');
+    authorize(ctx, bot.account_id, access, 'Bot');
+    return bot;
+  }
+
+  return { ...deps, ...repos, now: deps.now ?? Date.now, botFor };
+}
+
+export type Services = ReturnType<typeof createServices>;

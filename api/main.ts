@@ -1,0 +1,34 @@
+import { once } from 'node:events';
+import { loadConfig } from '../src/config';
+import { createDb, migrateLatest } from '../src/db';
+import { createLogger } from '../src/log';
+import { connectClient } from '../src/temporal';
+import { createApp } from './app';
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel).child({ service: 'api' });
+  const db = createDb({ databaseUrl: config.databaseUrl });
+  if (!config.databaseUrl) await migrateLatest(db);
+  const temporal = await connectClient(config);
+  const server = createApp({ db, config, log, temporal }).listen(config.port, config.host);
+  await once(server, 'listening');
+  log.info({ url: `http://${config.host}:${config.port}` }, 'api listening');
+
+  const shutdown = async () => {
+    log.info('api stopping');
+    server.close();
+    server.closeIdleConnections();
+    await once(server, 'close');
+    await temporal.connection.close();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

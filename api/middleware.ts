@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import getRawBody from 'raw-body';
+import { AppError, badRequest } from '../src/errors';
+import type { Logger } from '../src/log';
+
+/** A request id on every response and log line; a caller's own `X-Request-Id` is kept. */
+export function requestId(log: Logger): Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const id = /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = id;
+    ctx.state.log = log.child({ request_id: id });
+    ctx.set('X-Request-Id', id);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  };
+}
+
+/** The one place errors become responses: `{"error":{"code","message","details"}}`, no stack traces. */
+export function errorEnvelope(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+    } catch (error) {
+      const known = toAppError(error);
+      if (known.status >= 500) (ctx.state.log ?? console).error({ err: error }, 'request failed');
+      ctx.status = known.status;
+      for (const [name, value] of Object.entries(known.headers ?? {})) ctx.set(name, value);
+      ctx.body = { error: { code: known.code, message: known.message, details: known.details ?? null } };
+    }
+  };
+}
+
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const e = error as { status?: number; name?: string; message?: string; expose?: boolean };
+  if (e?.status === 401) return new AppError(401, 'unauthorized', 'Missing or invalid bearer token.');
+  if (e?.status === 413 || e?.name === 'PayloadTooLargeError') return new AppError(413, 'payload_too_large', 'The request body is too large.');
+  if (e?.status && e.status >= 400 && e.status < 500 && e.expose) return new AppError(e.status, 'bad_request', e.message ?? 'Bad request.');
+  return new AppError(500, 'internal_error', 'Something went wrong on our side; the request id says where.');
+}
+
+const JSON_LIMIT = '1mb';
+
+/**
+ * Reads the body once, keeping the exact bytes in `ctx.state.rawBody` (webhook signatures are
+ * computed over them) and the parsed JSON in `ctx.request.body`. Multipart is left to its route.
+ */
+export function body(): Middleware {
+  return async (ctx, next) => {
+    const type = ctx.request.type;
+    if (ctx.method === 'GET' || ctx.method === 'HEAD' || type === 'multipart/form-data' || !ctx.request.length && !ctx.get('transfer-encoding')) {
+      ctx.state.rawBody = Buffer.alloc(0);
+      return next();
+    }
+    ctx.state.rawBody = await getRawBody(ctx.req, { limit: JSON_LIMIT, length: ctx.request.length });
+    if (type === 'application/json' || type.endsWith('+json')) {
+      try {
+        (ctx.request as { body?: unknown }).body = ctx.state.rawBody.length ? JSON.parse(ctx.state.rawBody.toString('utf8')) : undefined;
+      } catch (error) {
+        throw badRequest(`The body is not valid JSON: ${(error as Error).message}`);
+      }
+    }
+    return next();
+  };
+}

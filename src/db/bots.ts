@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { conflict } from '../errors';
+import { type Db, fromJson, isUniqueViolation, toIso, toJson } from './index';
+
+export type BotStatus = 'active' | 'inactive';
+
+export interface Bot {
+  id: string;
+  account_id: string;
+  name: string;
+  description: string;
+  status: BotStatus;
+  settings: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+type BotRow = Omit<Bot, 'settings' | 'created_at' | 'updated_at'> & { settings: unknown; created_at: unknown; updated_at: unknown };
+
+function toBot(row: BotRow): Bot {
+  return {
+    ...row,
+    settings: fromJson(row.settings, {}),
+    created_at: toIso(row.created_at) as string,
+    updated_at: toIso(row.updated_at) as string,
+  };
+}
+
+function duplicateName(name: string) {
+  return conflict('duplicate_name', `A bot named "${name}" already exists in this account.`, { name });
+}
+
+export function botsRepository(db: Db) {
+  return {
+    async create(input: { account_id: string; name: string; description?: string; settings?: Record<string, unknown> }): Promise<Bot> {
+      const now = new Date().toISOString();
+      const row = {
+        id: randomUUID(),
+        account_id: input.account_id,
+        name: input.name,
+        description: input.description ?? '',
+        status: 'inactive',
+        settings: toJson(input.settings ?? {}),
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await db('bots').insert(row);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw duplicateName(input.name);
+        throw error;
+      }
+      return toBot(row as BotRow);
+    },
+
+    async get(id: string): Promise<Bot | undefined> {
+      const row = await db('bots').where({ id }).first();
+      return row ? toBot(row) : undefined;
+    },
+
+    async list(accountIds: string[] | 'all', filter: { account_id?: string; status?: BotStatus; limit: number; offset: number }) {
+      const query = db('bots').modify((q) => {
+        if (accountIds !== 'all') q.whereIn('account_id', accountIds);
+        if (filter.account_id) q.where('account_id', filter.account_id);
+        if (filter.status) q.where('status', filter.status);
+      });
+      const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
+      const rows = await query.orderBy('created_at', 'asc').orderBy('id').limit(filter.limit).offset(filter.offset);
+      return { items: rows.map(toBot), total: Number(total) };
+    },
+
+    async update(id: string, changes: { name?: string; description?: string; settings?: Record<string, unknown>; status?: BotStatus }) {
+      const row: Record<string, unknown> = { updated_at: new Date().toISOString() };
+      if (changes.name !== undefined) row.name = changes.name;
+      if (changes.description !== undefined) row.description = changes.description;
+      if (changes.settings !== undefined) row.settings = toJson(changes.settings);
+      if (changes.status !== undefined) row.status = changes.status;
+      try {
+        await db('bots').where({ id }).update(row);
+      } catch (error) {
+        if (isUniqueViolation(error) && changes.name) throw duplicateName(changes.name);
+        throw error;
+      }
+      return this.get(id);
+    },
+
+    async delete(id: string): Promise<void> {
+      await db('bots').where({ id }).delete();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import type { CollectedData, DialogStatus, JsonValue } from '../engine/types';
+import type { PlatformName } from '../platforms/types';
+import { type Db, fromJson, toIso, toJson } from './index';
+
+export interface DialogKey {
+  bot_id: string;
+  platform: PlatformName;
+  chat_id: string;
+}
+
+export interface DialogRecord extends DialogKey {
+  workflow_id: string;
+  status: DialogStatus;
+  current_step: string | null;
+  collected_data: CollectedData;
+  scenario_id: string | null;
+  scenario_version: number | null;
+  version: number;
+  started_at: string;
+  last_interaction_at: string;
+}
+
+export type MessageType = 'user' | 'bot' | 'system';
+
+export interface TranscriptEntry {
+  message_type: MessageType;
+  text: string | null;
+  payload?: JsonValue;
+  step: string | null;
+  platform_message_id?: string | null;
+  dedupe_key: string;
+  created_at: string;
+}
+
+export interface DialogEventEntry {
+  kind: string;
+  step: string | null;
+  data?: JsonValue;
+  dedupe_key: string;
+  created_at: string;
+}
+
+export interface HistoryItem {
+  id: string;
+  message_type: MessageType;
+  text: string | null;
+  payload: JsonValue;
+  step: string | null;
+  created_at: string;
+}
+
+function toDialog(row: Record<string, unknown>): DialogRecord {
+  return {
+    bot_id: row.bot_id as string,
+    platform: row.platform as PlatformName,
+    chat_id: row.chat_id as string,
+    workflow_id: row.workflow_id as string,
+    status: row.status as DialogStatus,
+    current_step: (row.current_step as string | null) ?? null,
+    collected_data: fromJson(row.collected_data, {}),
+    scenario_id: (row.scenario_id as string | null) ?? null,
+    scenario_version: row.scenario_version === null || row.scenario_version === undefined ? null : Number(row.scenario_version),
+    version: Number(row.version),
+    started_at: toIso(row.started_at) as string,
+    last_interaction_at: toIso(row.last_interaction_at) as string,
+  };
+}
+
+export function dialogsRepository(db: Db) {
+  return {
+    /** Writes the workflow's state; an older revision never overwrites a newer one (retries can reorder). */
+    async saveProjection(dialog: DialogRecord): Promise<void> {
+      const row = {
+        ...dialog,
+        collected_data: toJson(dialog.collected_data),
+        updated_at: new Date().toISOString(),
+      };
+      await db('dialogs')
+        .insert(row)
+        .onConflict(['bot_id', 'platform', 'chat_id'])
+        .merge()
+        .where('dialogs.version', '<=', dialog.version);
+    },
+
+    async get(key: DialogKey): Promise<DialogRecord | undefined> {
+      const row = await db('dialogs').where(key).first();
+      return row ? toDialog(row) : undefined;
+    },
+
+    async list(
+      botId: string,
+      filter: { platform?: string; status?: string; from_date?: string; to_date?: string; scenario_id?: string; limit: number; offset: number },
+    ) {
+      const query = db('dialogs')
+        .where({ bot_id: botId })
+        .modify((q) => {
+          if (filter.platform) q.where('platform', filter.platform);
+          if (filter.status) q.where('status', filter.status);
+          if (filter.scenario_id) q.where('scenario_id', filter.scenario_id);
+          if (filter.from_date) q.where('last_interaction_at', '>=', filter.from_date);
+          if (filter.to_date) q.where('last_interaction_at', '<=', filter.to_date);
+        });
+      const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
+      const rows = await query.orderBy('last_interaction_at', 'desc').limit(filter.limit).offset(filter.offset);
+      return { items: rows.map(toDialog), total: Number(total) };
+    },
+
+    async countByStatus(botId: string): Promise<Record<string, number>> {
+      const rows = await db('dialogs').where({ bot_id: botId }).groupBy('status').select('status').count({ n: '*' });
+      return Object.fromEntries((rows as { status: string; n: string | number }[]).map((r) => [r.status, Number(r.n)]));
+    },
+
+    /** Idempotent: an entry whose dedupe key is already stored is skipped. */
+    async appendTranscript(key: DialogKey, entries: TranscriptEntry[]): Promise<void> {
+      if (entries.length === 0) return;
+      const rows = entries.map((e) => ({
+        ...key,
+        message_type: e.message_type,
+        text: e.text,
+        payload: e.payload === undefined ? null : toJson(e.payload),
+        step: e.step,
+        platform_message_id: e.platform_message_id ?? null,
+        dedupe_key: e.dedupe_key,
+        created_at: e.created_at,
+      }));
+      await db('dialog_messages').insert(rows).onConflict('dedupe_key').ignore();
+    },
+
+    async findTranscriptEntry(dedupeKey: string): Promise<{ platform_message_id: string | null } | undefined> {
+      return db('dialog_messages').where({ dedupe_key: dedupeKey }).first('platform_message_id');
+    },
+
+    async appendEvents(key: DialogKey, scenarioId: string | null, events: DialogEventEntry[]): Promise<void> {
+      if (events.length === 0) return;
+      const rows = events.map((e) => ({
+        ...key,
+        scenario_id: scenarioId,
+        kind: e.kind,
+        step: e.step,
+        data: e.data === undefined ? null : toJson(e.data),
+        dedupe_key: e.dedupe_key,
+        created_at: e.created_at,
+      }));
+      await db('dialog_events').insert(rows).onConflict('dedupe_key').ignore();
+    },
+
+    async history(
+      key: DialogKey,
+      filter: { message_type?: MessageType; from_timestamp?: string; to_timestamp?: string; limit: number; offset: number },
+    ): Promise<{ items: HistoryItem[]; total: number }> {
+      const query = db('dialog_messages')
+        .where(key)
+        .modify((q) => {
+          if (filter.message_type) q.where('message_type', filter.message_type);
+          if (filter.from_timestamp) q.where('created_at', '>=', filter.from_timestamp);
+          if (filter.to_timestamp) q.where('created_at', '<=', filter.to_timestamp);
+        });
+      const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
+      const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(filter.limit).offset(filter.offset);
+      return {
+        total: Number(total),
+        items: rows.map((r: Record<string, any>) => ({
+          id: String(r.id),
+          message_type: r.message_type,
+          text: r.text ?? null,
+          payload: fromJson(r.payload, null),
+          step: r.step ?? null,
+          created_at: toIso(r.created_at) as string,
+        })),
+      };
+    },
+  };
+}
+
+export type DialogsRepository = ReturnType<typeof dialogsRepository>;

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { type Keyring, open, seal } from '../crypto';
+import type { PlatformName } from '../platforms/types';
+import { type Db, fromJson, toIso, toJson } from './index';
+
+/** What the API may show of a connection: never the credentials. */
+export interface PlatformConnection {
+  id: string;
+  bot_id: string;
+  platform: PlatformName;
+  status: string;
+  settings: Record<string, unknown>;
+  webhook_registered: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PlatformSecrets {
+  credentials: Record<string, string>;
+  webhookSecret?: string;
+}
+
+function toConnection(row: Record<string, unknown>): PlatformConnection {
+  return {
+    id: row.id as string,
+    bot_id: row.bot_id as string,
+    platform: row.platform as PlatformName,
+    status: row.status as string,
+    settings: fromJson(row.settings, {}),
+    webhook_registered: Boolean(row.webhook_secret_sealed),
+    created_at: toIso(row.created_at) as string,
+    updated_at: toIso(row.updated_at) as string,
+  };
+}
+
+export function platformsRepository(db: Db, keyring: Keyring) {
+  return {
+    async create(input: { bot_id: string; platform: PlatformName; credentials: Record<string, string>; settings?: Record<string, unknown> }) {
+      const now = new Date().toISOString();
+      const row = {
+        id: randomUUID(),
+        bot_id: input.bot_id,
+        platform: input.platform,
+        credentials_sealed: seal(input.credentials, keyring),
+        webhook_secret_sealed: null,
+        settings: toJson(input.settings ?? {}),
+        status: 'connected',
+        created_at: now,
+        updated_at: now,
+      };
+      await db('platform_connections').insert(row);
+      return toConnection(row);
+    },
+
+    async get(botId: string, platform: PlatformName): Promise<PlatformConnection | undefined> {
+      const row = await db('platform_connections').where({ bot_id: botId, platform }).first();
+      return row ? toConnection(row) : undefined;
+    },
+
+    async list(botId: string): Promise<PlatformConnection[]> {
+      const rows = await db('platform_connections').where({ bot_id: botId }).orderBy('created_at');
+      return rows.map(toConnection);
+    },
+
+    /** Decrypted credentials, for the platform call that needs them and nothing else. */
+    async secrets(botId: string, platform: PlatformName): Promise<PlatformSecrets | undefined> {
+      const row = await db('platform_connections').where({ bot_id: botId, platform }).first();
+      if (!row) return undefined;
+      return {
+        credentials: open<Record<string, string>>(row.credentials_sealed, keyring),
+        webhookSecret: row.webhook_secret_sealed ? open<string>(row.webhook_secret_sealed, keyring) : undefined,
+      };
+    },
+
+    async update(botId: string, platform: PlatformName, changes: { credentials?: Record<string, string>; settings?: Record<string, unknown>; status?: string }) {
+      const row: Record<string, unknown> = { updated_at: new Date().toISOString() };
+      if (changes.credentials) row.credentials_sealed = seal(changes.credentials, keyring);
+      if (changes.settings) row.settings = toJson(changes.settings);
+      if (changes.status) row.status = changes.status;
+      await db('platform_connections').where({ bot_id: botId, platform }).update(row);
+      return this.get(botId, platform);
+    },
+
+    async setWebhookSecret(botId: string, platform: PlatformName, secret: string): Promise<void> {
+      await db('platform_connections')
+        .where({ bot_id: botId, platform })
+        .update({ webhook_secret_sealed: seal(secret, keyring), updated_at: new Date().toISOString() });
+    },
+
+    async delete(botId: string, platform: PlatformName): Promise<void> {
+      await db('platform_connections').where({ bot_id: botId, platform }).delete();
+    },
+  };
+}

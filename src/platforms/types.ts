@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import type { OutgoingMessage, UserInput } from '../engine/types';
+
+export const PLATFORMS = ['telegram', 'whatsapp', 'messenger', 'slack', 'discord'] as const;
+export type PlatformName = (typeof PLATFORMS)[number];
+
+/** A user message after normalization: what the webhook signals into the dialog workflow. */
+export interface IncomingMessage {
+  platform: PlatformName;
+  /** The conversation id on the platform (Telegram chat id, WhatsApp phone, Slack channel, ...). */
+  chatId: string;
+  /** The platform's own id of this event; the deduplication key (Telegram update_id, WhatsApp message id, ...). */
+  messageId: string;
+  userId?: string;
+  userName?: string;
+  input: UserInput;
+  /** ISO-8601 time the platform says the message was sent, when it says. */
+  sentAt?: string;
+  /**
+   * What a reply to this message needs beyond the chat id (Discord interaction token, Slack thread);
+   * the workflow hands the latest one back to `send`.
+   */
+  replyContext?: Record<string, string>;
+}
+
+/** The raw HTTP request, exactly as received: signatures are computed over `rawBody`. */
+export interface WebhookRequest {
+  method: string;
+  headers: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  rawBody: Buffer;
+  /** Milliseconds since epoch, for timestamp windows (Slack); injectable for tests. */
+  now: number;
+}
+
+/** What to answer the platform, and the user messages to signal. */
+export interface WebhookResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  messages: IncomingMessage[];
+}
+
+/** How an adapter reaches its platform: base URL from configuration, fetch injectable for tests. */
+export interface PlatformContext {
+  apiBase: string;
+  fetch?: typeof fetch;
+  /** Per-request timeout; a timed-out call is a retryable `PlatformNetworkError`. Default 15 s. */
+  timeoutMs?: number;
+}
+
+export interface SendResult {
+  /** Platform ids of the messages that were sent, in order. */
+  messageIds: string[];
+}
+
+export interface ConnectionInfo {
+  ok: true;
+  /** What the platform says about the account (bot username, page name, team, ...); no secrets. */
+  info: Record<string, unknown>;
+}
+
+export interface PlatformAdapter<Credentials = Record<string, string>> {
+  readonly name: PlatformName;
+  /** zod schema of the operator-supplied credentials (CONTRACT.md §2 Platforms). */
+  readonly credentialsSchema: z.ZodType<Credentials>;
+  /**
+   * Verify the request's proof with the stored credentials, then normalize it. Throws
+   * `WebhookAuthError` on a bad or missing proof; nothing may be started in that case.
+   * `webhookSecret` is the secret this project generated when registering the webhook (Telegram).
+   */
+  handleWebhook(req: WebhookRequest, credentials: Credentials, webhookSecret?: string): WebhookResult;
+  /** Send one platform-neutral message to a chat. Throws `PlatformApiError` on platform errors. */
+  send(
+    ctx: PlatformContext,
+    credentials: Credentials,
+    chatId: string,
+    message: OutgoingMessage,
+    replyContext?: Record<string, string>,
+  ): Promise<SendResult>;
+  testConnection(ctx: PlatformContext, credentials: Credentials): Promise<ConnectionInfo>;
+  /** Register the webhook URL where the platform has an API for it. */
+  registerWebhook?(ctx: PlatformContext, credentials: Credentials, url: string, secret: string): Promise<void>;
+}

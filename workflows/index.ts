@@ -1,0 +1,1 @@
+export { dialogWorkflow } from './dialog';

@@ -1,0 +1,80 @@
+/**
+ * The dialog workflow's surface, shared by the workflow and the API so names cannot drift.
+ * Safe to import from workflow code: definitions only.
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CollectedData, DialogStatus } from '../src/engine/types';
+import type { IncomingMessage, PlatformName } from '../src/platforms/types';
+
+export const DIALOG_WORKFLOW_TYPE = 'dialogWorkflow';
+
+export function dialogWorkflowId(botId: string, platform: PlatformName, chatId: string): string {
+  return `dialog:${botId}:${platform}:${chatId}`;
+}
+
+/** Custom search attributes for ops (registered by `npm start`, the tests and docker-compose). */
+export const searchAttributes = {
+  botId: defineSearchAttributeKey('BotId', 'KEYWORD'),
+  platform: defineSearchAttributeKey('Platform', 'KEYWORD'),
+  dialogStatus: defineSearchAttributeKey('DialogStatus', 'KEYWORD'),
+  currentStep: defineSearchAttributeKey('CurrentStep', 'KEYWORD'),
+};
+
+export interface DialogWorkflowInput {
+  botId: string;
+  platform: PlatformName;
+  chatId: string;
+  /** Present after continue-as-new: everything the next run needs to go on exactly where this one stopped. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  state: import('../src/engine/types').DialogState;
+  scenarioId: string | null;
+  revision: number;
+  turn: number;
+  seenIds: string[];
+  pending: IncomingMessage[];
+  startedAt: string;
+  lastInteractionAt: string;
+  replyContext?: Record<string, string>;
+}
+
+/** The dialog as the API shows it (CONTRACT.md §2 Dialogs). */
+export interface DialogSnapshot {
+  bot_id: string;
+  platform: PlatformName;
+  chat_id: string;
+  status: DialogStatus;
+  current_step: string | null;
+  collected_data: CollectedData;
+  scenario_id: string | null;
+  scenario_version: number | null;
+  version: number;
+  started_at: string;
+  last_interaction_at: string;
+  workflow_id: string;
+}
+
+export interface UpdateStateRequest {
+  current_step?: string;
+  collected_data?: CollectedData;
+  expected_version: number;
+}
+
+export interface ResetRequest {
+  to_checkpoint: boolean;
+}
+
+export const userMessageSignal = defineSignal<[IncomingMessage]>('userMessage');
+export const stateQuery = defineQuery<DialogSnapshot>('state');
+export const updateStateUpdate = defineUpdate<DialogSnapshot, [UpdateStateRequest]>('updateState');
+export const resetUpdate = defineUpdate<DialogSnapshot, [ResetRequest]>('reset');
+
+/** Failure types the API maps to HTTP statuses. */
+export const FAILURE = {
+  staleVersion: 'StaleVersion',
+  unknownStep: 'UnknownStep',
+  noScenario: 'NoActiveScenario',
+} as const;
