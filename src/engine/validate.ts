@@ -86,6 +86,9 @@ function syntaxMessage(error: ParseError, text: string): string {
     InvalidEscapeCharacter: 'invalid escape in string',
     InvalidCharacter: 'invalid character in string (control characters must be escaped)',
   };
+  const before = text.slice(0, error.offset).trimEnd();
+  const after = text.slice(error.offset).trimStart();
+  if (before.endsWith(',') && (after.startsWith('}') || after.startsWith(']'))) return 'JSON syntax error: trailing comma before the closing bracket is not allowed in JSON';
   return `JSON syntax error: ${words[code] ?? code}`;
 }
 
