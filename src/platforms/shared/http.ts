@@ -1,0 +1,103 @@
+import { PlatformNetworkError } from '../errors';
+import type { PlatformContext, PlatformName } from '../types';
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+export interface PlatformRequest {
+  platform: PlatformName;
+  /** The platform's name of the call (`sendMessage`, `chat.postMessage`, ...): used in errors, never the URL. */
+  method: string;
+  url: string;
+  httpMethod: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** Sent as JSON when present. */
+  json?: unknown;
+  /** Values that must never appear in an error (tokens in the URL path, interaction tokens). */
+  secrets: readonly string[];
+}
+
+export interface PlatformResponse {
+  status: number;
+  headers: Headers;
+  /** The parsed JSON body; undefined when the body is not JSON (a proxy's HTML error page). */
+  body: unknown;
+}
+
+/**
+ * One HTTP call to a platform. Interpreting the status is the platform's business; this only turns
+ * "could not reach it" into `PlatformNetworkError`, with every secret scrubbed from the cause, because
+ * fetch's own messages may quote the URL (and Telegram puts the bot token in the URL path).
+ */
+export async function callPlatform(ctx: PlatformContext, request: PlatformRequest): Promise<PlatformResponse> {
+  const doFetch = ctx.fetch ?? fetch;
+  const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+  let body: string | undefined;
+  if (request.json !== undefined) {
+    headers['content-type'] = 'application/json; charset=utf-8';
+    body = JSON.stringify(request.json);
+  }
+  let response: Response;
+  let text: string;
+  try {
+    response = await doFetch(request.url, {
+      method: request.httpMethod,
+      headers,
+      body,
+      signal: AbortSignal.timeout(ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+    text = await response.text();
+  } catch (error) {
+    throw new PlatformNetworkError(request.platform, request.method, scrubError(error, request.secrets));
+  }
+  return { status: response.status, headers: response.headers, body: parseJson(text) };
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A plain copy of the error (and its cause chain) whose messages no longer contain any secret. */
+export function scrubError(error: unknown, secrets: readonly string[]): Error {
+  // Duck-typed, not `instanceof`: fetch's errors may come from another realm (test sandboxes).
+  const reasons: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; isErrorLike(current) && depth < 4; depth += 1) {
+    const code = current.code;
+    reasons.push(typeof code === 'string' && !current.message.includes(code) ? `${current.message} (${code})` : current.message);
+    current = current.cause;
+  }
+  if (reasons.length === 0) reasons.push(String(error));
+  const name = isErrorLike(error) && typeof error.name === 'string' ? error.name : 'Error';
+  const scrubbed = new Error(name === 'TimeoutError' ? 'request timed out' : redact(reasons.join(': '), secrets));
+  scrubbed.name = name;
+  return scrubbed;
+}
+
+function isErrorLike(value: unknown): value is { message: string; name?: unknown; code?: unknown; cause?: unknown } {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
+}
+
+export function redact(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length > 0) result = result.split(secret).join('[redacted]');
+  }
+  return result;
+}
+
+/** Seconds from a `Retry-After` header (delta-seconds form); undefined when absent or unreadable. */
+export function retryAfterHeader(headers: Headers): number | undefined {
+  const value = headers.get('retry-after');
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

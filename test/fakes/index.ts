@@ -1,0 +1,17 @@
+/**
+ * Local fake platform servers and builders of signed inbound webhooks, for tests.
+ *
+ *   const tg = await startFakeTelegram();           // TELEGRAM_API_BASE = tg.url
+ *   tg.failNext({ status: 429, retryAfter: 1 });    // or {status: 500}, {status: 403, description: '...'}
+ *   const req = telegramUpdate({ updateId: 1, chatId: 42, text: '/start', secret });
+ *   await request(app).post(`/v1/webhooks/telegram/${botId}`).set(req.headers).send(req.body);
+ *   const [sent] = await tg.waitForCalls(1, { method: 'sendMessage' });   // sent.body.text, ...
+ *   await tg.close();
+ *
+ * Every fake records `calls` ({method, httpMethod, path, query, headers, body, rawBody, status}),
+ * answers with the platform's real JSON shapes, and takes `failNext({status, retryAfter?,
+ * description?, code?, method?, times?})`. Builders return `{body, rawBody, headers}`: send `body`
+ * byte for byte, since the signatures cover it; `toWebhookRequest` turns one into the adapter's input.
+ */
+export * from './server';
+export * from './telegram';
