@@ -1,4 +1,6 @@
+import { messengerAdapter } from './messenger';
 import { telegramAdapter } from './telegram';
+import { whatsappAdapter } from './whatsapp';
 import { PLATFORMS, type PlatformAdapter, type PlatformName } from './types';
 
 export * from './types';
@@ -15,6 +17,8 @@ export const DEFAULT_API_BASES: Readonly<Record<PlatformName, string>> = {
 
 export const adapters: Readonly<Partial<Record<PlatformName, PlatformAdapter>>> = {
   telegram: telegramAdapter,
+  whatsapp: whatsappAdapter,
+  messenger: messengerAdapter,
 };
 
 export function getAdapter(name: PlatformName): PlatformAdapter {

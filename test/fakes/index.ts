@@ -15,3 +15,4 @@
  */
 export * from './server';
 export * from './telegram';
+export * from './meta';

@@ -28,6 +28,8 @@ export interface FailureSpec {
   description?: string;
   /** The platform's error code (Graph `code`, Slack `error` string, Discord JSON `code`). */
   code?: number | string;
+  /** Graph API `error_subcode`. */
+  subcode?: number;
   /** Only calls of this method fail; others answer normally. Default: the next call of any method. */
   method?: string;
   /** How many matching calls fail. Default 1. */
@@ -64,7 +66,7 @@ export interface FakeServer {
 export interface FakeDefinition {
   name: string;
   /** The platform method a request stands for (null: unknown route, answered by `notFound`). */
-  methodOf(httpMethod: string, path: string): string | null;
+  methodOf(httpMethod: string, path: string, body: Record<string, unknown>): string | null;
   handle(call: RecordedCall): FakeResponse;
   renderFailure(spec: FailureSpec, call: RecordedCall): FakeResponse;
   notFound(call: RecordedCall): FakeResponse;
@@ -90,13 +92,15 @@ export async function startFakeServer(definition: FakeDefinition): Promise<FakeS
   function respond(request: IncomingMessage, response: ServerResponse, rawBody: string): void {
     const url = new URL(request.url ?? '/', 'http://fake');
     const httpMethod = request.method ?? 'GET';
+    const body = parseBody(rawBody, request.headers['content-type']);
+    const method = definition.methodOf(httpMethod, url.pathname, body);
     const call: RecordedCall = {
-      method: definition.methodOf(httpMethod, url.pathname) ?? `${httpMethod} ${url.pathname}`,
+      method: method ?? `${httpMethod} ${url.pathname}`,
       httpMethod,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: lowerCaseHeaders(request.headers),
-      body: parseBody(rawBody, request.headers['content-type']),
+      body,
       rawBody,
       status: 0,
     };
@@ -106,7 +110,7 @@ export async function startFakeServer(definition: FakeDefinition): Promise<FakeS
       failure.remaining -= 1;
       if (failure.remaining <= 0) failures = failures.filter((spec) => spec !== failure);
       answer = definition.renderFailure(failure, call);
-    } else if (definition.methodOf(httpMethod, url.pathname) === null) {
+    } else if (method === null) {
       answer = definition.notFound(call);
     } else {
       answer = definition.handle(call);

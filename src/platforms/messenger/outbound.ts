@@ -1,0 +1,84 @@
+import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
+import { GraphApiError, callGraph } from '../shared/meta';
+import { BUTTONS_ONLY_TEXT, mediaLinkText, requireUrl } from '../shared/outgoing';
+import { splitText, truncate } from '../shared/text';
+import type { PlatformContext, SendResult } from '../types';
+import type { MsQuickReply, MsSendRequest, MsSendResponse } from './wire';
+
+export const TEXT_LIMIT = 2000;
+export const QUICK_REPLIES_MAX = 13;
+const QUICK_REPLY_TITLE_LIMIT = 20;
+const QUICK_REPLY_PAYLOAD_LIMIT = 1000;
+const ATTACHMENT_TYPES = { image: 'image', video: 'video', audio: 'audio', document: 'file' } as const;
+/** "Upload attachment failure": Messenger could not fetch the URL. */
+const ATTACHMENT_REJECTION_SUBCODES = new Set([2018047, 2018074]);
+
+export interface MessengerSendCredentials {
+  page_id: string;
+  page_access_token: string;
+}
+
+/**
+ * Typing indicator, media one by one (as URL attachments; a caption follows as text), then the text
+ * split at 2000 characters with the buttons as quick replies (up to 13) on the last part.
+ */
+export async function sendMessenger(ctx: PlatformContext, credentials: MessengerSendCredentials, psid: string, message: OutgoingMessage): Promise<SendResult> {
+  const post = (request: MsSendRequest) =>
+    callGraph<MsSendResponse>(ctx, {
+      platform: 'messenger',
+      method: 'messages',
+      path: `${encodeURIComponent(credentials.page_id)}/messages`,
+      httpMethod: 'POST',
+      accessToken: credentials.page_access_token,
+      json: request,
+    });
+  const recipient = { id: psid };
+  const sendText = async (text: string, quickReplies?: MsQuickReply[]): Promise<string> => {
+    const response = await post({ recipient, messaging_type: 'RESPONSE', message: { text, ...(quickReplies ? { quick_replies: quickReplies } : {}) } });
+    return response.message_id ?? '';
+  };
+  const ids: string[] = [];
+
+  try {
+    await post({ recipient, sender_action: 'typing_on' });
+  } catch {
+    // Best effort: the message itself reports any real problem with the recipient.
+  }
+
+  for (const item of message.media ?? []) ids.push(...(await sendMedia(item)));
+
+  const buttons = message.buttons ?? [];
+  const text = message.text && message.text.length > 0 ? message.text : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
+  if (text !== undefined) {
+    const parts = splitText(text, TEXT_LIMIT);
+    for (const [index, part] of parts.entries()) {
+      const last = index === parts.length - 1;
+      ids.push(await sendText(part, last && buttons.length > 0 ? quickReplies(buttons) : undefined));
+    }
+  }
+  return { messageIds: ids };
+
+  async function sendMedia(item: MediaItem): Promise<string[]> {
+    const url = requireUrl('messenger', 'messages', item);
+    try {
+      const response = await post({
+        recipient,
+        messaging_type: 'RESPONSE',
+        message: { attachment: { type: ATTACHMENT_TYPES[item.type], payload: { url, is_reusable: true } } },
+      });
+      return [response.message_id ?? '', ...(item.caption ? [await sendText(item.caption)] : [])];
+    } catch (error) {
+      if (!(error instanceof GraphApiError && error.subcode !== undefined && ATTACHMENT_REJECTION_SUBCODES.has(error.subcode))) throw error;
+      return [await sendText(mediaLinkText(item, url))];
+    }
+  }
+}
+
+/** Beyond 13 the rest cannot be shown; scenario validation warns about it. */
+export function quickReplies(buttons: Button[]): MsQuickReply[] {
+  return buttons.slice(0, QUICK_REPLIES_MAX).map((button) => ({
+    content_type: 'text',
+    title: truncate(button.text, QUICK_REPLY_TITLE_LIMIT),
+    payload: button.value.slice(0, QUICK_REPLY_PAYLOAD_LIMIT),
+  }));
+}

@@ -1,0 +1,138 @@
+import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
+import { GraphApiError, callGraph } from '../shared/meta';
+import { BUTTONS_ONLY_TEXT, mediaLinkText, requireUrl } from '../shared/outgoing';
+import { splitText, truncate } from '../shared/text';
+import type { PlatformContext, SendResult } from '../types';
+import type { WaInteractive, WaMediaContent, WaOutboundMessage, WaSendResponse, WaTypingIndicator } from './wire';
+
+export const TEXT_LIMIT = 4096;
+export const INTERACTIVE_BODY_LIMIT = 1024;
+export const REPLY_BUTTONS_MAX = 3;
+export const LIST_ROWS_MAX = 10;
+const BUTTON_TITLE_LIMIT = 20;
+const ROW_TITLE_LIMIT = 24;
+const ROW_DESCRIPTION_LIMIT = 72;
+const BUTTON_ID_LIMIT = 256;
+const ROW_ID_LIMIT = 200;
+/** The label of the button that opens a list; a symbol, since the scenario gives none in any language. */
+export const LIST_BUTTON_LABEL = '☰';
+/** Media Meta could not fetch or take (download/upload error): send a link instead. */
+const MEDIA_REJECTION_CODES = new Set([131052, 131053]);
+
+export interface WhatsAppSendCredentials {
+  phone_number_id: string;
+  access_token: string;
+}
+
+/**
+ * Media one by one (WhatsApp has no albums), then the text split at 4096 characters; buttons go on
+ * the last part as reply buttons (up to 3) or a list (up to 10 rows), whose body holds 1024 at most.
+ */
+export async function sendWhatsApp(
+  ctx: PlatformContext,
+  credentials: WhatsAppSendCredentials,
+  to: string,
+  message: OutgoingMessage,
+  replyContext: Record<string, string> | undefined,
+): Promise<SendResult> {
+  const post = async (payload: WaOutboundMessage): Promise<string> => {
+    const response = await callGraph<WaSendResponse>(ctx, {
+      platform: 'whatsapp',
+      method: 'messages',
+      path: `${encodeURIComponent(credentials.phone_number_id)}/messages`,
+      httpMethod: 'POST',
+      accessToken: credentials.access_token,
+      json: payload,
+    });
+    return response.messages?.[0]?.id ?? '';
+  };
+  const base = { messaging_product: 'whatsapp', recipient_type: 'individual', to } as const;
+  const ids: string[] = [];
+
+  if (replyContext?.message_id) await showTyping(ctx, credentials, replyContext.message_id);
+
+  for (const item of message.media ?? []) {
+    const url = requireUrl('whatsapp', 'messages', item);
+    try {
+      ids.push(await post({ ...base, ...mediaPayload(item, url) }));
+      if (item.type === 'audio' && item.caption) ids.push(await post({ ...base, type: 'text', text: { body: item.caption, preview_url: false } }));
+    } catch (error) {
+      if (!(error instanceof GraphApiError && error.code !== undefined && MEDIA_REJECTION_CODES.has(error.code))) throw error;
+      ids.push(await post({ ...base, type: 'text', text: { body: mediaLinkText(item, url), preview_url: true } }));
+    }
+  }
+
+  const buttons = message.buttons ?? [];
+  const text = message.text && message.text.length > 0 ? message.text : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
+  if (text === undefined) return { messageIds: ids };
+  const parts = splitText(text, TEXT_LIMIT);
+  const last = parts.pop() as string;
+  const tail = buttons.length > 0 ? splitText(last, INTERACTIVE_BODY_LIMIT) : [last];
+  const body = tail.pop() as string;
+  for (const part of [...parts, ...tail]) ids.push(await post({ ...base, type: 'text', text: { body: part, preview_url: false } }));
+  if (buttons.length > 0) ids.push(await post({ ...base, type: 'interactive', interactive: interactive(body, buttons) }));
+  else ids.push(await post({ ...base, type: 'text', text: { body, preview_url: false } }));
+  return { messageIds: ids };
+}
+
+export function interactive(body: string, buttons: Button[]): WaInteractive {
+  if (buttons.length <= REPLY_BUTTONS_MAX) {
+    return {
+      type: 'button',
+      body: { text: body },
+      action: {
+        buttons: buttons.map((button) => ({
+          type: 'reply',
+          reply: { id: button.value.slice(0, BUTTON_ID_LIMIT), title: truncate(button.text, BUTTON_TITLE_LIMIT) },
+        })),
+      },
+    };
+  }
+  // Beyond ten, the rest cannot be shown; scenario validation warns about it.
+  const rows = buttons.slice(0, LIST_ROWS_MAX).map((button) => ({
+    id: button.value.slice(0, ROW_ID_LIMIT),
+    title: truncate(button.text, ROW_TITLE_LIMIT),
+    ...(button.text.length > ROW_TITLE_LIMIT ? { description: truncate(button.text, ROW_DESCRIPTION_LIMIT) } : {}),
+  }));
+  return { type: 'list', body: { text: body }, action: { button: LIST_BUTTON_LABEL, sections: [{ rows }] } };
+}
+
+function mediaPayload(item: MediaItem, link: string): WaMediaContent {
+  const caption = item.caption ? { caption: item.caption.slice(0, 1024) } : {};
+  switch (item.type) {
+    case 'image':
+      return { type: 'image', image: { link, ...caption } };
+    case 'video':
+      return { type: 'video', video: { link, ...caption } };
+    case 'audio':
+      return { type: 'audio', audio: { link } };
+    case 'document':
+      return { type: 'document', document: { link, ...caption, filename: fileNameOf(link) } };
+  }
+}
+
+function fileNameOf(link: string): string {
+  try {
+    const name = decodeURIComponent(new URL(link).pathname.split('/').pop() ?? '');
+    return name || 'document';
+  } catch {
+    return 'document';
+  }
+}
+
+/** Best effort: marks the user's message read and shows "typing…"; its failure never fails a send. */
+async function showTyping(ctx: PlatformContext, credentials: WhatsAppSendCredentials, messageId: string): Promise<void> {
+  const payload: WaTypingIndicator = { messaging_product: 'whatsapp', status: 'read', message_id: messageId, typing_indicator: { type: 'text' } };
+  try {
+    await callGraph(ctx, {
+      platform: 'whatsapp',
+      method: 'messages',
+      path: `${encodeURIComponent(credentials.phone_number_id)}/messages`,
+      httpMethod: 'POST',
+      accessToken: credentials.access_token,
+      json: payload,
+    });
+  } catch {
+    // Ignored on purpose: the message itself reports any real problem.
+  }
+}
