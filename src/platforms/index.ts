@@ -1,4 +1,5 @@
 import { messengerAdapter } from './messenger';
+import { slackAdapter } from './slack';
 import { telegramAdapter } from './telegram';
 import { whatsappAdapter } from './whatsapp';
 import { PLATFORMS, type PlatformAdapter, type PlatformName } from './types';
@@ -19,6 +20,7 @@ export const adapters: Readonly<Partial<Record<PlatformName, PlatformAdapter>>> 
   telegram: telegramAdapter,
   whatsapp: whatsappAdapter,
   messenger: messengerAdapter,
+  slack: slackAdapter,
 };
 
 export function getAdapter(name: PlatformName): PlatformAdapter {

@@ -16,3 +16,4 @@
 export * from './server';
 export * from './telegram';
 export * from './meta';
+export * from './slack';
