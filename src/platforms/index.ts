@@ -1,3 +1,4 @@
+import { discordAdapter } from './discord';
 import { messengerAdapter } from './messenger';
 import { slackAdapter } from './slack';
 import { telegramAdapter } from './telegram';
@@ -16,17 +17,16 @@ export const DEFAULT_API_BASES: Readonly<Record<PlatformName, string>> = {
   discord: 'https://discord.com/api/v10',
 };
 
-export const adapters: Readonly<Partial<Record<PlatformName, PlatformAdapter>>> = {
+export const adapters: Readonly<Record<PlatformName, PlatformAdapter>> = {
   telegram: telegramAdapter,
   whatsapp: whatsappAdapter,
   messenger: messengerAdapter,
   slack: slackAdapter,
+  discord: discordAdapter,
 };
 
 export function getAdapter(name: PlatformName): PlatformAdapter {
-  const adapter = adapters[name];
-  if (!adapter) throw new Error(`platform ${name} is not implemented yet`);
-  return adapter;
+  return adapters[name];
 }
 
 export function isPlatformName(value: string): value is PlatformName {

@@ -17,3 +17,4 @@ export * from './server';
 export * from './telegram';
 export * from './meta';
 export * from './slack';
+export * from './discord';
