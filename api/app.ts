@@ -1,14 +1,16 @@
 import Koa from 'koa';
+import { auditRoutes, auditWrites } from './audit';
 import { requireToken } from './auth';
 import { createServices, type AppDeps } from './deps';
 import { dialogClient } from './dialog-client';
 import { body, errorEnvelope, requestId } from './middleware';
+import { type ApiRouter, openApiDocument, openApiRoutes } from './openapi';
 import { botRoutes } from './routes/bots';
 import { dialogRoutes } from './routes/dialogs';
 import { healthRoutes } from './routes/health';
 import { platformRoutes } from './routes/platforms';
 import { scenarioRoutes } from './routes/scenarios';
-import { webhookRoutes } from './routes/webhooks';
+import { webhookRoutes, webhookStatusRoutes } from './routes/webhooks';
 
 export type { AppDeps };
 
@@ -22,12 +24,23 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorEnvelope());
   app.use(body());
 
-  const open = [healthRoutes(services), webhookRoutes(services, dialogs)];
+  const webhooks = webhookRoutes(services, dialogs);
+  const guarded: ApiRouter[] = [
+    botRoutes(services),
+    scenarioRoutes(services),
+    platformRoutes(services),
+    dialogRoutes(services, dialogs),
+    webhookStatusRoutes(services),
+    auditRoutes(services.audit),
+  ];
+  const document = () => openApiDocument([webhooks, ...guarded].flatMap((r) => r.operations), { version: '1.0.0' });
+
+  const open = [healthRoutes(services), openApiRoutes(document), webhooks];
   for (const router of open) app.use(router.routes()).use(router.allowedMethods());
 
   const token = requireToken(deps.config.jwtSecret);
   app.use(async (ctx, next) => (ctx.path.startsWith('/v1/') ? token(ctx, next) : next()));
-  const guarded = [botRoutes(services), scenarioRoutes(services), platformRoutes(services), dialogRoutes(services, dialogs)];
+  app.use(auditWrites(services.audit));
   for (const router of guarded) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

@@ -39,6 +39,8 @@ export function authorize(ctx: Context, accountId: string, access: 'read' | 'wri
   const claims = claimsOf(ctx);
   if (claims.role !== 'admin' && !claims.account_ids.includes(accountId)) throw notFound(what);
   if (access === 'write' && claims.role === 'viewer') throw forbidden('Viewers may read but not change anything.');
+  // The account a write touched, for the audit log.
+  ctx.state.accountId = accountId;
 }
 
 export function signToken(secret: string, claims: Claims, expiresIn: jwt.SignOptions['expiresIn'] = '30d'): string {

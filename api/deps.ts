@@ -2,13 +2,16 @@ import type { Client } from '@temporalio/client';
 import type { Context } from 'koa';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db';
+import { auditRepository } from '../src/db/audit';
 import { botsRepository, type Bot } from '../src/db/bots';
 import { dialogsRepository } from '../src/db/dialogs';
 import { platformsRepository } from '../src/db/platforms';
 import { scenariosRepository } from '../src/db/scenarios';
+import { webhookStatsRepository } from '../src/db/webhook-stats';
 import { notFound } from '../src/errors';
 import type { Logger } from '../src/log';
 import { authorize } from './auth';
+import { createRateLimits, type RateLimitOptions } from './rate-limit';
 
 export interface AppDeps {
   db: Db;
@@ -17,6 +20,8 @@ export interface AppDeps {
   temporal: Client;
   /** Milliseconds since epoch; injectable so tests can move time (Slack's 5-minute window). */
   now?: () => number;
+  /** Where rate limits are counted (Redis shares them between API processes) and test overrides. */
+  rateLimits?: RateLimitOptions;
 }
 
 /** Repositories and clients the routes share, built once per app. */
@@ -26,6 +31,8 @@ export function createServices(deps: AppDeps) {
     scenarios: scenariosRepository(deps.db),
     platforms: platformsRepository(deps.db, { current: deps.config.encryptionKey }),
     dialogs: dialogsRepository(deps.db),
+    audit: auditRepository(deps.db),
+    webhookStats: webhookStatsRepository(deps.db),
   };
 
   /** The bot, if the caller's token may see it (404 otherwise, whether or not it exists). */
@@ -36,7 +43,7 @@ export function createServices(deps: AppDeps) {
     return bot;
   }
 
-  return { ...deps, ...repos, now: deps.now ?? Date.now, botFor };
+  return { ...deps, ...repos, now: deps.now ?? Date.now, botFor, rateLimit: createRateLimits(deps.rateLimits) };
 }
 
 export type Services = ReturnType<typeof createServices>;

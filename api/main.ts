@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { once } from 'node:events';
 import { loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db';
@@ -11,7 +12,10 @@ async function main() {
   const db = createDb({ databaseUrl: config.databaseUrl });
   if (!config.databaseUrl) await migrateLatest(db);
   const temporal = await connectClient(config);
-  const server = createApp({ db, config, log, temporal }).listen(config.port, config.host);
+  // Rate limits shared by every API process when REDIS_URL is set; this process's memory otherwise.
+  const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, lazyConnect: false }) : undefined;
+  redis?.on('error', (error) => log.warn({ err: error }, 'redis unavailable: rate limits fall back to this process'));
+  const server = createApp({ db, config, log, temporal, rateLimits: { redis } }).listen(config.port, config.host);
   await once(server, 'listening');
   log.info({ url: `http://${config.host}:${config.port}` }, 'api listening');
 
@@ -21,6 +25,7 @@ async function main() {
     server.closeIdleConnections();
     await once(server, 'close');
     await temporal.connection.close();
+    redis?.disconnect();
     await db.destroy();
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import getRawBody from 'raw-body';
+import { mapDbError } from '../src/db';
 import { AppError, badRequest } from '../src/errors';
 import type { Logger } from '../src/log';
 
@@ -39,6 +40,8 @@ export function errorEnvelope(): Middleware {
 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  const database = mapDbError(error);
+  if (database) return database;
   const e = error as { status?: number; name?: string; message?: string; expose?: boolean };
   if (e?.status === 401) return new AppError(401, 'unauthorized', 'Missing or invalid bearer token.');
   if (e?.status === 413 || e?.name === 'PayloadTooLargeError') return new AppError(413, 'payload_too_large', 'The request body is too large.');

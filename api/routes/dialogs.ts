@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import { existsSync } from 'node:fs';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../src/errors';
@@ -6,73 +6,176 @@ import { isPlatformName } from '../../src/platforms';
 import type { PlatformName } from '../../src/platforms/types';
 import type { Services } from '../deps';
 import type { DialogClient } from '../dialog-client';
+import { dialogJson, dialogPdf, dialogXml, historyCsv } from '../dialog-export';
+import { ApiRouter } from '../openapi';
+import { dialogSchema, historyItemSchema, pageOf, platformName } from '../schemas';
 import { confirmFlag, isoDate, page, pagination, parseBody, parseQuery } from '../validation';
 
 const DIALOG_STATUSES = ['active', 'completed', 'abandoned', 'handoff', 'failed'] as const;
 
-export function dialogRoutes(s: Services, dialogs: DialogClient): Router {
-  const router = new Router();
+const listQuery = pagination.extend({
+  platform: platformName.optional(),
+  status: z.enum(DIALOG_STATUSES).optional(),
+  from_date: isoDate.optional().describe('last interaction at or after'),
+  to_date: isoDate.optional().describe('last interaction at or before'),
+});
+const updateInput = z.object({
+  current_step: z.string().min(1).optional(),
+  collected_data: z.record(z.string(), z.json()).optional(),
+  expected_version: z.number().int().min(0),
+});
+const resetQuery = z.object({ confirm: confirmFlag, to_checkpoint: confirmFlag });
+const historyFilter = z.object({
+  message_type: z.enum(['user', 'bot', 'system']).optional(),
+  from_timestamp: isoDate.optional(),
+  to_timestamp: isoDate.optional(),
+});
+const historyQuery = pagination.merge(historyFilter).extend({ format: z.enum(['json', 'csv']).default('json').describe('csv: every matching message, streamed; limit/offset ignored') });
+const exportQuery = z.object({ format: z.enum(['json', 'csv', 'xml', 'pdf']).default('json') });
+
+const PDF_FONT = [process.env.PDF_FONT, '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'].find((f): f is string => Boolean(f) && existsSync(f as string));
+
+const EXPORT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', xml: 'application/xml; charset=utf-8', pdf: 'application/pdf' } as const;
+
+export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
+  const router = new ApiRouter();
+  const limited = s.rateLimit('dialog_operations');
+  const path = '/v1/bots/:botId/dialogs/:platform/:chatId';
 
   const dialogKey = async (ctx: Context, access: 'read' | 'write') => {
     const bot = await s.botFor(ctx, ctx.params.botId, access);
     const { platform, chatId } = ctx.params as { platform: string; chatId: string };
     if (!isPlatformName(platform)) throw notFound('Dialog');
-    return { botId: bot.id, platform: platform as PlatformName, chatId };
+    return { bot_id: bot.id, platform: platform as PlatformName, chat_id: chatId };
   };
+  /** Authorizes first, so another account's caller learns nothing, not even its rate limit. */
+  const access = (level: 'read' | 'write') => async (ctx: Context, next: () => Promise<unknown>) => {
+    ctx.state.dialogKey = await dialogKey(ctx, level);
+    return next();
+  };
+  const keyOf = (ctx: Context) => ctx.state.dialogKey as { bot_id: string; platform: PlatformName; chat_id: string };
 
-  router.get('/v1/bots/:botId/dialogs', async (ctx) => {
-    const bot = await s.botFor(ctx, ctx.params.botId, 'read');
-    const q = parseQuery(
-      ctx,
-      pagination.extend({
-        platform: z.enum(['telegram', 'whatsapp', 'messenger', 'slack', 'discord']).optional(),
-        status: z.enum(DIALOG_STATUSES).optional(),
-        from_date: isoDate.optional(),
-        to_date: isoDate.optional(),
-      }),
-    );
-    const { items, total } = await s.dialogs.list(bot.id, q);
-    ctx.body = page(items, total, q);
-  });
+  router.op(
+    'get',
+    '/v1/bots/:botId/dialogs',
+    { summary: 'List dialogs (from the dialog rows), most recent interaction first', tag: 'dialogs', query: listQuery, success: { status: 200, schema: pageOf(dialogSchema) }, errors: [400, 404, 429] },
+    async (ctx, next) => {
+      await s.botFor(ctx, ctx.params.botId, 'read');
+      return next();
+    },
+    limited,
+    async (ctx) => {
+      const q = parseQuery(ctx, listQuery);
+      const { items, total } = await s.dialogs.list(ctx.params.botId, q);
+      ctx.body = page(items, total, q);
+    },
+  );
 
-  router.get('/v1/bots/:botId/dialogs/:platform/:chatId', async (ctx) => {
-    const key = await dialogKey(ctx, 'read');
-    ctx.body = await dialogs.state(key.botId, key.platform, key.chatId);
-  });
+  router.op(
+    'get',
+    path,
+    { summary: 'Get a dialog’s state (the dialog is started at the start step if there is none)', tag: 'dialogs', success: { status: 200, schema: dialogSchema }, errors: [404, 429] },
+    access('read'),
+    limited,
+    async (ctx) => {
+      const key = keyOf(ctx);
+      ctx.body = await dialogs.state(key.bot_id, key.platform, key.chat_id);
+    },
+  );
 
-  router.put('/v1/bots/:botId/dialogs/:platform/:chatId', async (ctx) => {
-    const key = await dialogKey(ctx, 'write');
-    const input = parseBody(
-      ctx,
-      z.object({
-        current_step: z.string().min(1).optional(),
-        collected_data: z.record(z.string(), z.json()).optional(),
-        expected_version: z.number().int().min(0),
-      }),
-    );
-    ctx.body = await dialogs.update(key.botId, key.platform, key.chatId, input);
-  });
+  router.op(
+    'put',
+    path,
+    {
+      summary: 'Change the step or collected data through the workflow (409 on a stale expected_version, 422 for an unknown step)',
+      tag: 'dialogs',
+      body: updateInput,
+      success: { status: 200, schema: dialogSchema },
+      errors: [400, 403, 404, 409, 422, 429],
+    },
+    access('write'),
+    limited,
+    async (ctx) => {
+      const key = keyOf(ctx);
+      const input = parseBody(ctx, updateInput);
+      ctx.body = await dialogs.update(key.bot_id, key.platform, key.chat_id, input);
+    },
+  );
 
-  router.delete('/v1/bots/:botId/dialogs/:platform/:chatId', async (ctx) => {
-    const key = await dialogKey(ctx, 'write');
-    const q = parseQuery(ctx, z.object({ confirm: confirmFlag, to_checkpoint: confirmFlag }));
-    if (!q.confirm) throw badRequest('Resetting a dialog needs ?confirm=true.');
-    ctx.body = await dialogs.reset(key.botId, key.platform, key.chatId, { to_checkpoint: q.to_checkpoint });
-  });
+  router.op(
+    'delete',
+    path,
+    {
+      summary: 'Reset the dialog (needs ?confirm=true; &to_checkpoint=true goes back to the last checkpoint); history is kept',
+      tag: 'dialogs',
+      query: resetQuery,
+      success: { status: 200, schema: dialogSchema },
+      errors: [400, 403, 404, 409, 429],
+    },
+    access('write'),
+    limited,
+    async (ctx) => {
+      const key = keyOf(ctx);
+      const q = parseQuery(ctx, resetQuery);
+      if (!q.confirm) throw badRequest('Resetting a dialog needs ?confirm=true.');
+      ctx.body = await dialogs.reset(key.bot_id, key.platform, key.chat_id, { to_checkpoint: q.to_checkpoint });
+    },
+  );
 
-  router.get('/v1/bots/:botId/dialogs/:platform/:chatId/history', async (ctx) => {
-    const key = await dialogKey(ctx, 'read');
-    const q = parseQuery(
-      ctx,
-      pagination.extend({
-        message_type: z.enum(['user', 'bot', 'system']).optional(),
-        from_timestamp: isoDate.optional(),
-        to_timestamp: isoDate.optional(),
-      }),
-    );
-    const { items, total } = await s.dialogs.history({ bot_id: key.botId, platform: key.platform, chat_id: key.chatId }, q);
-    ctx.body = page(items, total, q);
-  });
+  router.op(
+    'get',
+    `${path}/history`,
+    {
+      summary: 'Messages of the dialog, oldest first; format=csv streams every matching message',
+      tag: 'dialogs',
+      query: historyQuery,
+      success: { status: 200, schema: pageOf(historyItemSchema), mediaTypes: ['application/json', 'text/csv'] },
+      errors: [400, 404, 429],
+    },
+    access('read'),
+    limited,
+    async (ctx) => {
+      const key = keyOf(ctx);
+      const q = parseQuery(ctx, historyQuery);
+      if (q.format === 'csv') {
+        ctx.type = EXPORT_TYPES.csv;
+        ctx.set('Content-Disposition', `attachment; filename="history-${key.platform}-${safeName(key.chat_id)}.csv"`);
+        ctx.body = historyCsv(s.dialogs.historyPages(key, q));
+        return;
+      }
+      const { items, total } = await s.dialogs.history(key, q);
+      ctx.body = page(items, total, q);
+    },
+  );
+
+  router.op(
+    'get',
+    `${path}/export`,
+    {
+      summary: 'The dialog and its whole history as json, csv (history), xml or pdf',
+      tag: 'dialogs',
+      query: exportQuery,
+      success: { status: 200, mediaTypes: Object.values(EXPORT_TYPES).map((t) => t.split(';')[0]) },
+      errors: [400, 404, 429],
+    },
+    access('read'),
+    limited,
+    async (ctx) => {
+      const key = keyOf(ctx);
+      const { format } = parseQuery(ctx, exportQuery);
+      const dialog = await s.dialogs.get(key);
+      if (!dialog) throw notFound('Dialog');
+      const pages = s.dialogs.historyPages(key, {});
+      ctx.type = EXPORT_TYPES[format];
+      ctx.set('Content-Disposition', `attachment; filename="dialog-${key.platform}-${safeName(key.chat_id)}.${format}"`);
+      ctx.body =
+        format === 'csv' ? historyCsv(pages) : format === 'xml' ? dialogXml(dialog, pages) : format === 'pdf' ? dialogPdf(dialog, pages, PDF_FONT) : dialogJson(dialog, pages);
+    },
+  );
 
   return router;
+}
+
+function safeName(value: string): string {
+  return value.replace(/[^\w.-]+/g, '_').slice(0, 100);
 }

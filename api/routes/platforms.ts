@@ -1,85 +1,168 @@
-import Router from '@koa/router';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AppError, conflict, notFound } from '../../src/errors';
-import { getAdapter, isPlatformName } from '../../src/platforms';
-import { PlatformApiError, PlatformNetworkError } from '../../src/platforms/errors';
+import { conflict, notFound } from '../../src/errors';
+import { adapters, isPlatformName, PLATFORMS } from '../../src/platforms';
 import type { PlatformName } from '../../src/platforms/types';
 import type { Services } from '../deps';
+import { ApiRouter } from '../openapi';
+import { pageOf, platformConnectionSchema, platformName } from '../schemas';
 import { parse, parseBody } from '../validation';
+import { platformFailure, registerWebhook, supportedAdapter } from '../webhook-registration';
 
 function platformParam(value: string): PlatformName {
-  if (!isPlatformName(value)) throw notFound('Platform');
+  if (!isPlatformName(value)) throw notFound('Platform connection');
   return value;
 }
 
-/** A platform refusing our call is the caller's problem to fix (bad token): 502 would blame us. */
-function platformFailure(error: unknown): unknown {
-  if (error instanceof PlatformApiError) {
-    return new AppError(422, 'platform_rejected', error.message, { platform: error.platform, method: error.method, status: error.status });
-  }
-  if (error instanceof PlatformNetworkError) return new AppError(502, 'platform_unreachable', error.message);
-  return error;
+const settings = z.record(z.string(), z.unknown());
+const platformInput = z.object({
+  platform: platformName,
+  credentials: z.record(z.string(), z.unknown()).describe('per platform: see GET /v1/platforms'),
+  settings: settings.optional(),
+});
+const platformUpdate = z.object({ credentials: z.record(z.string(), z.unknown()).optional(), settings: settings.optional() }).strict();
+
+/** Credentials are checked by the adapter's own schema; the 400 names fields, never their values. */
+function checkCredentials(platform: PlatformName, credentials: unknown): Record<string, string> {
+  return parse(supportedAdapter(platform).credentialsSchema, credentials, 'credentials') as Record<string, string>;
 }
 
-export function platformRoutes(s: Services): Router {
-  const router = new Router();
+const registration = z.object({ url: z.string(), registered: z.boolean(), instructions: z.string().optional() });
 
-  router.post('/v1/bots/:botId/platforms', async (ctx) => {
-    const bot = await s.botFor(ctx, ctx.params.botId, 'write');
-    const input = parseBody(ctx, z.object({ platform: z.string(), credentials: z.record(z.string(), z.unknown()), settings: z.record(z.string(), z.unknown()).optional() }));
-    const platform = isPlatformName(input.platform) ? input.platform : parse(z.enum(['telegram', 'whatsapp', 'messenger', 'slack', 'discord']), input.platform, 'platform');
-    const credentials = parse(getAdapter(platform).credentialsSchema, input.credentials, 'credentials') as Record<string, string>;
-    if (await s.platforms.get(bot.id, platform)) throw conflict('platform_exists', `The bot is already connected to ${platform}; update it instead.`);
-    ctx.status = 201;
-    ctx.body = await s.platforms.create({ bot_id: bot.id, platform, credentials, settings: input.settings });
-  });
+export function platformRoutes(s: Services): ApiRouter {
+  const router = new ApiRouter();
 
-  router.get('/v1/bots/:botId/platforms', async (ctx) => {
-    const bot = await s.botFor(ctx, ctx.params.botId, 'read');
-    const items = await s.platforms.list(bot.id);
-    ctx.body = { items, total: items.length, limit: items.length, offset: 0 };
-  });
-
-  router.get('/v1/bots/:botId/platforms/:platform', async (ctx) => {
-    const bot = await s.botFor(ctx, ctx.params.botId, 'read');
-    const connection = await s.platforms.get(bot.id, platformParam(ctx.params.platform));
+  const connectionFor = async (botId: string, platform: PlatformName) => {
+    const connection = await s.platforms.get(botId, platform);
     if (!connection) throw notFound('Platform connection');
-    ctx.body = connection;
-  });
+    return connection;
+  };
 
-  router.post('/v1/bots/:botId/platforms/:platform/test', async (ctx) => {
-    const bot = await s.botFor(ctx, ctx.params.botId, 'write');
-    const platform = platformParam(ctx.params.platform);
-    const secrets = await s.platforms.secrets(bot.id, platform);
-    if (!secrets) throw notFound('Platform connection');
-    try {
-      ctx.body = await getAdapter(platform).testConnection({ apiBase: s.config.apiBases[platform] }, secrets.credentials);
-    } catch (error) {
-      throw platformFailure(error);
-    }
-  });
+  router.op(
+    'get',
+    '/v1/platforms',
+    {
+      summary: 'Platforms this build supports and the JSON schema of each one’s credentials',
+      tag: 'platforms',
+      success: { status: 200, schema: z.object({ items: z.array(z.object({ platform: platformName, available: z.boolean(), credentials_schema: z.unknown().nullable() })) }) },
+    },
+    (ctx) => {
+      ctx.body = {
+        items: PLATFORMS.map((platform) => {
+          const adapter = adapters[platform];
+          return { platform, available: Boolean(adapter), credentials_schema: adapter ? z.toJSONSchema(adapter.credentialsSchema, { io: 'input', unrepresentable: 'any' }) : null };
+        }),
+      };
+    },
+  );
 
-  router.post('/v1/bots/:botId/platforms/:platform/webhook', async (ctx) => {
-    const bot = await s.botFor(ctx, ctx.params.botId, 'write');
-    const platform = platformParam(ctx.params.platform);
-    const secrets = await s.platforms.secrets(bot.id, platform);
-    if (!secrets) throw notFound('Platform connection');
-    const adapter = getAdapter(platform);
-    const url = `${s.config.publicBaseUrl}/v1/webhooks/${platform}/${bot.id}`;
-    if (!adapter.registerWebhook) {
-      ctx.body = { url, registered: false, instructions: `Paste ${url} into the ${platform} app settings (see docs/platforms.md).` };
-      return;
-    }
-    const secret = randomBytes(32).toString('hex');
-    try {
-      await adapter.registerWebhook({ apiBase: s.config.apiBases[platform] }, secrets.credentials, url, secret);
-    } catch (error) {
-      throw platformFailure(error);
-    }
-    await s.platforms.setWebhookSecret(bot.id, platform, secret);
-    ctx.body = { url, registered: true };
-  });
+  router.op(
+    'post',
+    '/v1/bots/:botId/platforms',
+    { summary: 'Connect a platform (credentials checked, then stored encrypted)', tag: 'platforms', body: platformInput, success: { status: 201, schema: platformConnectionSchema }, errors: [400, 403, 404, 409, 422] },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'write');
+      const input = parseBody(ctx, platformInput);
+      const credentials = checkCredentials(input.platform, input.credentials);
+      ctx.status = 201;
+      ctx.body = await s.platforms.create({ bot_id: bot.id, platform: input.platform, credentials, settings: input.settings });
+    },
+  );
+
+  router.op(
+    'get',
+    '/v1/bots/:botId/platforms',
+    { summary: 'List the bot’s platform connections (never their credentials)', tag: 'platforms', success: { status: 200, schema: pageOf(platformConnectionSchema) }, errors: [404] },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'read');
+      const items = await s.platforms.list(bot.id);
+      ctx.body = { items, total: items.length, limit: items.length, offset: 0 };
+    },
+  );
+
+  router.op(
+    'get',
+    '/v1/bots/:botId/platforms/:platform',
+    { summary: 'Get a platform connection', tag: 'platforms', success: { status: 200, schema: platformConnectionSchema }, errors: [404] },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'read');
+      ctx.body = await connectionFor(bot.id, platformParam(ctx.params.platform));
+    },
+  );
+
+  router.op(
+    'put',
+    '/v1/bots/:botId/platforms/:platform',
+    {
+      summary: 'Replace credentials (checked and sealed again; a registered webhook is registered with them first) or settings',
+      tag: 'platforms',
+      body: platformUpdate,
+      success: { status: 200, schema: platformConnectionSchema },
+      errors: [400, 403, 404, 422, 502],
+    },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'write');
+      const platform = platformParam(ctx.params.platform);
+      const connection = await connectionFor(bot.id, platform);
+      const input = parseBody(ctx, platformUpdate);
+      const credentials = input.credentials ? checkCredentials(platform, input.credentials) : undefined;
+      // New credentials may be another platform account: the webhook must point there before we switch.
+      if (credentials && connection.webhook_registered) await registerWebhook(s, bot.id, platform, credentials);
+      ctx.body = await s.platforms.update(bot.id, platform, { credentials, settings: input.settings });
+    },
+  );
+
+  router.op(
+    'delete',
+    '/v1/bots/:botId/platforms/:platform',
+    { summary: 'Disconnect a platform (refused for the last platform of an active bot)', tag: 'platforms', success: { status: 204 }, errors: [403, 404, 409] },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'write');
+      const platform = platformParam(ctx.params.platform);
+      await connectionFor(bot.id, platform);
+      if (bot.status === 'active' && (await s.platforms.list(bot.id)).length === 1) {
+        throw conflict('bot_active', 'This is the active bot’s only platform; deactivate the bot first.');
+      }
+      await s.platforms.delete(bot.id, platform);
+      ctx.status = 204;
+    },
+  );
+
+  router.op(
+    'post',
+    '/v1/bots/:botId/platforms/:platform/test',
+    {
+      summary: 'Call the platform with the stored credentials (Telegram getMe, ...)',
+      tag: 'platforms',
+      success: { status: 200, schema: z.object({ ok: z.literal(true), info: z.record(z.string(), z.unknown()) }) },
+      errors: [403, 404, 422, 502],
+    },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'write');
+      const platform = platformParam(ctx.params.platform);
+      const secrets = await s.platforms.secrets(bot.id, platform);
+      if (!secrets) throw notFound('Platform connection');
+      try {
+        ctx.body = await supportedAdapter(platform).testConnection({ apiBase: s.config.apiBases[platform] }, secrets.credentials);
+      } catch (error) {
+        throw platformFailure(error);
+      }
+    },
+  );
+
+  router.op(
+    'post',
+    '/v1/bots/:botId/platforms/:platform/webhook',
+    {
+      summary: 'Register PUBLIC_BASE_URL/v1/webhooks/{platform}/{bot_id} with the platform (or say where to paste it)',
+      tag: 'platforms',
+      success: { status: 200, schema: registration },
+      errors: [403, 404, 422, 502],
+    },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'write');
+      ctx.body = await registerWebhook(s, bot.id, platformParam(ctx.params.platform));
+    },
+  );
 
   return router;
 }

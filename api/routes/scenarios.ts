@@ -1,15 +1,30 @@
-import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { validateScenario } from '../../src/engine';
-import type { Diagnostic } from '../../src/engine/types';
-import { notFound, unprocessable } from '../../src/errors';
+import type { Diagnostic, Scenario } from '../../src/engine/types';
+import type { ScenarioRecord } from '../../src/db/scenarios';
+import { AppError, badRequest, conflict, notFound, unprocessable } from '../../src/errors';
 import type { Services } from '../deps';
-import { page, pagination, parseBody, parseQuery } from '../validation';
+import { ApiRouter } from '../openapi';
+import { scenarioMultipart, uploadedText, uploadFields, validateUpload } from '../scenario-upload';
+import { pageOf, scenarioSchema } from '../schemas';
+import { page, pagination, parse, parseBody, parseQuery } from '../validation';
 
-const scenarioInput = z.object({
-  name: z.string().trim().min(1).max(200),
-  scenario_data: z.unknown(),
+// Any JSON is accepted here: what is wrong inside a scenario is the engine's to say, with paths (422).
+const scenarioData = z.json().describe('the scenario document (docs/scenarios.md)');
+const scenarioInput = z.object({ name: z.string().trim().min(1).max(200), scenario_data: scenarioData });
+const scenarioUpdate = z.object({ scenario_data: scenarioData }).strict();
+const listQuery = pagination.extend({
+  active_only: z.enum(['true', 'false']).optional(),
+  version: z.coerce.number().int().min(1).optional(),
+  name: z.string().optional(),
+});
+const getQuery = z.object({ format: z.enum(['json', 'export']).default('json') });
+const activateInput = z.object({ active: z.boolean().default(true) });
+const cloneInput = z.object({ bot_id: z.string().min(1).optional(), name: z.string().trim().min(1).max(200).optional() });
+
+const versionResult = scenarioSchema.extend({
+  dialogs_on_older_versions: z.number().int().describe('running dialogs that stay on older versions of this name'),
 });
 
 /** The contract's shape of a diagnostic in an error's `details`. */
@@ -23,51 +38,248 @@ export function diagnosticDetails(diagnostics: Diagnostic[]) {
   }));
 }
 
-export function scenarioRoutes(s: Services): Router {
-  const router = new Router();
+function invalid(errors: Diagnostic[]): AppError {
+  return unprocessable('invalid_scenario', `The scenario has ${errors.length} error(s); the first: ${errors[0]?.message}`, diagnosticDetails(errors));
+}
+
+/** What the API shows of a version: the stored upload text stays for `?format=export`. */
+function view(record: ScenarioRecord) {
+  const { source_text: _text, ...rest } = record;
+  return { ...rest, warnings: diagnosticDetails(record.warnings) };
+}
+
+export function scenarioRoutes(s: Services): ApiRouter {
+  const router = new ApiRouter();
+  const writes = s.rateLimit('scenario_writes');
 
   const scenarioFor = async (ctx: Context, id: string, access: 'read' | 'write') => {
     const scenario = await s.scenarios.get(id);
     if (!scenario) throw notFound('Scenario');
-    await s.botFor(ctx, scenario.bot_id, access).catch(() => {
-      throw notFound('Scenario');
+    const bot = await s.botFor(ctx, scenario.bot_id, access).catch((error: AppError) => {
+      throw error.status === 404 ? notFound('Scenario') : error;
     });
-    return scenario;
+    return { scenario, bot };
   };
 
-  router.post('/v1/bots/:botId/scenarios', async (ctx) => {
-    const bot = await s.botFor(ctx, ctx.params.botId, 'write');
-    const input = parseBody(ctx, scenarioInput);
-    const result = validateScenario(input.scenario_data);
-    if (!result.valid || !result.scenario) {
-      throw unprocessable('invalid_scenario', `The scenario has ${result.errors.length} error(s); the first: ${result.errors[0]?.message}`, diagnosticDetails(result.errors));
-    }
-    const created = await s.scenarios.createVersion({ bot_id: bot.id, name: input.name, scenario_data: result.scenario, warnings: result.warnings });
-    ctx.status = 201;
-    ctx.body = { ...created, warnings: diagnosticDetails(result.warnings) };
-  });
+  /** Running dialogs on the versions of this name older than `version`. */
+  const onOlder = async (record: ScenarioRecord) => s.dialogs.countActiveOn(await s.scenarios.olderVersionIds(record.bot_id, record.name, record.version));
 
-  router.get('/v1/bots/:botId/scenarios', async (ctx) => {
-    const bot = await s.botFor(ctx, ctx.params.botId, 'read');
-    const q = parseQuery(ctx, pagination.extend({ active_only: z.enum(['true', 'false']).optional(), version: z.coerce.number().int().optional() }));
-    const { items, total } = await s.scenarios.list(bot.id, { active_only: q.active_only === 'true', version: q.version, limit: q.limit, offset: q.offset });
-    ctx.body = page(items, total, q);
-  });
+  router.op(
+    'post',
+    '/v1/bots/:botId/scenarios',
+    { summary: 'Create a scenario (a second one of the same name is its next version)', tag: 'scenarios', body: scenarioInput, success: { status: 201, schema: scenarioSchema }, errors: [400, 403, 404, 409, 422, 429] },
+    async (ctx, next) => {
+      await s.botFor(ctx, ctx.params.botId, 'write');
+      return next();
+    },
+    writes,
+    async (ctx) => {
+      const input = parseBody(ctx, scenarioInput);
+      const result = validateScenario(input.scenario_data);
+      if (!result.valid || !result.scenario) throw invalid(result.errors);
+      const created = await s.scenarios.createVersion({ bot_id: ctx.params.botId, name: input.name, scenario_data: result.scenario, warnings: result.warnings });
+      ctx.status = 201;
+      ctx.body = view(created);
+    },
+  );
 
-  router.get('/v1/scenarios/:id', async (ctx) => {
-    const scenario = await scenarioFor(ctx, ctx.params.id, 'read');
-    ctx.body = ctx.query.format === 'export' ? scenario.scenario_data : scenario;
-  });
+  router.op(
+    'post',
+    '/v1/bots/:botId/scenarios/upload',
+    {
+      summary: 'Upload a scenario file: mode new_version (default), replace (new version, made active) or merge (laid over the latest version)',
+      tag: 'scenarios',
+      multipart: uploadFields,
+      success: { status: 201, schema: versionResult.extend({ mode: z.string() }) },
+      errors: [400, 403, 404, 409, 413, 415, 422, 429],
+    },
+    async (ctx, next) => {
+      await s.botFor(ctx, ctx.params.botId, 'write');
+      return next();
+    },
+    writes,
+    scenarioMultipart(),
+    async (ctx) => {
+      const botId = ctx.params.botId;
+      const fields = parse(uploadFields.omit({ file: true }), (ctx.request as { body?: unknown }).body ?? {}, 'form fields');
+      const text = uploadedText(ctx);
+      const nameInFile = (() => {
+        try {
+          const parsed = JSON.parse(text) as { name?: unknown };
+          return typeof parsed?.name === 'string' && parsed.name.trim() ? parsed.name.trim().slice(0, 200) : undefined;
+        } catch {
+          return undefined;
+        }
+      })();
+      const name = fields.name ?? nameInFile;
+      let base: ScenarioRecord | undefined;
+      if (fields.mode === 'merge') {
+        if (!name) throw badRequest('A merge needs the scenario name: the form field "name" or the file’s "name".');
+        base = await s.scenarios.latest(botId, name);
+        if (!base) throw notFound(`Scenario "${name}" to merge into`);
+      }
+      const upload = validateUpload(text, fields.mode, base?.scenario_data as unknown as Record<string, unknown>);
+      if (!upload.result.valid || !upload.data) throw invalid(upload.result.errors);
+      if (!name) throw badRequest('The scenario needs a name: the form field "name" or the file’s "name".');
+      const created = await s.scenarios.createVersion({
+        bot_id: botId,
+        name,
+        scenario_data: upload.data as unknown as Scenario,
+        source_text: upload.sourceText,
+        warnings: upload.result.warnings,
+        activate: fields.mode === 'replace',
+      });
+      ctx.status = 201;
+      ctx.body = { ...view(created), mode: fields.mode, dialogs_on_older_versions: await onOlder(created) };
+    },
+  );
 
-  router.post('/v1/scenarios/:id/activate', async (ctx) => {
-    const scenario = await scenarioFor(ctx, ctx.params.id, 'write');
-    const { active } = parseBody(ctx, z.object({ active: z.boolean().default(true) }));
-    if (active) {
-      const result = validateScenario(scenario.scenario_data);
-      if (!result.valid) throw unprocessable('invalid_scenario', 'The scenario no longer validates.', diagnosticDetails(result.errors));
-    }
-    ctx.body = await s.scenarios.setActive(scenario.id, active);
-  });
+  router.op(
+    'get',
+    '/v1/bots/:botId/scenarios',
+    { summary: 'List scenario versions', tag: 'scenarios', query: listQuery, success: { status: 200, schema: pageOf(scenarioSchema) }, errors: [400, 404] },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'read');
+      const q = parseQuery(ctx, listQuery);
+      const { items, total } = await s.scenarios.list(bot.id, { active_only: q.active_only === 'true', version: q.version, name: q.name, limit: q.limit, offset: q.offset });
+      ctx.body = page(items.map(view), total, q);
+    },
+  );
+
+  router.op(
+    'get',
+    '/v1/scenarios/:id',
+    {
+      summary: 'Get a scenario version; ?format=export returns the bare scenario file',
+      tag: 'scenarios',
+      query: getQuery,
+      success: { status: 200, schema: scenarioSchema, mediaTypes: ['application/json'] },
+      errors: [400, 404],
+    },
+    async (ctx) => {
+      const { scenario } = await scenarioFor(ctx, ctx.params.id, 'read');
+      if (parseQuery(ctx, getQuery).format !== 'export') {
+        ctx.body = view(scenario);
+        return;
+      }
+      const filename = `${scenario.name.replace(/[^\w.-]+/g, '_')}.v${scenario.version}.json`;
+      ctx.set('Content-Disposition', `attachment; filename="${filename}"`);
+      ctx.type = 'application/json; charset=utf-8';
+      ctx.body = scenario.source_text ?? `${JSON.stringify(scenario.scenario_data, null, 2)}\n`;
+    },
+  );
+
+  router.op(
+    'put',
+    '/v1/scenarios/:id',
+    {
+      summary: 'Store changed scenario data as the next version (versions are immutable); active if the version changed was',
+      tag: 'scenarios',
+      body: scenarioUpdate,
+      success: { status: 200, schema: versionResult },
+      errors: [400, 403, 404, 409, 422, 429],
+    },
+    async (ctx, next) => {
+      ctx.state.scenario = (await scenarioFor(ctx, ctx.params.id, 'write')).scenario;
+      return next();
+    },
+    writes,
+    async (ctx) => {
+      const scenario = ctx.state.scenario as ScenarioRecord;
+      const input = parseBody(ctx, scenarioUpdate);
+      const result = validateScenario(input.scenario_data);
+      if (!result.valid || !result.scenario) throw invalid(result.errors);
+      const created = await s.scenarios.createVersion({
+        bot_id: scenario.bot_id,
+        name: scenario.name,
+        scenario_data: result.scenario,
+        warnings: result.warnings,
+        activate: scenario.is_active,
+      });
+      ctx.body = { ...view(created), dialogs_on_older_versions: await onOlder(created) };
+    },
+  );
+
+  router.op(
+    'delete',
+    '/v1/scenarios/:id',
+    { summary: 'Delete a version: refused while it is active or running dialogs use it', tag: 'scenarios', success: { status: 204 }, errors: [403, 404, 409, 429] },
+    async (ctx, next) => {
+      ctx.state.scenario = (await scenarioFor(ctx, ctx.params.id, 'write')).scenario;
+      return next();
+    },
+    writes,
+    async (ctx) => {
+      const scenario = ctx.state.scenario as ScenarioRecord;
+      if (scenario.is_active) throw conflict('scenario_active', 'The scenario is the bot’s active one; activate another or deactivate it first.');
+      const running = await s.dialogs.countActiveOn([scenario.id]);
+      if (running > 0) throw conflict('scenario_in_use', `${running} running dialog(s) still use this version.`, { active_dialogs: running });
+      await s.scenarios.delete(scenario.id);
+      ctx.status = 204;
+    },
+  );
+
+  router.op(
+    'post',
+    '/v1/scenarios/:id/activate',
+    {
+      summary: 'Make the version the bot’s active scenario ({"active":false} deactivates it); validated again first',
+      tag: 'scenarios',
+      body: activateInput,
+      success: { status: 200, schema: scenarioSchema },
+      errors: [400, 403, 404, 409, 422, 429],
+    },
+    async (ctx, next) => {
+      Object.assign(ctx.state, await scenarioFor(ctx, ctx.params.id, 'write'));
+      return next();
+    },
+    writes,
+    async (ctx) => {
+      const { scenario, bot } = ctx.state as { scenario: ScenarioRecord; bot: { status: string } };
+      const { active } = parseBody(ctx, activateInput);
+      if (active) {
+        const result = validateScenario(scenario.scenario_data);
+        if (!result.valid) throw invalid(result.errors);
+      } else if (scenario.is_active && bot.status === 'active') {
+        throw conflict('bot_active', 'An active bot needs an active scenario: activate another version or deactivate the bot first.');
+      }
+      ctx.body = view((await s.scenarios.setActive(scenario.id, active)) as ScenarioRecord);
+    },
+  );
+
+  router.op(
+    'post',
+    '/v1/scenarios/:id/clone',
+    {
+      summary: 'Copy a version to this or another bot of the same account (stored as the next version of the name there, inactive)',
+      tag: 'scenarios',
+      body: cloneInput,
+      success: { status: 201, schema: scenarioSchema },
+      errors: [400, 403, 404, 409, 422, 429],
+    },
+    async (ctx, next) => {
+      Object.assign(ctx.state, await scenarioFor(ctx, ctx.params.id, 'read'));
+      return next();
+    },
+    writes,
+    async (ctx) => {
+      const { scenario, bot } = ctx.state as { scenario: ScenarioRecord; bot: { id: string; account_id: string } };
+      const input = parseBody(ctx, cloneInput);
+      const target = await s.botFor(ctx, input.bot_id ?? bot.id, 'write');
+      if (target.account_id !== bot.account_id) {
+        throw unprocessable('different_account', 'A scenario can be cloned only to a bot of the same account.');
+      }
+      const created = await s.scenarios.createVersion({
+        bot_id: target.id,
+        name: input.name ?? scenario.name,
+        scenario_data: scenario.scenario_data,
+        source_text: scenario.source_text,
+        warnings: scenario.warnings,
+      });
+      ctx.status = 201;
+      ctx.body = view(created);
+    },
+  );
 
   return router;
 }

@@ -1,17 +1,19 @@
-import Router from '@koa/router';
 import type { Context } from 'koa';
-import { unauthorized } from '../../src/errors';
+import { notFound, unauthorized } from '../../src/errors';
+import type { WebhookOutcome } from '../../src/db/webhook-stats';
 import { getAdapter, isPlatformName } from '../../src/platforms';
 import { WebhookAuthError } from '../../src/platforms/errors';
 import type { Services } from '../deps';
 import type { DialogClient } from '../dialog-client';
+import { ApiRouter } from '../openapi';
+import { webhookStatusSchema } from '../schemas';
 
 /**
  * Platforms call these with their own proof instead of a JWT. The answer goes out only after
  * Temporal accepted every message as a signal, so an acknowledged update is never lost.
  */
-export function webhookRoutes(s: Services, dialogs: DialogClient): Router {
-  const router = new Router();
+export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
+  const router = new ApiRouter();
 
   const handle = async (ctx: Context) => {
     const { platform, botId } = ctx.params as { platform: string; botId: string };
@@ -20,6 +22,9 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): Router {
     if (!isPlatformName(platform)) throw reject();
     const [bot, secrets] = await Promise.all([s.bots.get(botId), s.platforms.secrets(botId, platform)]);
     if (!bot || !secrets) throw reject();
+    // Counted without holding up the answer: one upsert, its failure only logged.
+    const count = (outcome: WebhookOutcome) =>
+      void s.webhookStats.record(botId, platform, outcome).catch((error) => ctx.state.log.error({ err: error, bot_id: botId, platform }, 'webhook stats not recorded'));
 
     const headers = Object.fromEntries(Object.entries(ctx.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v[0] : v]));
     const query = Object.fromEntries(Object.entries(ctx.query).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
@@ -33,22 +38,54 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): Router {
     } catch (error) {
       if (error instanceof WebhookAuthError) {
         ctx.state.log.warn({ event: 'WEBHOOK', bot_id: botId, platform, reason: error.message }, 'webhook rejected');
+        count({ accepted: false, error: `rejected: ${error.message}` });
         throw reject();
       }
+      count({ accepted: false, error: `could not be read: ${(error as Error).message}` });
       throw error;
     }
 
     // An inactive bot acknowledges its platform (so it stops redelivering) but starts nothing.
     if (bot.status === 'active') {
-      for (const message of result.messages) await dialogs.deliver(botId, message);
+      try {
+        for (const message of result.messages) await dialogs.deliver(botId, message);
+      } catch (error) {
+        count({ accepted: false, error: `not delivered to Temporal: ${(error as Error).message}` });
+        throw error;
+      }
     }
+    count({ accepted: true, messages: bot.status === 'active' ? result.messages.length : 0 });
     ctx.state.log.info({ event: 'WEBHOOK', bot_id: botId, platform, messages: result.messages.length, active: bot.status === 'active' });
     ctx.status = result.status;
     for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
     ctx.body = result.body ?? (result.status === 200 ? { ok: true } : undefined);
   };
 
-  router.post('/v1/webhooks/:platform/:botId', handle);
-  router.get('/v1/webhooks/:platform/:botId', handle);
+  const limited = s.rateLimit('webhooks');
+  const spec = {
+    tag: 'webhooks',
+    auth: false,
+    success: { status: 200, description: 'Accepted (the platform’s own answer where it expects one)' },
+    errors: [401, 413, 429],
+  };
+  router.op('post', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Platform webhook: the platform’s own proof instead of a JWT' }, limited, handle);
+  router.op('get', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Webhook verification handshake (WhatsApp and Messenger hub.challenge)' }, limited, handle);
+  return router;
+}
+
+/** `GET /v1/webhooks/{platform}/{bot_id}/status`, behind operator auth unlike the webhooks themselves. */
+export function webhookStatusRoutes(s: Services): ApiRouter {
+  const router = new ApiRouter();
+  router.op(
+    'get',
+    '/v1/webhooks/:platform/:botId/status',
+    { summary: 'Webhook health of a bot on a platform: last event time, counts, last error', tag: 'webhooks', success: { status: 200, schema: webhookStatusSchema }, errors: [404] },
+    async (ctx) => {
+      const bot = await s.botFor(ctx, ctx.params.botId, 'read');
+      const { platform } = ctx.params;
+      if (!isPlatformName(platform)) throw notFound('Platform connection');
+      ctx.body = await s.webhookStats.get(bot.id, platform);
+    },
+  );
   return router;
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { conflict } from '../errors';
-import { type Db, fromJson, isUniqueViolation, toIso, toJson } from './index';
+import { type Db, fromJson, toIso, toJson } from './index';
 
 export type BotStatus = 'active' | 'inactive';
 
@@ -26,10 +25,6 @@ function toBot(row: BotRow): Bot {
   };
 }
 
-function duplicateName(name: string) {
-  return conflict('duplicate_name', `A bot named "${name}" already exists in this account.`, { name });
-}
-
 export function botsRepository(db: Db) {
   return {
     async create(input: { account_id: string; name: string; description?: string; settings?: Record<string, unknown> }): Promise<Bot> {
@@ -44,12 +39,7 @@ export function botsRepository(db: Db) {
         created_at: now,
         updated_at: now,
       };
-      try {
-        await db('bots').insert(row);
-      } catch (error) {
-        if (isUniqueViolation(error)) throw duplicateName(input.name);
-        throw error;
-      }
+      await db('bots').insert(row);
       return toBot(row as BotRow);
     },
 
@@ -75,17 +65,22 @@ export function botsRepository(db: Db) {
       if (changes.description !== undefined) row.description = changes.description;
       if (changes.settings !== undefined) row.settings = toJson(changes.settings);
       if (changes.status !== undefined) row.status = changes.status;
-      try {
-        await db('bots').where({ id }).update(row);
-      } catch (error) {
-        if (isUniqueViolation(error) && changes.name) throw duplicateName(changes.name);
-        throw error;
-      }
+      await db('bots').where({ id }).update(row);
       return this.get(id);
     },
 
-    async delete(id: string): Promise<void> {
-      await db('bots').where({ id }).delete();
+    /**
+     * Removes the bot and everything of it in one transaction; returns how many rows of each kind
+     * went. Tables added later reach the bot through `ON DELETE CASCADE`.
+     */
+    async deleteWithEverything(id: string): Promise<Record<string, number>> {
+      return db.transaction(async (trx) => {
+        const removed: Record<string, number> = {};
+        const tables = { messages: 'dialog_messages', events: 'dialog_events', dialogs: 'dialogs', scenarios: 'scenarios', platforms: 'platform_connections', webhook_stats: 'webhook_stats' };
+        for (const [name, table] of Object.entries(tables)) removed[name] = Number(await trx(table).where({ bot_id: id }).delete());
+        await trx('bots').where({ id }).delete();
+        return removed;
+      });
     },
   };
 }

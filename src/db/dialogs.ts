@@ -66,6 +66,17 @@ function toDialog(row: Record<string, unknown>): DialogRecord {
   };
 }
 
+function toHistoryItem(r: Record<string, any>): HistoryItem {
+  return {
+    id: String(r.id),
+    message_type: r.message_type,
+    text: r.text ?? null,
+    payload: fromJson(r.payload, null),
+    step: r.step ?? null,
+    created_at: toIso(r.created_at) as string,
+  };
+}
+
 export function dialogsRepository(db: Db) {
   return {
     /** Writes the workflow's state; an older revision never overwrites a newer one (retries can reorder). */
@@ -97,8 +108,8 @@ export function dialogsRepository(db: Db) {
           if (filter.platform) q.where('platform', filter.platform);
           if (filter.status) q.where('status', filter.status);
           if (filter.scenario_id) q.where('scenario_id', filter.scenario_id);
-          if (filter.from_date) q.where('last_interaction_at', '>=', filter.from_date);
-          if (filter.to_date) q.where('last_interaction_at', '<=', filter.to_date);
+          if (filter.from_date) q.where('last_interaction_at', '>=', new Date(filter.from_date).toISOString());
+          if (filter.to_date) q.where('last_interaction_at', '<=', new Date(filter.to_date).toISOString());
         });
       const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
       const rows = await query.orderBy('last_interaction_at', 'desc').limit(filter.limit).offset(filter.offset);
@@ -144,6 +155,50 @@ export function dialogsRepository(db: Db) {
       await db('dialog_events').insert(rows).onConflict('dedupe_key').ignore();
     },
 
+    async activeWorkflowIds(botId: string): Promise<string[]> {
+      const rows = await db('dialogs').where({ bot_id: botId, status: 'active' }).select('workflow_id');
+      return rows.map((r: { workflow_id: string }) => r.workflow_id);
+    },
+
+    /** Dialogs still running on any of these scenario versions. */
+    async countActiveOn(scenarioIds: string[]): Promise<number> {
+      if (scenarioIds.length === 0) return 0;
+      const [{ n }] = await db('dialogs').whereIn('scenario_id', scenarioIds).where('status', 'active').count<{ n: string | number }[]>({ n: '*' });
+      return Number(n);
+    },
+
+    /**
+     * The whole filtered history, oldest first, read in pages by key (not by offset), so an export of
+     * any length holds one page in memory at a time.
+     */
+    async *historyPages(
+      key: DialogKey,
+      filter: { message_type?: MessageType; from_timestamp?: string; to_timestamp?: string },
+      pageSize = 500,
+    ): AsyncGenerator<HistoryItem[]> {
+      let after: { created_at: unknown; id: unknown } | undefined;
+      for (;;) {
+        const rows: Record<string, any>[] = await db('dialog_messages')
+          .where(key)
+          .modify((q) => {
+            if (filter.message_type) q.where('message_type', filter.message_type);
+            if (filter.from_timestamp) q.where('created_at', '>=', new Date(filter.from_timestamp).toISOString());
+            if (filter.to_timestamp) q.where('created_at', '<=', new Date(filter.to_timestamp).toISOString());
+            if (after) {
+              const last = after;
+              q.where((w) => w.where('created_at', '>', last.created_at as string).orWhere((x) => x.where('created_at', last.created_at as string).where('id', '>', last.id as number)));
+            }
+          })
+          .orderBy('created_at', 'asc')
+          .orderBy('id', 'asc')
+          .limit(pageSize);
+        if (rows.length === 0) return;
+        yield rows.map(toHistoryItem);
+        if (rows.length < pageSize) return;
+        after = { created_at: rows[rows.length - 1].created_at, id: rows[rows.length - 1].id };
+      }
+    },
+
     async history(
       key: DialogKey,
       filter: { message_type?: MessageType; from_timestamp?: string; to_timestamp?: string; limit: number; offset: number },
@@ -152,22 +207,12 @@ export function dialogsRepository(db: Db) {
         .where(key)
         .modify((q) => {
           if (filter.message_type) q.where('message_type', filter.message_type);
-          if (filter.from_timestamp) q.where('created_at', '>=', filter.from_timestamp);
-          if (filter.to_timestamp) q.where('created_at', '<=', filter.to_timestamp);
+          if (filter.from_timestamp) q.where('created_at', '>=', new Date(filter.from_timestamp).toISOString());
+          if (filter.to_timestamp) q.where('created_at', '<=', new Date(filter.to_timestamp).toISOString());
         });
       const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
       const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(filter.limit).offset(filter.offset);
-      return {
-        total: Number(total),
-        items: rows.map((r: Record<string, any>) => ({
-          id: String(r.id),
-          message_type: r.message_type,
-          text: r.text ?? null,
-          payload: fromJson(r.payload, null),
-          step: r.step ?? null,
-          created_at: toIso(r.created_at) as string,
-        })),
-      };
+      return { total: Number(total), items: rows.map(toHistoryItem) };
     },
   };
 }

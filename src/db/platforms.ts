@@ -11,6 +11,8 @@ export interface PlatformConnection {
   status: string;
   settings: Record<string, unknown>;
   webhook_registered: boolean;
+  /** Which encryption key sealed the credentials (not secret): shows what a key rotation has left to re-seal. */
+  key_id: string;
   created_at: string;
   updated_at: string;
 }
@@ -28,6 +30,7 @@ function toConnection(row: Record<string, unknown>): PlatformConnection {
     status: row.status as string,
     settings: fromJson(row.settings, {}),
     webhook_registered: Boolean(row.webhook_secret_sealed),
+    key_id: String(row.credentials_sealed).split('.')[1] ?? '',
     created_at: toIso(row.created_at) as string,
     updated_at: toIso(row.updated_at) as string,
   };

@@ -32,8 +32,11 @@ function toScenario(row: Record<string, unknown>): ScenarioRecord {
 
 export function scenariosRepository(db: Db) {
   return {
-    /** Stores a new immutable version: the next number for this bot and name. */
-    async createVersion(input: { bot_id: string; name: string; scenario_data: Scenario; source_text?: string; warnings: Diagnostic[] }) {
+    /**
+     * Stores a new immutable version: the next number for this bot and name. With `activate` it
+     * becomes the bot's active scenario in the same transaction.
+     */
+    async createVersion(input: { bot_id: string; name: string; scenario_data: Scenario; source_text?: string | null; warnings: Diagnostic[]; activate?: boolean }) {
       for (let attempt = 0; ; attempt++) {
         try {
           return await db.transaction(async (trx) => {
@@ -44,13 +47,14 @@ export function scenariosRepository(db: Db) {
               bot_id: input.bot_id,
               name: input.name,
               version: Number(last[0]?.v ?? 0) + 1,
-              is_active: false,
+              is_active: Boolean(input.activate),
               scenario_data: toJson(input.scenario_data),
               source_text: input.source_text ?? null,
               warnings: toJson(input.warnings),
               created_at: now,
               updated_at: now,
             };
+            if (input.activate) await trx('scenarios').where({ bot_id: input.bot_id, is_active: true }).update({ is_active: false, updated_at: now });
             await trx('scenarios').insert(row);
             return toScenario(row);
           });
@@ -65,6 +69,17 @@ export function scenariosRepository(db: Db) {
     async get(id: string): Promise<ScenarioRecord | undefined> {
       const row = await db('scenarios').where({ id }).first();
       return row ? toScenario(row) : undefined;
+    },
+
+    async latest(botId: string, name: string): Promise<ScenarioRecord | undefined> {
+      const row = await db('scenarios').where({ bot_id: botId, name }).orderBy('version', 'desc').first();
+      return row ? toScenario(row) : undefined;
+    },
+
+    /** Ids of the versions of this name older than `version`. */
+    async olderVersionIds(botId: string, name: string, version: number): Promise<string[]> {
+      const rows = await db('scenarios').where({ bot_id: botId, name }).where('version', '<', version).select('id');
+      return rows.map((r: { id: string }) => r.id);
     },
 
     async getActive(botId: string): Promise<ScenarioRecord | undefined> {

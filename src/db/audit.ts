@@ -1,0 +1,53 @@
+import { type Db, toIso } from './index';
+
+export interface AuditEntry {
+  id: string;
+  account_id: string;
+  actor: string;
+  role: string;
+  action: string;
+  method: string;
+  path: string;
+  status: number;
+  request_id: string;
+  created_at: string;
+}
+
+/** Who changed what and when, per account: written for every successful operator write. */
+export function auditRepository(db: Db) {
+  return {
+    async record(entry: Omit<AuditEntry, 'id' | 'created_at'>): Promise<void> {
+      await db('audit_log').insert({ ...entry, created_at: new Date().toISOString() });
+    },
+
+    /** Newest first. */
+    async list(accountId: string, filter: { actor?: string; from?: string; to?: string; limit: number; offset: number }) {
+      const query = db('audit_log')
+        .where({ account_id: accountId })
+        .modify((q) => {
+          if (filter.actor) q.where('actor', filter.actor);
+          if (filter.from) q.where('created_at', '>=', new Date(filter.from).toISOString());
+          if (filter.to) q.where('created_at', '<=', new Date(filter.to).toISOString());
+        });
+      const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset);
+      return {
+        total: Number(total),
+        items: rows.map((r: Record<string, unknown>): AuditEntry => ({
+          id: String(r.id),
+          account_id: r.account_id as string,
+          actor: r.actor as string,
+          role: r.role as string,
+          action: r.action as string,
+          method: r.method as string,
+          path: r.path as string,
+          status: Number(r.status),
+          request_id: r.request_id as string,
+          created_at: toIso(r.created_at) as string,
+        })),
+      };
+    },
+  };
+}
+
+export type AuditRepository = ReturnType<typeof auditRepository>;
