@@ -19,7 +19,7 @@ export type ComparisonOperator = '==' | '!=' | '>' | '<' | '>=' | '<=' | 'contai
 
 export type Operand =
   | { kind: 'variable'; path: string; column: number }
-  | { kind: 'literal'; value: JsonValue; column: number };
+  | { kind: 'literal'; value: JsonValue; column: number; /** Written as a bare word, not quoted. */ word?: true };
 
 export type ConditionNode =
   | { type: 'and' | 'or'; left: ConditionNode; right: ConditionNode }
@@ -276,7 +276,7 @@ class Parser {
         if (KEYWORDS.has(lower)) throw new ConditionSyntaxError(token.column, `expected a value, found the keyword '${token.text}'`);
         return side === 'left'
           ? { kind: 'variable', path: token.text, column: token.column }
-          : { kind: 'literal', value: token.text, column: token.column };
+          : { kind: 'literal', value: token.text, column: token.column, word: true };
       }
       default:
         throw new ConditionSyntaxError(token.column, `expected a value, found ${describe(token)}`);
@@ -294,22 +294,26 @@ export function parseCondition(text: string): ParseConditionResult {
   }
 }
 
-/** Variables a condition reads, with their columns. */
-export function conditionVariables(node: ConditionNode): { path: string; column: number }[] {
-  const operands = (operand: Operand) => (operand.kind === 'variable' ? [{ path: operand.path, column: operand.column }] : []);
+/** Every operand of a condition, left to right. */
+export function conditionOperands(node: ConditionNode): Operand[] {
   switch (node.type) {
     case 'and':
     case 'or':
-      return [...conditionVariables(node.left), ...conditionVariables(node.right)];
+      return [...conditionOperands(node.left), ...conditionOperands(node.right)];
     case 'not':
-      return conditionVariables(node.operand);
+      return conditionOperands(node.operand);
     case 'compare':
-      return [...operands(node.left), ...operands(node.right)];
+      return [node.left, node.right];
     case 'in':
-      return [...operands(node.operand), ...node.values.flatMap(operands)];
+      return [node.operand, ...node.values];
     default:
-      return operands(node.operand);
+      return [node.operand];
   }
+}
+
+/** Variables a condition reads, with their columns. */
+export function conditionVariables(node: ConditionNode): { path: string; column: number }[] {
+  return conditionOperands(node).flatMap((operand) => (operand.kind === 'variable' ? [{ path: operand.path, column: operand.column }] : []));
 }
 
 type Value = JsonValue | undefined;

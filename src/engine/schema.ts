@@ -114,12 +114,41 @@ export const scenarioSchema = z.strictObject({
   steps: z.record(z.string(), stepSchema),
 });
 
-/** Every key the format knows, for "did you mean …?" on unknown keys. */
-export const KNOWN_KEYS = [
-  'version', 'name', 'description', 'start_step', 'variables', 'settings', 'steps', 'max_auto_transitions',
-  'help_message', 'timeout', 'id', 'type', 'message', 'buttons', 'expected_input', 'conditions', 'next_step',
-  'checkpoint', 'variants', 'default_message', 'action', 'text', 'media', 'value', 'media_id', 'url', 'caption',
-  'variable', 'required', 'min_length', 'max_length', 'pattern', 'min_value', 'max_value', 'error_message',
-  'max_attempts', 'default_country', 'after', 'max_reminders', 'then', 'step', 'method', 'headers', 'body',
-  'timeout_ms', 'on_error_step', 'reason', 'condition', 'default',
-];
+interface SchemaDefinition {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  valueType?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+}
+
+function definition(schema: z.ZodType): SchemaDefinition {
+  return (schema as unknown as { _zod: { def: SchemaDefinition } })._zod.def;
+}
+
+/** The schemas that can sit at a path (several below a union), optional wrappers removed. */
+function schemasAt(schema: z.ZodType, path: readonly (string | number)[]): z.ZodType[] {
+  const def = definition(schema);
+  if (def.type === 'optional' || def.type === 'nullable') return schemasAt(def.innerType!, path);
+  if (def.type === 'union') return def.options!.flatMap((option) => schemasAt(option, path));
+  if (path.length === 0) return [schema];
+  const [segment, ...rest] = path;
+  if (def.type === 'object') {
+    const child = def.shape?.[String(segment)];
+    return child ? schemasAt(child, rest) : [];
+  }
+  if (def.type === 'record') return schemasAt(def.valueType!, rest);
+  if (def.type === 'array') return schemasAt(def.element!, rest);
+  return [];
+}
+
+/** The keys an object at this path of a scenario may have, for "did you mean …?" on unknown keys. */
+export function keysAt(path: readonly (string | number)[]): string[] {
+  const keys = new Set<string>();
+  for (const schema of schemasAt(scenarioSchema, path)) {
+    const def = definition(schema);
+    if (def.type === 'object') for (const key of Object.keys(def.shape ?? {})) keys.add(key);
+  }
+  return [...keys];
+}

@@ -6,12 +6,12 @@
 import { getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { DEFAULT_MAX_AUTO_TRANSITIONS } from './advance';
-import { conditionVariables, parseCondition } from './conditions';
+import { conditionOperands, conditionVariables, parseCondition } from './conditions';
 import { parseDuration } from './durations';
 import { isPlainObject } from './json';
 import { platformLimitProblems } from './limits';
 import { SourceMap, toPointer } from './positions';
-import { KNOWN_KEYS, scenarioSchema } from './schema';
+import { keysAt, scenarioSchema } from './schema';
 import { closestMatch } from './suggest';
 import { parseTemplate } from './templates';
 import type { Button, Diagnostic, JsonValue, MessageContent, Scenario, Step, TimeoutSetting, ValidationContext, ValidationResult } from './types';
@@ -140,7 +140,7 @@ function reportSchemaIssues(issues: z.core.$ZodIssue[], data: unknown, report: R
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys) {
-          report.error('unknown_key', [...path, key], `unknown key "${key}"`, { suggestion: didYouMean(key, KNOWN_KEYS), atKey: true });
+          report.error('unknown_key', [...path, key], `unknown key "${key}"`, { suggestion: didYouMean(key, keysAt(path)), atKey: true });
         }
         break;
       case 'invalid_type': {
@@ -259,6 +259,14 @@ class ContentChecker {
       return;
     }
     for (const variable of conditionVariables(parsed.ast)) this.checkVariable(variable.path, path, variable.column - 1);
+    for (const operand of conditionOperands(parsed.ast)) {
+      if (operand.kind === 'literal' && operand.word && typeof operand.value === 'string' && this.variables.has(operand.value.split('.')[0])) {
+        this.report.warning('word_is_variable_name', path, `"${operand.value}" here is the literal word, not the variable of that name: a condition compares a variable with a value`, {
+          suggestion: `quote it ("${operand.value}") to make the intent clear`,
+          textIndex: operand.column - 1,
+        });
+      }
+    }
   }
 
   message(content: MessageContent | undefined, buttons: Button[] | undefined, path: Path, buttonsPath: Path): void {
@@ -505,6 +513,43 @@ function checkContent(scenario: Scenario, report: Report, context: ValidationCon
   checkVariables(scenario, report);
 }
 
+/**
+ * When the shape is wrong the full checks cannot run, but step references and condition syntax can
+ * still be checked on the raw data, so one round of fixes covers the common typos.
+ */
+function checkReferencesOfRawData(data: Record<string, JsonValue>, report: Report): void {
+  const steps = data.steps;
+  if (!isPlainObject(steps)) return;
+  const ids = Object.keys(steps);
+  const reported = new Set(report.errors.map((error) => error.path));
+  const reference = (target: JsonValue | undefined, path: Path) => {
+    if (typeof target !== 'string' || target === '' || ids.includes(target) || reported.has(toPointer(path))) return;
+    report.error(path[0] === 'start_step' ? 'unknown_start_step' : 'unknown_step', path, `step "${target}" does not exist`, { suggestion: didYouMean(target, ids) });
+  };
+  const condition = (text: JsonValue | undefined, path: Path) => {
+    if (typeof text !== 'string' || reported.has(toPointer(path))) return;
+    const parsed = parseCondition(text);
+    if (!parsed.ok) report.error('condition_syntax', path, `condition "${text}": ${parsed.error.message} (column ${parsed.error.column} of the condition)`, { textIndex: parsed.error.column - 1 });
+  };
+  reference(data.start_step, ['start_step']);
+  for (const id of ids) {
+    const step = steps[id];
+    if (!isPlainObject(step)) continue;
+    reference(step.next_step, ['steps', id, 'next_step']);
+    for (const list of ['conditions', 'variants'] as const) {
+      const items = step[list];
+      if (!Array.isArray(items)) continue;
+      items.forEach((item, index) => {
+        if (!isPlainObject(item)) return;
+        if (list === 'conditions') reference(item.next_step, ['steps', id, list, index, 'next_step']);
+        condition(item.condition, ['steps', id, list, index, 'condition']);
+      });
+    }
+    if (isPlainObject(step.action)) reference(step.action.on_error_step, ['steps', id, 'action', 'on_error_step']);
+    if (isPlainObject(step.timeout)) reference(step.timeout.step, ['steps', id, 'timeout', 'step']);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry points
 
@@ -516,6 +561,7 @@ function validateParsed(data: unknown, report: Report, context: ValidationContex
   const parsed = scenarioSchema.safeParse(data);
   if (!parsed.success) {
     reportSchemaIssues(parsed.error.issues, data, report);
+    checkReferencesOfRawData(data, report);
     return report.result();
   }
   const scenario = parsed.data as Scenario;

@@ -102,6 +102,25 @@ describe('schema', () => {
     expect(result.scenario).toBeUndefined();
   });
 
+  it('suggests keys that fit where the unknown key is', () => {
+    const caption = withChange((s) => (s.steps.large.message = { media: [{ type: 'image', url: 'u', captoin: 'c' }] }));
+    expect(caption.errors).toContainEqual(expect.objectContaining({ code: 'unknown_key', suggestion: 'did you mean "caption"?' }));
+    const inInput = withChange((s) => Object.assign(s.steps.ask_guests.expected_input as Json, { max_lenght: 3 }));
+    expect(inInput.errors).toContainEqual(expect.objectContaining({ suggestion: 'did you mean "max_length"?' }));
+    const noFit = withChange((s) => (s.steps.large.text = 'hello'));
+    expect(noFit.errors).toEqual([expect.objectContaining({ code: 'unknown_key', path: '/steps/large/text' })]);
+    expect(noFit.errors[0]).not.toHaveProperty('suggestion');
+  });
+
+  it('still checks step references and condition syntax when the shape is wrong', () => {
+    const result = withChange((s) => {
+      s.steps.large.type = 'mesage';
+      s.steps.welcome.next_step = 'ask_guest';
+      (s.steps.ask_guests.conditions as Json[])[0].condition = 'guests >';
+    });
+    expect(codes(result.errors).sort()).toEqual(['condition_syntax', 'invalid_value', 'unknown_step']);
+  });
+
   it('points schema errors at the line and column in the original text', () => {
     const text = '{\n  "version": "1.0",\n  "start_step": "a",\n  "steps": {\n    "a": {"type": "message", "nex_step": "b"}\n  }\n}';
     expect(validateScenarioText(text).errors).toEqual([
@@ -181,6 +200,7 @@ describe('warnings', () => {
     ['answer not stored', (s) => delete (s.steps.ask_guests.expected_input as Json).variable, { code: 'answer_not_stored' }],
     ['default of the wrong type', (s) => ((s.variables as Json).guests = { type: 'number', default: 'two' }), { code: 'variable_default_type', path: '/variables/guests/default' }],
     ['fields an end action ignores', (s) => (s.steps.bye.next_step = 'welcome'), { code: 'unused_field', path: '/steps/bye/action/type' }],
+    ['bare word that names a variable', (s) => ((s.steps.ask_guests.conditions as Json[])[0].condition = 'guests > guests'), { code: 'word_is_variable_name', path: '/steps/ask_guests/conditions/0/condition' }],
     ['then without remind', (s) => (s.steps.ask_guests.timeout = { after: '1m', action: 'abandon', then: 'reset' }), { code: 'unused_field', path: '/steps/ask_guests/timeout' }],
     ['long chain without input', (s) => {
       s.settings = { max_auto_transitions: 2 };
