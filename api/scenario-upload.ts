@@ -102,7 +102,7 @@ export interface UploadValidation {
   result: ValidationResult;
   /** The document to store. */
   data?: JsonObject;
-  /** The uploaded text when it is the whole document (kept for export). */
+  /** The document's text for export: the upload itself, or the merged document written out. */
   sourceText: string | null;
 }
 
@@ -132,5 +132,9 @@ export function validateUpload(text: string, mode: UploadMode, base?: JsonObject
     const at = positionIn(text, root, d.path);
     return { ...d, line: at?.line, column: at?.column };
   };
-  return { result: { ...result, errors: result.errors.map(locate), warnings: result.warnings.map(locate) }, data: result.scenario as unknown as JsonObject | undefined, sourceText: null };
+  return {
+    result: { ...result, errors: result.errors.map(locate), warnings: result.warnings.map(locate) },
+    data: result.scenario as unknown as JsonObject | undefined,
+    sourceText: `${JSON.stringify(merged, null, 2)}\n`,
+  };
 }

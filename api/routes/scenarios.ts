@@ -42,6 +42,14 @@ function invalid(errors: Diagnostic[]): AppError {
   return unprocessable('invalid_scenario', `The scenario has ${errors.length} error(s); the first: ${errors[0]?.message}`, diagnosticDetails(errors));
 }
 
+/**
+ * The document as the operator wrote it, for `?format=export`: PostgreSQL's jsonb does not keep key
+ * order, so the text is kept beside the parsed data.
+ */
+function exportText(data: unknown): string {
+  return `${JSON.stringify(data, null, 2)}\n`;
+}
+
 /** What the API shows of a version: the stored upload text stays for `?format=export`. */
 function view(record: ScenarioRecord) {
   const { source_text: _text, ...rest } = record;
@@ -77,7 +85,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
       const input = parseBody(ctx, scenarioInput);
       const result = validateScenario(input.scenario_data);
       if (!result.valid || !result.scenario) throw invalid(result.errors);
-      const created = await s.scenarios.createVersion({ bot_id: ctx.params.botId, name: input.name, scenario_data: result.scenario, warnings: result.warnings });
+      const created = await s.scenarios.createVersion({ bot_id: ctx.params.botId, name: input.name, scenario_data: result.scenario, source_text: exportText(input.scenario_data), warnings: result.warnings });
       ctx.status = 201;
       ctx.body = view(created);
     },
@@ -118,7 +126,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
         base = await s.scenarios.latest(botId, name);
         if (!base) throw notFound(`Scenario "${name}" to merge into`);
       }
-      const upload = validateUpload(text, fields.mode, base?.scenario_data as unknown as Record<string, unknown>);
+      const upload = validateUpload(text, fields.mode, base ? (base.source_text ? JSON.parse(base.source_text) : base.scenario_data) : undefined);
       if (!upload.result.valid || !upload.data) throw invalid(upload.result.errors);
       if (!name) throw badRequest('The scenario needs a name: the form field "name" or the file’s "name".');
       const created = await s.scenarios.createVersion({
@@ -193,6 +201,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
         bot_id: scenario.bot_id,
         name: scenario.name,
         scenario_data: result.scenario,
+        source_text: exportText(input.scenario_data),
         warnings: result.warnings,
         activate: scenario.is_active,
       });

@@ -18,7 +18,8 @@ export function tokenFor(stack: Stack, role: Role = 'operator', accounts: string
 }
 
 export function expectStatus(res: Response, status: number): Response {
-  if (res.status !== status) throw new Error(`${res.req?.method} ${res.req?.path} answered ${res.status}, expected ${status}: ${res.text}`);
+  const req = (res as unknown as { req?: { method: string; path: string } }).req;
+  if (res.status !== status) throw new Error(`${req?.method} ${req?.path} answered ${res.status}, expected ${status}: ${res.text}`);
   return res;
 }
 
