@@ -4,7 +4,7 @@
  */
 import { evaluateCondition, InvalidConditionError } from './conditions';
 import { validateInput } from './input';
-import { cloneJson } from './json';
+import { cloneJson, setOwn } from './json';
 import { renderTemplate, renderValue } from './templates';
 import { timeoutPolicy } from './timeouts';
 import type {
@@ -37,7 +37,7 @@ export function initialState(): DialogState {
 export function initialData(scenario: Scenario): CollectedData {
   const data: CollectedData = {};
   for (const [name, variable] of Object.entries(scenario.variables ?? {})) {
-    if (variable.default !== undefined) data[name] = cloneJson(variable.default);
+    if (variable.default !== undefined) setOwn(data, name, cloneJson(variable.default));
   }
   return data;
 }
@@ -137,7 +137,7 @@ class Run {
   }
 
   private setVariable(step: string, variable: string, value: JsonValue): void {
-    this.state.collectedData[variable] = cloneJson(value);
+    setOwn(this.state.collectedData, variable, cloneJson(value));
     this.event({ kind: 'variable_set', variable, value: cloneJson(value), step });
   }
 

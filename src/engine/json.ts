@@ -1,12 +1,20 @@
 import type { JsonValue } from './types';
 
+/**
+ * Sets an own property, even one named "__proto__" (which plain assignment would turn into a
+ * prototype change, losing the value).
+ */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** A deep copy of plain JSON data (structuredClone is not guaranteed inside the workflow sandbox). */
 export function cloneJson<T extends JsonValue | object>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => cloneJson(item)) as T;
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    if (item !== undefined) copy[key] = cloneJson(item as JsonValue);
+    if (item !== undefined) setOwn(copy, key, cloneJson(item as JsonValue));
   }
   return copy as T;
 }

@@ -8,6 +8,10 @@ import { z } from 'zod';
 const json = z.json();
 const nonEmpty = z.string().min(1, 'must not be empty');
 const stepReference = nonEmpty;
+/** Variable names are plain words: templates read `a.b` as key b inside variable a. */
+const variableName = z
+  .string()
+  .regex(/^[\p{L}_][\p{L}\p{N}_]*$/u, 'must be a name of letters, digits and "_" (no dots or spaces), such as "user_name"');
 
 export const buttonSchema = z.strictObject({ text: nonEmpty, value: nonEmpty });
 
@@ -29,7 +33,7 @@ export const messageContentSchema = z.strictObject({
 
 export const expectedInputSchema = z.strictObject({
   type: z.enum(['text', 'number', 'button', 'date', 'email', 'phone', 'media', 'any']),
-  variable: nonEmpty.optional(),
+  variable: variableName.optional(),
   required: z.boolean().optional(),
   min_length: z.int().min(0).optional(),
   max_length: z.int().min(1).optional(),
@@ -53,14 +57,14 @@ export const timeoutSchema = z.strictObject({
 const httpMethod = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 export const actionSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('set_variable'), variable: nonEmpty, value: json }),
+  z.strictObject({ type: z.literal('set_variable'), variable: variableName, value: json }),
   z.strictObject({
     type: z.literal('http_request'),
     method: httpMethod.optional(),
     url: nonEmpty,
     headers: z.record(z.string(), z.string()).optional(),
     body: json.optional(),
-    variable: nonEmpty,
+    variable: variableName,
     timeout_ms: z.int().min(1).max(300_000).optional(),
     on_error_step: stepReference.optional(),
   }),
@@ -103,7 +107,7 @@ export const scenarioSchema = z.strictObject({
   name: z.string().optional(),
   description: z.string().optional(),
   start_step: nonEmpty,
-  variables: z.record(z.string(), variableSchema).optional(),
+  variables: z.record(variableName, variableSchema).optional(),
   settings: z
     .strictObject({
       max_auto_transitions: z.int().min(1).max(1000).optional(),

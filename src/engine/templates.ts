@@ -2,7 +2,7 @@
  * Message templates: `{{a.b.0.c}}` reads collected data, `{{x|fallback}}` gives a default,
  * `\{{` writes a literal `{{`. A missing value without fallback renders as nothing.
  */
-import { cloneJson, getPath, isPlainObject } from './json';
+import { cloneJson, getPath, isPlainObject, setOwn } from './json';
 import type { CollectedData, JsonValue } from './types';
 
 export type TemplatePart =
@@ -110,7 +110,7 @@ export function renderValue(value: JsonValue, data: CollectedData): JsonValue {
   if (Array.isArray(value)) return value.map((item) => renderValue(item, data));
   if (isPlainObject(value)) {
     const rendered: Record<string, JsonValue> = {};
-    for (const [key, item] of Object.entries(value)) rendered[key] = renderValue(item, data);
+    for (const [key, item] of Object.entries(value)) setOwn(rendered, key, renderValue(item, data));
     return rendered;
   }
   return value;

@@ -176,6 +176,17 @@ function reportSchemaIssues(issues: z.core.$ZodIssue[], data: unknown, report: R
         report.error('out_of_range', path, `"${String(last)}" ${issue.message.replace(/^Too (small|big): expected (number|string|int) to (have|be) /, 'must be ')}`);
         break;
       }
+      case 'invalid_format':
+        report.error('invalid_value', path, `"${String(last)}" ${issue.message}`);
+        break;
+      case 'invalid_key': {
+        const detail = issue.issues[0]?.message ?? issue.message;
+        report.error('invalid_value', path, `"${String(last)}" is not allowed as a name: it ${detail}`, { atKey: true });
+        break;
+      }
+      case 'custom':
+        report.error('invalid_value', path, issue.message);
+        break;
       default:
         report.error('invalid_value', path, `${String(last ?? 'scenario')}: ${issue.message}`);
     }

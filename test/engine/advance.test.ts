@@ -436,6 +436,13 @@ describe('purity', () => {
     expect(state.status).toBe('completed');
   });
 
+  it('stores a variable named __proto__ as data, not as a prototype', () => {
+    const odd = scenario({ start_step: 'q', steps: { q: { type: 'message', expected_input: { type: 'text', variable: '__proto__' }, next_step: 'q' } } });
+    const [, answered] = play(odd, [{ type: 'start' }, say('x')]);
+    expect(Object.getOwnPropertyDescriptor(answered.state.collectedData, '__proto__')?.value).toBe('x');
+    expect(Object.getPrototypeOf(answered.state.collectedData)).toBe(Object.prototype);
+  });
+
   it('does not share objects between the result and the scenario', () => {
     const { state } = advance(booking, initialState(), { type: 'start' });
     (state.collectedData.tags as string[]).push('mutated');

@@ -94,6 +94,8 @@ describe('schema', () => {
     ['media item without source', (s) => (s.steps.large.message = { media: [{ type: 'image' }] }), { code: 'invalid_value', path: '/steps/large/message/media/0' }],
     ['media item with both sources', (s) => (s.steps.large.message = { media: [{ type: 'image', url: 'u', media_id: 'm' }] }), { code: 'invalid_value', path: '/steps/large/message/media/0' }],
     ['empty button value', (s) => (s.steps.large.buttons = [{ text: 'a', value: '' }]), { code: 'out_of_range', path: '/steps/large/buttons/0/value' }],
+    ['variable name with a dot', (s) => ((s.steps.ask_guests.expected_input as Json).variable = 'party.size'), { code: 'invalid_value', path: '/steps/ask_guests/expected_input/variable', message: expect.stringContaining('no dots or spaces') }],
+    ['declared variable name with a space', (s) => ((s.variables as Json)['party size'] = { type: 'number' }), { code: 'invalid_value', path: '/variables/party size', message: expect.stringContaining('not allowed as a name') }],
     ['bad country code', (s) => ((s.steps.ask_guests.expected_input as Json).default_country = 'GBR'), { code: 'invalid_value', path: '/steps/ask_guests/expected_input/default_country' }],
   ])('%s', (_name, change, expected) => {
     const result = withChange(change);
