@@ -8,10 +8,19 @@
  *   const [sent] = await tg.waitForCalls(1, { method: 'sendMessage' });   // sent.body.text, ...
  *   await tg.close();
  *
- * Every fake records `calls` ({method, httpMethod, path, query, headers, body, rawBody, status}),
+ * Fakes: startFakeTelegram, startFakeWhatsApp, startFakeMessenger, startFakeSlack, startFakeDiscord
+ * (each takes optional expected credentials; wrong ones are refused as the platform refuses them).
+ * Builders: telegramUpdate / telegramRequest; whatsappWebhook / messengerWebhook / metaRequest /
+ * signMeta / metaHandshakeQuery; slackMessageWebhook / slackButtonWebhook / slackUrlVerification /
+ * signSlack; discordKeyPair + discordRequest(discordCommand | discordButton | discordPing) / signDiscord.
+ *
+ * Every fake records `calls` ({method, httpMethod, path, query, headers, body, rawBody, status,
+ * response, ok}; `ok` is the platform's own notion of success, e.g. Slack's `ok:false` on HTTP 200),
  * answers with the platform's real JSON shapes, and takes `failNext({status, retryAfter?,
- * description?, code?, method?, times?})`. Builders return `{body, rawBody, headers}`: send `body`
- * byte for byte, since the signatures cover it; `toWebhookRequest` turns one into the adapter's input.
+ * description?, code?, subcode?, method?, times?})`; `method` is the platform's call name
+ * (`sendMessage`, `messages`, `chat.postMessage`, `createFollowupMessage`, ...). Builders return
+ * `{body, rawBody, headers}`: send `body` byte for byte, since the signatures cover it;
+ * `toWebhookRequest` turns one into the adapter's input.
  */
 export * from './server';
 export * from './telegram';

@@ -17,6 +17,10 @@ export interface RecordedCall {
   rawBody: string;
   /** Status the fake answered with. */
   status: number;
+  /** The JSON body the fake answered with. */
+  response: unknown;
+  /** Whether the platform would call this a success (Slack answers errors with HTTP 200 `ok:false`). */
+  ok: boolean;
 }
 
 /** Make upcoming calls fail the way the platform fails. */
@@ -45,7 +49,7 @@ export interface FakeResponse {
 export interface CallFilter {
   method?: string;
   httpMethod?: string;
-  /** Only calls answered with a 2xx (true) or with an error (false). */
+  /** Only calls the platform answered as a success (true) or as an error (false). */
   ok?: boolean;
 }
 
@@ -70,13 +74,15 @@ export interface FakeDefinition {
   handle(call: RecordedCall): FakeResponse;
   renderFailure(spec: FailureSpec, call: RecordedCall): FakeResponse;
   notFound(call: RecordedCall): FakeResponse;
+  /** Whether an answer is a success; default: a status below 300. */
+  isSuccess?(answer: FakeResponse): boolean;
 }
 
 export function matches(call: RecordedCall, filter: CallFilter | undefined): boolean {
   if (!filter) return true;
   if (filter.method !== undefined && call.method !== filter.method) return false;
   if (filter.httpMethod !== undefined && call.httpMethod !== filter.httpMethod) return false;
-  if (filter.ok !== undefined && (call.status < 300) !== filter.ok) return false;
+  if (filter.ok !== undefined && call.ok !== filter.ok) return false;
   return true;
 }
 
@@ -103,6 +109,8 @@ export async function startFakeServer(definition: FakeDefinition): Promise<FakeS
       body,
       rawBody,
       status: 0,
+      response: undefined,
+      ok: false,
     };
     let answer: FakeResponse;
     const failure = failures.find((spec) => spec.method === undefined || spec.method === call.method);
@@ -116,6 +124,8 @@ export async function startFakeServer(definition: FakeDefinition): Promise<FakeS
       answer = definition.handle(call);
     }
     call.status = answer.status;
+    call.response = answer.body;
+    call.ok = definition.isSuccess ? definition.isSuccess(answer) : answer.status < 300;
     calls.push(call);
     const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
     response.writeHead(answer.status, {

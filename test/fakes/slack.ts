@@ -83,6 +83,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       return failed(error, spec.status);
     },
     notFound: () => failed('unknown_method', 404),
+    isSuccess: (answer) => answer.status < 300 && (answer.body as { ok?: boolean } | undefined)?.ok === true,
   });
 }
 
