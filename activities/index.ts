@@ -1,14 +1,15 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db';
 import { dialogsRepository, type DialogKey, type DialogRecord } from '../src/db/dialogs';
 import { platformsRepository } from '../src/db/platforms';
 import { scenariosRepository } from '../src/db/scenarios';
 import type { HttpRequestSpec, JsonValue, OutgoingMessage, Scenario, UserInput } from '../src/engine/types';
-import type { Logger } from '../src/log';
+import type { LogEvent, Logger } from '../src/log';
 import { getAdapter } from '../src/platforms';
 import { PlatformApiError } from '../src/platforms/errors';
-import type { PlatformName } from '../src/platforms/types';
+import type { PlatformName, SendResult } from '../src/platforms/types';
+import { createMediaActivities, incomingForTranscript, rememberSentMedia, resolveOutgoingMedia } from './media';
 
 export interface LoadedScenario {
   id: string;
@@ -36,6 +37,7 @@ export interface RecordedEvent {
 
 export interface RecordTurnInput {
   key: DialogKey;
+  /** `${firstExecutionRunId}:${turn}`: unique per turn of a dialog, the idempotency key of its rows. */
   turnKey: string;
   scenarioId: string | null;
   incoming?: { messageId: string; input: UserInput; step: string | null; at: string };
@@ -81,6 +83,57 @@ function toActivityFailure(error: unknown): unknown {
   });
 }
 
+/** The workflow an activity runs for, when it runs inside Temporal (log context). */
+function currentWorkflowId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a call while heartbeating, so Temporal notices within the heartbeat timeout when the worker
+ * running it died, and retries it elsewhere instead of waiting out the start-to-close timeout.
+ */
+async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    return work();
+  }
+  const beat = setInterval(() => context?.heartbeat(), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** Log event types of the engine's events (src/log.ts LogEvent); the others are DEBUG lines. */
+const EVENT_LOG_TYPES: Record<string, LogEvent> = {
+  variable_set: 'VARIABLE_UPDATE',
+  condition_evaluated: 'CONDITION_EVAL',
+  auto_transition: 'AUTO_TRANSITION',
+  state_changed: 'STATE_CHANGE',
+  error: 'ERROR',
+};
+
+function attemptOf(): number | undefined {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Event data safe for logs: everything but collected values. */
+function redactValues(kind: string, data: Record<string, JsonValue>): Record<string, JsonValue> {
+  if (kind !== 'operator_update') return data;
+  return { current_step: data.current_step ?? null, variables: data.variables ?? [] };
+}
+
 /** Every side effect of a dialog. Each one is safe to retry. */
 export function createActivities(deps: ActivityDeps) {
   const dialogs = dialogsRepository(deps.db);
@@ -100,21 +153,28 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async sendMessage(input: SendMessageInput): Promise<{ messageIds: string[] }> {
+      const context = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId, workflow_id: currentWorkflowId() };
       const delivered = await dialogs.findTranscriptEntry(input.dedupeKey);
-      if (delivered) return { messageIds: delivered.platform_message_id ? delivered.platform_message_id.split(',') : [] };
+      if (delivered) {
+        deps.log.debug({ event: 'DEBUG', ...context, step: input.step, dedupe_key: input.dedupeKey }, 'send already delivered: not sent again');
+        return { messageIds: delivered.platform_message_id ? delivered.platform_message_id.split(',') : [] };
+      }
 
       const secrets = await platforms.secrets(input.botId, input.platform);
       if (!secrets) {
         throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
       }
       const adapter = getAdapter(input.platform);
-      const context = { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch };
-      let result: { messageIds: string[] };
+      const platformContext = { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch };
+      const resolved = await resolveOutgoingMedia(deps, input.botId, input.platform, input.message);
+      let result: SendResult;
       try {
-        result = await adapter.send(context, secrets.credentials, input.chatId, input.message, input.replyContext);
+        result = await withHeartbeat(() => adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext));
       } catch (error) {
+        deps.log.warn({ event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), error: error instanceof Error ? error.message : String(error) }, 'send failed');
         throw toActivityFailure(error);
       }
+      await rememberSentMedia(deps, input.platform, resolved, result);
       const key = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId };
       await dialogs.appendTranscript(key, [
         {
@@ -127,7 +187,10 @@ export function createActivities(deps: ActivityDeps) {
           created_at: new Date().toISOString(),
         },
       ]);
-      deps.log.info({ event: 'OUTGOING', bot_id: input.botId, platform: input.platform, chat_id: input.chatId, step: input.step, message_ids: result.messageIds });
+      deps.log.info(
+        { event: 'OUTGOING', ...context, step: input.step, message_ids: result.messageIds, text_length: input.message.text?.length ?? 0, media: input.message.media?.length ?? 0 },
+        'message sent',
+      );
       return result;
     },
 
@@ -154,6 +217,7 @@ export function createActivities(deps: ActivityDeps) {
     /** The user's message, the engine's events and the new state, written once per turn (idempotent). */
     async recordTurn(input: RecordTurnInput): Promise<void> {
       const context = { bot_id: input.key.bot_id, platform: input.key.platform, chat_id: input.key.chat_id, workflow_id: input.projection.workflow_id };
+      const incomingInput = input.incoming && (await incomingForTranscript(deps, input.key.bot_id, input.key.platform, input.incoming.input));
       await deps.db.transaction(async (trx) => {
         const repo = dialogsRepository(trx as unknown as Db);
         if (input.incoming) {
@@ -161,7 +225,7 @@ export function createActivities(deps: ActivityDeps) {
             {
               message_type: 'user',
               text: describeInput(input.incoming.input),
-              payload: input.incoming.input as unknown as JsonValue,
+              payload: incomingInput as unknown as JsonValue,
               step: input.incoming.step,
               platform_message_id: input.incoming.messageId,
               dedupe_key: `in:${input.key.bot_id}:${input.key.platform}:${input.key.chat_id}:${input.incoming.messageId}`,
@@ -176,10 +240,28 @@ export function createActivities(deps: ActivityDeps) {
         );
         await repo.saveProjection(input.projection);
       });
-      if (input.incoming) deps.log.info({ event: 'INCOMING', ...context, message_id: input.incoming.messageId, kind: input.incoming.input.kind });
-      for (const e of input.events.filter((ev) => ev.kind === 'error')) deps.log.warn({ event: 'ERROR', ...context, step: e.step, error: e.data });
-      deps.log.info({ event: 'STATE_CHANGE', ...context, status: input.projection.status, step: input.projection.current_step, version: input.projection.version });
+      if (input.incoming) {
+        const text = describeInput(input.incoming.input);
+        deps.log.info({ event: 'INCOMING', ...context, message_id: input.incoming.messageId, kind: input.incoming.input.kind, step: input.incoming.step, length: text.length }, 'message received');
+      }
+      // Values are not logged (they are the user's data); names, steps and outcomes are.
+      for (const e of input.events) {
+        const type = EVENT_LOG_TYPES[e.kind] ?? 'DEBUG';
+        const data = (e.data ?? {}) as Record<string, JsonValue>;
+        const fields: Record<string, unknown> = { event: type, ...context, step: e.step, kind: e.kind };
+        if (e.kind === 'variable_set') fields.variable = data.variable;
+        else if (e.kind === 'condition_evaluated') Object.assign(fields, { condition: data.condition, result: data.result });
+        else if (e.kind === 'auto_transition') Object.assign(fields, { from: data.from, to: data.to });
+        else if (e.kind === 'error') Object.assign(fields, { code: data.code, error: data.message });
+        else if (e.kind !== 'input_invalid') fields.data = redactValues(e.kind, data);
+        if (type === 'ERROR') deps.log.warn(fields, e.kind);
+        else if (type === 'DEBUG') deps.log.debug(fields, e.kind);
+        else deps.log.info(fields, e.kind);
+      }
+      deps.log.debug({ event: 'DEBUG', ...context, turn: input.turnKey, status: input.projection.status, step: input.projection.current_step, version: input.projection.version }, 'turn recorded');
     },
+
+    ...createMediaActivities(deps),
   };
 }
 

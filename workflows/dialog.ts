@@ -5,16 +5,19 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DialogActivities, LoadedScenario, RecordedEvent } from '../activities';
 import { advance, initialState, timeoutPolicy } from '../src/engine';
-import type { DialogState, EngineInput, JsonValue } from '../src/engine/types';
+import type { DialogState, EngineInput, JsonValue, UserInput } from '../src/engine/types';
 import type { IncomingMessage } from '../src/platforms/types';
 import {
   type CarriedState,
+  type CloseRequest,
+  closeUpdate,
   type DialogSnapshot,
   type DialogWorkflowInput,
   FAILURE,
@@ -34,6 +37,9 @@ const { loadScenario, recordTurn } = proxyActivities<DialogActivities>({
 
 const { sendMessage } = proxyActivities<DialogActivities>({
   startToCloseTimeout: '30 seconds',
+  // The activity heartbeats while the platform call is in flight, so a send on a worker that died
+  // is retried within seconds instead of after the whole start-to-close timeout.
+  heartbeatTimeout: '10 seconds',
   // A reply that cannot be delivered within ten minutes is reported as an error, not sent late.
   scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
@@ -49,10 +55,12 @@ const SEEN_WINDOW = 1000;
 /** Continue-as-new well before Temporal's 50K-event limit, even if the server does not suggest it. */
 const MAX_HISTORY_EVENTS = 10_000;
 
+type Waiting = { done?: DialogSnapshot; error?: Error };
 type WorkItem =
-  | { kind: 'message'; message: IncomingMessage }
-  | { kind: 'update'; request: UpdateStateRequest; done?: DialogSnapshot; error?: Error }
-  | { kind: 'reset'; request: ResetRequest; done?: DialogSnapshot; error?: Error };
+  | { kind: 'message'; message: IncomingMessage; receivedAt: string }
+  | ({ kind: 'update'; request: UpdateStateRequest } & Waiting)
+  | ({ kind: 'reset'; request: ResetRequest } & Waiting)
+  | ({ kind: 'close'; request: CloseRequest } & Waiting);
 
 const nowIso = () => new Date(Date.now()).toISOString();
 
@@ -61,11 +69,18 @@ function failureMessage(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+function describeDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
+}
+
 /** One dialog: one bot on one platform with one chat, for as long as that chat lives. */
 export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> {
   const { botId, platform, chatId } = input;
   const info = workflowInfo();
   const carried = input.carried;
+  const historyLimit = input.historyLimit ?? MAX_HISTORY_EVENTS;
 
   let state: DialogState = carried?.state ?? initialState();
   let scenario = null as LoadedScenario | null;
@@ -76,7 +91,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   let replyContext = carried?.replyContext;
   const seenIds: string[] = [...(carried?.seenIds ?? [])];
   const seen = new Set(seenIds);
-  const queue: WorkItem[] = (carried?.pending ?? []).map((message) => ({ kind: 'message', message }));
+  const queue: WorkItem[] = (carried?.pending ?? []).map((message) => ({ kind: 'message', message, receivedAt: nowIso() }));
 
   const snapshot = (): DialogSnapshot => ({
     bot_id: botId,
@@ -94,7 +109,8 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     workflow_id: info.workflowId,
   });
 
-  const enqueueAndWait = async (item: Extract<WorkItem, { kind: 'update' | 'reset' }>): Promise<DialogSnapshot> => {
+  /** Operator requests wait in the same queue as messages, so they never interleave with a turn. */
+  const enqueueAndWait = async (item: Extract<WorkItem, Waiting>): Promise<DialogSnapshot> => {
     queue.push(item);
     await condition(() => item.done !== undefined || item.error !== undefined);
     if (item.error) throw item.error;
@@ -122,30 +138,53 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     seen.add(message.messageId);
     seenIds.push(message.messageId);
     if (seenIds.length > SEEN_WINDOW) seen.delete(seenIds.shift() as string);
-    queue.push({ kind: 'message', message });
+    queue.push({ kind: 'message', message, receivedAt: nowIso() });
   });
   setHandler(stateQuery, snapshot);
   setHandler(updateStateUpdate, (request) => enqueueAndWait({ kind: 'update', request }), { validator: checkUpdate });
   setHandler(resetUpdate, (request) => enqueueAndWait({ kind: 'reset', request }));
+  setHandler(closeUpdate, (request) => enqueueAndWait({ kind: 'close', request }));
 
-  const ensureScenario = async (useActive: boolean): Promise<boolean> => {
-    if (scenario && !useActive) return true;
-    const loaded = await loadScenario({ botId, scenarioId: useActive ? undefined : (carried?.scenarioId ?? undefined) });
+  /**
+   * Keeps the scenario version the dialog runs on; `useActive` moves it to the bot's active one (a
+   * new conversation). A pinned version that was deleted meanwhile also falls back to the active one.
+   */
+  const ensureScenario = async (useActive: boolean): Promise<void> => {
+    if (scenario && !useActive) return;
+    const pinned = useActive ? undefined : (scenario?.id ?? carried?.scenarioId ?? undefined);
+    const summary = pinned ? 'load pinned scenario version' : 'load active scenario';
+    let loaded = await loadScenario.executeWithOptions({ summary }, [{ botId, scenarioId: pinned }]);
+    if (!loaded && pinned) loaded = await loadScenario.executeWithOptions({ summary: 'load active scenario' }, [{ botId }]);
     if (loaded) scenario = loaded;
-    return scenario !== null;
   };
 
-  /** Runs the engine on one input and carries out what it asks, in order; then records the turn. */
-  const runTurn = async (engineInput: EngineInput, incoming?: IncomingMessage) => {
+  /** Whether this message begins a new conversation: on a finished dialog, or the `/start` command. */
+  const beginsConversation = (userInput: UserInput): boolean => {
+    if (state.status !== 'active' && state.status !== 'handoff') return true;
+    if (state.currentStep === null) return true;
+    if (!scenario) return false;
+    // The engine is pure, so asking it how it reads the input costs nothing and cannot drift.
+    const peek = advance(scenario.data, state, { type: 'message', input: userInput });
+    return peek.effects.some((e) => e.type === 'event' && e.event.kind === 'command' && e.event.command === 'start');
+  };
+
+  const showDetails = () => setCurrentDetails(`status **${state.status}** · step \`${state.currentStep ?? '-'}\` · revision ${revision}`);
+
+  /**
+   * One turn: runs the engine on an input (if any) and carries out what it asks, in order; then
+   * records the turn. `leading` events are facts the workflow itself knows (a new conversation, an
+   * operator's change, a timeout) and come first in the record.
+   */
+  const runTurn = async (engineInput: EngineInput | null, options: { incoming?: { message: IncomingMessage; receivedAt: string }; leading?: RecordedEvent[] } = {}) => {
     turn += 1;
     const turnKey = `${info.firstExecutionRunId}:${turn}`;
-    const events: RecordedEvent[] = [];
+    const events: RecordedEvent[] = [...(options.leading ?? [])];
     const before = { status: state.status, step: state.currentStep };
     let sends = 0;
 
-    if (!scenario) {
+    if (engineInput && !scenario) {
       events.push({ kind: 'error', step: null, at: nowIso(), data: { code: 'no_active_scenario', message: 'The bot has no active scenario.' } });
-    } else {
+    } else if (engineInput && scenario) {
       let next: EngineInput | null = engineInput;
       while (next) {
         const result = advance(scenario.data, state, next);
@@ -157,21 +196,23 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
           } else if (effect.type === 'send') {
             sends += 1;
             try {
-              await sendMessage({
-                botId,
-                platform,
-                chatId,
-                message: effect.message,
-                step: effect.step,
-                dedupeKey: `${turnKey}:send:${sends}`,
-                replyContext,
-              });
+              await sendMessage.executeWithOptions({ summary: `send reply of step "${effect.step ?? '-'}"` }, [
+                {
+                  botId,
+                  platform,
+                  chatId,
+                  message: effect.message,
+                  step: effect.step,
+                  dedupeKey: `${turnKey}:send:${sends}`,
+                  replyContext,
+                },
+              ]);
             } catch (error) {
               events.push({ kind: 'error', step: effect.step, at: nowIso(), data: { code: 'send_failed', message: failureMessage(error) } });
             }
           } else if (effect.type === 'http_request') {
             try {
-              const value = await httpRequest(effect.request);
+              const value = await httpRequest.executeWithOptions({ summary: `http_request of step "${effect.step}"` }, [effect.request]);
               next = { type: 'action_result', step: effect.step, ok: true, value };
             } catch (error) {
               next = { type: 'action_result', step: effect.step, ok: false, error: failureMessage(error) };
@@ -184,41 +225,76 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     }
 
     revision += 1;
-    if (incoming) lastInteractionAt = nowIso();
-    if (before.status !== state.status || before.step !== state.currentStep) {
+    if (options.incoming) lastInteractionAt = options.incoming.receivedAt;
+    const changed = before.status !== state.status || before.step !== state.currentStep;
+    if (changed) {
+      events.push({
+        kind: 'state_changed',
+        step: state.currentStep,
+        at: nowIso(),
+        data: { from_status: before.status, to_status: state.status, from_step: before.step, to_step: state.currentStep },
+      });
       upsertSearchAttributes([
         { key: searchAttributes.dialogStatus, value: state.status },
         { key: searchAttributes.currentStep, value: state.currentStep ?? '' },
       ]);
     }
-    await recordTurn({
-      key: { bot_id: botId, platform, chat_id: chatId },
-      turnKey,
-      scenarioId: scenario?.id ?? null,
-      incoming: incoming ? { messageId: incoming.messageId, input: incoming.input, step: before.step, at: lastInteractionAt } : undefined,
-      events,
-      projection: { ...snapshot(), workflow_id: info.workflowId },
-    });
+    showDetails();
+    const incoming = options.incoming;
+    await recordTurn.executeWithOptions({ summary: `record turn ${turn}: ${before.step ?? '-'} → ${state.currentStep ?? '-'} (${state.status})` }, [
+      {
+        key: { bot_id: botId, platform, chat_id: chatId },
+        turnKey,
+        scenarioId: scenario?.id ?? null,
+        incoming: incoming
+          ? { messageId: incoming.message.messageId, input: incoming.message.input, step: before.step, at: incoming.receivedAt }
+          : undefined,
+        events,
+        projection: snapshot(),
+      },
+    ]);
   };
+
+  const conversationStarted = (reason: string): RecordedEvent => ({
+    kind: 'dialog_started',
+    step: null,
+    at: nowIso(),
+    data: { reason, scenario_id: scenario?.id ?? null, scenario_version: scenario?.version ?? null },
+  });
 
   const process = async (item: WorkItem) => {
     if (item.kind === 'message') {
       replyContext = item.message.replyContext ?? replyContext;
-      // A finished dialog that hears from its user again starts over on the bot's current scenario.
-      const finished = state.status !== 'active' && state.status !== 'handoff';
-      const restart = finished && revision > 0;
-      if (restart) startedAt = nowIso();
-      await ensureScenario(restart);
-      await runTurn({ type: 'message', input: item.message.input }, item.message);
+      if (!scenario) await ensureScenario(false);
+      const begins = beginsConversation(item.message.input);
+      // A new conversation runs on the bot's current scenario; a running one keeps its version.
+      if (begins && revision > 0) await ensureScenario(true);
+      if (begins) startedAt = item.receivedAt;
+      await runTurn(
+        { type: 'message', input: item.message.input },
+        { incoming: item, leading: begins && scenario ? [conversationStarted(revision > 0 ? 'restart' : 'first_message')] : [] },
+      );
       return;
     }
     try {
       if (item.kind === 'update') {
         checkUpdate(item.request);
-        await runTurn({ type: 'set_state', currentStep: item.request.current_step, collectedData: item.request.collected_data });
+        const data: JsonValue = { current_step: item.request.current_step ?? null, variables: Object.keys(item.request.collected_data ?? {}) };
+        await runTurn(
+          { type: 'set_state', currentStep: item.request.current_step, collectedData: item.request.collected_data },
+          { leading: [{ kind: 'operator_update', step: state.currentStep, at: nowIso(), data }] },
+        );
+      } else if (item.kind === 'reset') {
+        const fresh = !item.request.to_checkpoint;
+        await ensureScenario(fresh);
+        if (fresh) startedAt = nowIso();
+        const leading: RecordedEvent[] = [{ kind: 'operator_reset', step: state.currentStep, at: nowIso(), data: { to_checkpoint: item.request.to_checkpoint } }];
+        if (fresh && scenario) leading.push(conversationStarted('operator_reset'));
+        await runTurn({ type: 'reset', toCheckpoint: item.request.to_checkpoint }, { leading });
       } else {
-        await ensureScenario(!item.request.to_checkpoint);
-        await runTurn({ type: 'reset', toCheckpoint: item.request.to_checkpoint });
+        const step = state.currentStep;
+        state = { ...state, status: 'completed', currentStep: null, attempts: 0, reminders: 0 };
+        await runTurn(null, { leading: [{ kind: 'dialog_closed', step, at: nowIso(), data: { reason: item.request.reason, merged_into: item.request.merged_into ?? null } }] });
       }
       item.done = snapshot();
     } catch (error) {
@@ -226,21 +302,28 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     }
   };
 
-  const historyIsLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
+  const historyIsLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
 
   await ensureScenario(false);
+  showDetails();
 
   for (;;) {
     const policy = scenario && queue.length === 0 ? timeoutPolicy(scenario.data, state) : null;
     if (policy) {
-      const woke = await condition(() => queue.length > 0, policy.afterMs);
-      if (!woke) await runTurn({ type: 'timeout' });
+      // A durable timer: it survives worker and server restarts, and any queued work cancels it.
+      const summary = `timeout: ${policy.action}${policy.action === 'remind' ? ` ${state.reminders + 1}/${policy.maxReminders}` : ''} after ${describeDuration(policy.afterMs)} on "${state.currentStep}"`;
+      const woke = await condition(() => queue.length > 0, policy.afterMs, { summary });
+      if (!woke) {
+        const action = policy.action === 'remind' && state.reminders >= policy.maxReminders ? policy.then : policy.action;
+        await runTurn({ type: 'timeout' }, { leading: [{ kind: 'timeout_fired', step: state.currentStep, at: nowIso(), data: { action, after_ms: policy.afterMs } }] });
+      }
     } else {
       await condition(() => queue.length > 0);
     }
     while (queue.length > 0) await process(queue.shift() as WorkItem);
 
     if (historyIsLong()) {
+      // Update handlers resume (and reply) only after their item is done; let them all finish first.
       await condition(() => allHandlersFinished());
       if (queue.length > 0) continue;
       const next: CarriedState = {
@@ -254,7 +337,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
         lastInteractionAt,
         replyContext,
       };
-      await continueAsNew<typeof dialogWorkflow>({ botId, platform, chatId, carried: next });
+      await continueAsNew<typeof dialogWorkflow>({ botId, platform, chatId, carried: next, historyLimit: input.historyLimit });
     }
   }
 }

