@@ -153,7 +153,9 @@ export async function startStack(options: StackOptions) {
       SLACK_API_BASE: config.apiBases.slack,
       DISCORD_API_BASE: config.apiBases.discord,
     };
-    return spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'worker', 'main.ts')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    // `node --import tsx` rather than the tsx CLI, which forks: a SIGKILL must reach the worker itself.
+    const output = process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore';
+    return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env, stdio: ['ignore', output, output] });
   };
 
   /** Creates a bot with a scenario (active), a platform connection and its webhook, and activates it. */
