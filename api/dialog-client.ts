@@ -17,6 +17,9 @@ import {
   userMessageSignal,
 } from '../workflows/messages';
 
+/** How long a get-or-create waits for a new dialog to load its scenario. */
+const SETTLE_MS = 2000;
+
 /** The API's only way into dialog workflows: start, signal, query and update them by dialog key. */
 export function dialogClient(temporal: Client, taskQueue: string) {
   const startOptions = (botId: string, platform: PlatformName, chatId: string) => ({
@@ -56,9 +59,18 @@ export function dialogClient(temporal: Client, taskQueue: string) {
       });
     },
 
+    /**
+     * The dialog's state, starting it if there is none. A dialog just started loads its scenario in
+     * its first activity; the answer waits a moment for that, so it shows the start step.
+     */
     async state(botId: string, platform: PlatformName, chatId: string): Promise<DialogSnapshot> {
       const handle = await ensure(botId, platform, chatId);
-      return handle.query(stateQuery);
+      const deadline = Date.now() + SETTLE_MS;
+      for (;;) {
+        const snapshot = await handle.query(stateQuery);
+        if (snapshot.scenario_id !== null || snapshot.version > 0 || Date.now() > deadline) return snapshot;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
 
     async update(botId: string, platform: PlatformName, chatId: string, request: UpdateStateRequest): Promise<DialogSnapshot> {
