@@ -46,7 +46,10 @@ export interface DialogState {
   checkpointStep: string | null;
   /** Invalid answers given on the current step. */
   attempts: number;
-  /** Reminders sent since the last user message (timeouts). */
+  /**
+   * Reminders sent since the last user message (timeouts). Set above the policy's maxReminders once
+   * a timeout's final reset/goto has run, so no further timeout fires until the user writes.
+   */
   reminders: number;
 }
 

@@ -429,6 +429,11 @@ function checkGraph(scenario: Scenario, report: Report): void {
         suggestion: 'add a "next_step" (for example a thank-you step)',
       });
     }
+    if (step.expected_input && step.conditions?.length && (step.next_step === undefined || step.next_step === null)) {
+      report.warning('no_fallback_step', ['steps', id, 'conditions'], `step "${id}" has no next_step: when no condition is true, the dialog ends right after the answer`, {
+        suggestion: 'add a "next_step" for the other answers',
+      });
+    }
   }
   const settingsTimeoutStep = scenario.settings?.timeout?.step;
   if (settingsTimeoutStep !== undefined && !known.has(settingsTimeoutStep) && !ids.some((id) => scenario.steps[id].expected_input)) {
