@@ -174,6 +174,14 @@ describe('graph checks', () => {
     ]);
   });
 
+  it('reports a missing settings timeout step once, however many steps wait', () => {
+    const result = withChange((s) => {
+      s.settings = { timeout: { after: '1m', action: 'goto', step: 'nowhere' } };
+      s.steps.large = { type: 'message', expected_input: { type: 'text', variable: 'x' }, next_step: 'bye' };
+    });
+    expect(codes(result.errors)).toEqual(['unknown_step']);
+  });
+
   it('finds a step that leads to itself', () => {
     const result = withChange((s) => (s.steps.large.next_step = 'large'));
     expect(codes(result.errors)).toEqual(['loop_without_input']);
