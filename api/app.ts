@@ -8,6 +8,7 @@ import { type ApiRouter, openApiDocument, openApiRoutes } from './openapi';
 import { botRoutes } from './routes/bots';
 import { dialogRoutes } from './routes/dialogs';
 import { healthRoutes } from './routes/health';
+import { mediaFileRoutes, mediaRoutes } from './routes/media';
 import { platformRoutes } from './routes/platforms';
 import { scenarioRoutes } from './routes/scenarios';
 import { webhookRoutes, webhookStatusRoutes } from './routes/webhooks';
@@ -32,10 +33,11 @@ export function createApp(deps: AppDeps): Koa {
     dialogRoutes(services, dialogs),
     webhookStatusRoutes(services),
     auditRoutes(services.audit),
+    mediaRoutes(services),
   ];
   const document = () => openApiDocument([webhooks, ...guarded].flatMap((r) => r.operations), { version: '1.0.0' });
 
-  const open = [healthRoutes(services), openApiRoutes(document), webhooks];
+  const open = [healthRoutes(services), openApiRoutes(document), webhooks, mediaFileRoutes(services)];
   for (const router of open) app.use(router.routes()).use(router.allowedMethods());
 
   const token = requireToken(deps.config.jwtSecret);

@@ -1,1 +1,2 @@
 export { dialogWorkflow } from './dialog';
+export { mediaProcessingWorkflow } from './media';

@@ -52,6 +52,12 @@ export interface PlatformContext {
 export interface SendResult {
   /** Platform ids of the messages that were sent, in order. */
   messageIds: string[];
+  /**
+   * Per item of `message.media`, in order: the platform's id of the file it now holds, to send
+   * instead of the URL next time (Telegram `file_id`); null where the item went as a link.
+   * Only adapters of platforms with reusable file ids fill it.
+   */
+  mediaFileIds?: (string | null)[];
 }
 
 export interface ConnectionInfo {

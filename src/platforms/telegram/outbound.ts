@@ -27,12 +27,14 @@ export async function sendTelegram(ctx: PlatformContext, token: string, chatId: 
   const buttons = message.buttons ?? [];
   const keyboard = buttons.length > 0 ? inlineKeyboard(buttons) : undefined;
   const ids: string[] = [];
+  const fileIds: (string | null)[] = [];
 
   await showActivity(ctx, token, chatId, media.length > 0 ? media[0]?.type : undefined);
 
   for (const group of albumGroups(media)) {
-    if (group.length === 1) ids.push(...(await sendSingleWithFallback(ctx, token, chatId, group[0] as MediaItem)));
-    else ids.push(...(await sendAlbumWithFallback(ctx, token, chatId, group)));
+    const sent = group.length === 1 ? await sendSingleWithFallback(ctx, token, chatId, group[0] as MediaItem) : await sendAlbumWithFallback(ctx, token, chatId, group);
+    ids.push(...sent.ids);
+    fileIds.push(...sent.fileIds);
   }
 
   const text = message.text && message.text.length > 0 ? message.text : keyboard ? BUTTONS_ONLY_TEXT : undefined;
@@ -48,7 +50,18 @@ export async function sendTelegram(ctx: PlatformContext, token: string, chatId: 
       ids.push(String(sent.message_id));
     }
   }
-  return { messageIds: ids };
+  return media.length > 0 ? { messageIds: ids, mediaFileIds: fileIds } : { messageIds: ids };
+}
+
+interface SentMedia {
+  ids: string[];
+  /** Telegram's `file_id` of each item, to send it again without an upload; null for a link. */
+  fileIds: (string | null)[];
+}
+
+/** The file a sent media message holds (the largest size of a photo). */
+export function fileIdOf(message: TgMessage): string | null {
+  return message.photo?.[message.photo.length - 1]?.file_id ?? message.video?.file_id ?? message.audio?.file_id ?? message.document?.file_id ?? null;
 }
 
 /** One button per row: labels stay whole on a phone screen, and the order reads top to bottom. */
@@ -95,7 +108,7 @@ export function albumGroups(media: MediaItem[]): MediaItem[][] {
   return groups;
 }
 
-async function sendAlbumWithFallback(ctx: PlatformContext, token: string, chatId: string, items: MediaItem[]): Promise<string[]> {
+async function sendAlbumWithFallback(ctx: PlatformContext, token: string, chatId: string, items: MediaItem[]): Promise<SentMedia> {
   try {
     const sent = await callTelegram(ctx, token, 'sendMediaGroup', {
       chat_id: chatId,
@@ -105,25 +118,29 @@ async function sendAlbumWithFallback(ctx: PlatformContext, token: string, chatId
         ...captionOf(item),
       })),
     });
-    return sent.map((message: TgMessage) => String(message.message_id));
+    return { ids: sent.map((message: TgMessage) => String(message.message_id)), fileIds: sent.map(fileIdOf) };
   } catch (error) {
     if (!isMediaRejection(error)) throw error;
   }
-  const ids: string[] = [];
-  for (const item of items) ids.push(...(await sendSingleWithFallback(ctx, token, chatId, item)));
-  return ids;
+  const result: SentMedia = { ids: [], fileIds: [] };
+  for (const item of items) {
+    const sent = await sendSingleWithFallback(ctx, token, chatId, item);
+    result.ids.push(...sent.ids);
+    result.fileIds.push(...sent.fileIds);
+  }
+  return result;
 }
 
-async function sendSingleWithFallback(ctx: PlatformContext, token: string, chatId: string, item: MediaItem): Promise<string[]> {
+async function sendSingleWithFallback(ctx: PlatformContext, token: string, chatId: string, item: MediaItem): Promise<SentMedia> {
   const url = requireUrl('telegram', 'sendMediaGroup', item);
   try {
     const sent = await sendSingle(ctx, token, chatId, item, url);
-    return [String(sent.message_id)];
+    return { ids: [String(sent.message_id)], fileIds: [fileIdOf(sent)] };
   } catch (error) {
     if (!isMediaRejection(error)) throw error;
   }
   const link = await callTelegram(ctx, token, 'sendMessage', { chat_id: chatId, text: mediaLinkText(item, url) });
-  return [String(link.message_id)];
+  return { ids: [String(link.message_id)], fileIds: [null] };
 }
 
 function sendSingle(ctx: PlatformContext, token: string, chatId: string, item: MediaItem, url: string): Promise<TgMessage> {

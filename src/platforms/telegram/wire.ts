@@ -141,6 +141,7 @@ export interface TgMethods {
   sendMediaGroup: { params: { chat_id: string; media: TgInputMedia[] }; result: TgMessage[] };
   sendChatAction: { params: { chat_id: string; action: 'typing' | 'upload_photo' | 'upload_video' | 'upload_document' }; result: true };
   answerCallbackQuery: { params: { callback_query_id: string; text?: string }; result: true };
+  getFile: { params: { file_id: string }; result: TgFile & { file_path?: string } };
 }
 
 export type TgMethod = keyof TgMethods;

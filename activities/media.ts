@@ -1,0 +1,170 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { platformsRepository } from '../src/db/platforms';
+import type { MediaItem, OutgoingMessage, UserInput } from '../src/engine/types';
+import { AppError } from '../src/errors';
+import { mediaService } from '../src/media';
+import { downloadIncoming } from '../src/media/incoming';
+import { processMedia, UnprocessableMediaError } from '../src/media/processing';
+import type { PlatformName, SendResult } from '../src/platforms/types';
+import type { ActivityDeps } from './index';
+
+/** Platforms whose file ids, returned by a send, can be sent again instead of the file. */
+const REUSABLE_FILE_IDS: ReadonlySet<PlatformName> = new Set(['telegram']);
+
+export interface ResolvedMessage {
+  message: OutgoingMessage;
+  /** Our media id of each item of `message.media` (null for items given by URL). */
+  mediaIds: (string | null)[];
+  /** Whether each item was sent by a platform file id rather than by URL. */
+  byFileId: boolean[];
+}
+
+export type IncomingMediaInput = Extract<UserInput, { kind: 'media' }>;
+
+/**
+ * Scenario media items by `media_id` become what the platform can take: its variant's public URL
+ * (or the file id it gave us for an earlier send), with the upload's caption when the scenario has
+ * none. A file no variant fits (too large for the platform, a format it refuses) goes as a link in
+ * the text. A file still being processed makes the send retry shortly.
+ */
+export async function resolveOutgoingMedia(deps: ActivityDeps, botId: string, platform: PlatformName, message: OutgoingMessage): Promise<ResolvedMessage> {
+  if (!message.media?.length) return { message, mediaIds: [], byFileId: [] };
+  const media = mediaService(deps);
+  const items: MediaItem[] = [];
+  const mediaIds: (string | null)[] = [];
+  const byFileId: boolean[] = [];
+  const links: string[] = [];
+
+  for (const item of message.media) {
+    if (!item.media_id) {
+      items.push(item);
+      mediaIds.push(null);
+      byFileId.push(false);
+      continue;
+    }
+    const record = await media.repo.get(item.media_id);
+    if (!record || record.bot_id !== botId) {
+      deps.log.warn({ event: 'MEDIA', bot_id: botId, media_id: item.media_id }, 'scenario names a media id the bot does not have; item skipped');
+      continue;
+    }
+    if (record.status === 'pending') {
+      throw ApplicationFailure.create({ message: `media ${record.id} is still being processed`, type: 'MediaNotReady', nextRetryDelay: '2 seconds' });
+    }
+    const caption = item.caption ?? record.caption ?? undefined;
+    const variant = record.status === 'ready' ? await media.repo.variant(record.id, platform) : undefined;
+    if (!variant || variant.kind === 'link' || !variant.storage_key) {
+      const url = media.storage().url(record.storage_key);
+      links.push(caption ? `${caption}\n${url}` : url);
+      continue;
+    }
+    const fileId = REUSABLE_FILE_IDS.has(platform) ? await media.repo.platformFileId(record.id, platform) : undefined;
+    items.push({ type: record.type, url: fileId ?? media.storage().url(variant.storage_key), ...(caption ? { caption } : {}) });
+    mediaIds.push(record.id);
+    byFileId.push(fileId !== undefined);
+  }
+
+  const text = [message.text, ...links].filter((part): part is string => Boolean(part)).join('\n\n');
+  const resolved: OutgoingMessage = { ...message, media: items };
+  if (text) resolved.text = text;
+  if (items.length === 0) delete resolved.media;
+  return { message: resolved, mediaIds, byFileId };
+}
+
+/** Keeps the file ids a platform returned, so the next send of the same media skips the upload. */
+export async function rememberSentMedia(deps: ActivityDeps, platform: PlatformName, resolved: ResolvedMessage, result: SendResult): Promise<void> {
+  if (!REUSABLE_FILE_IDS.has(platform) || !result.mediaFileIds) return;
+  const repo = mediaService(deps).repo;
+  for (const [index, mediaId] of resolved.mediaIds.entries()) {
+    if (!mediaId) continue;
+    const fileId = result.mediaFileIds[index];
+    if (fileId) await repo.rememberPlatformFileId(mediaId, platform, fileId);
+    // Sent as a link after all: the stored id no longer works, so the next send uploads again.
+    else if (resolved.byFileId[index]) await repo.forgetPlatformFileId(mediaId, platform);
+  }
+}
+
+function failureOf(error: unknown): unknown {
+  if (error instanceof UnprocessableMediaError) return ApplicationFailure.nonRetryable(error.message, 'UnprocessableMedia');
+  if (error instanceof AppError && error.status < 500) return ApplicationFailure.nonRetryable(error.message, error.code, error.details);
+  return error;
+}
+
+export type StoredIncomingMedia = IncomingMediaInput['media'] & { platform_file_id: string };
+
+/**
+ * A file a user sent, fetched from the platform and stored through the upload pipeline (type
+ * sniffing, limits, virus scan, dedupe) and processed at once. The result carries our media id and
+ * public URL, the platform's own id kept as `platform_file_id`; null where the platform's download
+ * is not built yet (only Telegram's is).
+ */
+export async function storeIncomingMedia(
+  deps: ActivityDeps,
+  input: { botId: string; platform: PlatformName; media: IncomingMediaInput['media'] },
+): Promise<StoredIncomingMedia | null> {
+  const fileId = input.media.media_id;
+  if (!fileId) return null;
+  const media = mediaService(deps);
+  const secrets = await platformsRepository(deps.db, { current: deps.config.encryptionKey }).secrets(input.botId, input.platform);
+  if (!secrets) throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
+  const download = await downloadIncoming({ apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch, timeoutMs: 60_000 }, input.platform, secrets.credentials, fileId);
+  if (!download) return null;
+  const { media: stored } = await media.ingest({ botId: input.botId, body: download.body, source: 'incoming', caption: input.media.caption ?? null, originalName: download.fileName ?? null });
+  const ready = await processMedia(media.repo, media.storage(), stored.id);
+  return {
+    ...input.media,
+    type: ready.type,
+    media_id: ready.id,
+    mime: ready.mime,
+    url: media.storage().url(ready.storage_key),
+    platform_file_id: fileId,
+  };
+}
+
+/**
+ * The transcript's form of a user's input: media stored first (see `storeIncomingMedia`). Recording
+ * the turn must not stall on a file, so a failed store is written into the entry (`store_error`)
+ * and the turn is recorded all the same.
+ */
+export async function incomingForTranscript(deps: ActivityDeps, botId: string, platform: PlatformName, input: UserInput): Promise<UserInput | (IncomingMediaInput & { store_error: string })> {
+  if (input.kind !== 'media') return input;
+  try {
+    const stored = await storeIncomingMedia(deps, { botId, platform, media: input.media });
+    return stored ? { ...input, media: stored } : input;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    deps.log.warn({ event: 'MEDIA', bot_id: botId, platform, reason }, 'incoming media not stored');
+    return { ...input, store_error: reason };
+  }
+}
+
+export function createMediaActivities(deps: ActivityDeps) {
+  const media = mediaService(deps);
+
+  return {
+    /** Thumbnail, metadata and platform variants; retried by `mediaProcessingWorkflow`. */
+    async processMedia(input: { mediaId: string }): Promise<void> {
+      try {
+        const done = await processMedia(media.repo, media.storage(), input.mediaId);
+        deps.log.info({ event: 'MEDIA', media_id: done.id, bot_id: done.bot_id, status: done.status, type: done.type }, 'media processed');
+      } catch (error) {
+        throw failureOf(error);
+      }
+    },
+
+    async markMediaFailed(input: { mediaId: string; reason: string }): Promise<void> {
+      await media.repo.markFailed(input.mediaId, input.reason);
+      deps.log.warn({ event: 'MEDIA', media_id: input.mediaId, reason: input.reason }, 'media processing failed');
+    },
+
+    /** `storeIncomingMedia` as a retried activity, for a workflow that wants the stored file before it advances. */
+    async storeIncomingMedia(input: { botId: string; platform: PlatformName; media: IncomingMediaInput['media'] }): Promise<StoredIncomingMedia | null> {
+      try {
+        return await storeIncomingMedia(deps, input);
+      } catch (error) {
+        throw failureOf(error);
+      }
+    },
+  };
+}
+
+export type MediaActivities = ReturnType<typeof createMediaActivities>;

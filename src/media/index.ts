@@ -1,0 +1,93 @@
+import path from 'node:path';
+import type { Config } from '../config';
+import type { Db } from '../db';
+import type { PlatformName } from '../platforms/types';
+import { ingestMedia, type IngestInput, type IngestResult } from './ingest';
+import { mediaRepository, type MediaRow, type VariantRow } from './repository';
+import { localStorage, type MediaStorage } from './storage';
+
+export * from './formats';
+export type { MediaRow, VariantRow, MediaStatus } from './repository';
+export { mediaRepository } from './repository';
+export type { MediaStorage } from './storage';
+
+/** The media record as the API shows it (CONTRACT.md §2 Media). */
+export interface MediaJson {
+  id: string;
+  bot_id: string;
+  type: MediaRow['type'];
+  mime: string;
+  size: number;
+  width?: number;
+  height?: number;
+  duration?: number;
+  url: string;
+  thumbnail_url?: string;
+  sha256: string;
+  status: MediaRow['status'];
+  caption: string | null;
+  source: MediaRow['source'];
+  error?: string;
+  created_at: string;
+  updated_at: string;
+  /** With `?platform=`: what that platform is sent (the original, a copy within its limits, or a link). */
+  variant?: { platform: PlatformName; kind: VariantRow['kind'] | 'pending' };
+}
+
+const storages = new Map<string, MediaStorage>();
+
+/**
+ * The configured storage: the `MEDIA_DIR` folder. Built per call from the configuration (cached),
+ * so a test that points `config.mediaDir` elsewhere gets its own folder.
+ */
+export function mediaStorage(config: Config): MediaStorage {
+  const id = `${config.mediaDir}|${config.publicBaseUrl}`;
+  let storage = storages.get(id);
+  if (!storage) {
+    storage = localStorage(config.mediaDir, config.publicBaseUrl);
+    storages.set(id, storage);
+  }
+  return storage;
+}
+
+export function mediaService(deps: { db: Db; config: Config }) {
+  const repo = mediaRepository(deps.db);
+  const storage = () => mediaStorage(deps.config);
+
+  const toJson = (media: MediaRow, variant?: { platform: PlatformName; row?: VariantRow }): MediaJson => {
+    const source = variant?.row && variant.row.kind !== 'link' ? variant.row : undefined;
+    const width = source ? source.width : media.width;
+    const height = source ? source.height : media.height;
+    return {
+      id: media.id,
+      bot_id: media.bot_id,
+      type: media.type,
+      mime: source?.mime ?? media.mime,
+      size: source?.size ?? media.size,
+      ...(width !== null ? { width } : {}),
+      ...(height !== null ? { height } : {}),
+      ...(media.duration !== null ? { duration: media.duration } : {}),
+      url: storage().url(source?.storage_key ?? media.storage_key),
+      ...(media.thumbnail_key ? { thumbnail_url: storage().url(media.thumbnail_key) } : {}),
+      sha256: media.sha256,
+      status: media.status,
+      caption: media.caption,
+      source: media.source,
+      ...(media.error ? { error: media.error } : {}),
+      created_at: media.created_at,
+      updated_at: media.updated_at,
+      ...(variant ? { variant: { platform: variant.platform, kind: variant.row?.kind ?? 'pending' } } : {}),
+    };
+  };
+
+  return {
+    repo,
+    storage,
+    toJson,
+    ingest(input: IngestInput): Promise<IngestResult> {
+      return ingestMedia({ repo, storage: storage(), workDir: path.join(deps.config.mediaDir, '.incoming'), clamdAddress: deps.config.clamdAddress }, input);
+    },
+  };
+}
+
+export type MediaService = ReturnType<typeof mediaService>;

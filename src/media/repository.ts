@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { type Db, toIso } from '../db';
+import { isUniqueViolation } from '../db/errors';
+import type { MediaType } from './formats';
+
+export type MediaStatus = 'pending' | 'ready' | 'failed';
+export type MediaSource = 'upload' | 'incoming';
+
+export interface MediaRow {
+  id: string;
+  bot_id: string;
+  type: MediaType;
+  mime: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  duration: number | null;
+  sha256: string;
+  storage_key: string;
+  thumbnail_key: string | null;
+  caption: string | null;
+  original_name: string | null;
+  source: MediaSource;
+  status: MediaStatus;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** How a platform gets a media file: as it is, as a copy made to fit, or only as a link. */
+export type VariantKind = 'original' | 'converted' | 'link';
+
+export interface VariantRow {
+  media_id: string;
+  platform: string;
+  kind: VariantKind;
+  storage_key: string | null;
+  mime: string | null;
+  size: number | null;
+  width: number | null;
+  height: number | null;
+}
+
+const toMedia = (row: Record<string, unknown>): MediaRow => ({
+  ...(row as unknown as MediaRow),
+  size: Number(row.size),
+  duration: row.duration === null || row.duration === undefined ? null : Number(row.duration),
+  created_at: toIso(row.created_at) as string,
+  updated_at: toIso(row.updated_at) as string,
+});
+
+const toVariant = (row: Record<string, unknown>): VariantRow => ({
+  ...(row as unknown as VariantRow),
+  size: row.size === null || row.size === undefined ? null : Number(row.size),
+});
+
+export type NewMedia = Pick<MediaRow, 'bot_id' | 'type' | 'mime' | 'size' | 'sha256' | 'storage_key' | 'caption' | 'original_name' | 'source'>;
+
+export function mediaRepository(db: Db) {
+  return {
+    async get(id: string): Promise<MediaRow | undefined> {
+      const row = await db('media').where({ id }).first();
+      return row ? toMedia(row) : undefined;
+    },
+
+    async findBySha(botId: string, sha256: string): Promise<MediaRow | undefined> {
+      const row = await db('media').where({ bot_id: botId, sha256 }).first();
+      return row ? toMedia(row) : undefined;
+    },
+
+    /** Inserts a pending record, or returns the bot's record of the same bytes (`created: false`). */
+    async createOrGet(input: NewMedia): Promise<{ media: MediaRow; created: boolean }> {
+      const now = new Date().toISOString();
+      const row = { id: randomUUID(), ...input, width: null, height: null, duration: null, thumbnail_key: null, status: 'pending', error: null, created_at: now, updated_at: now };
+      try {
+        await db('media').insert(row);
+        return { media: toMedia(row), created: true };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        const existing = await this.findBySha(input.bot_id, input.sha256);
+        if (!existing) throw error;
+        return { media: existing, created: false };
+      }
+    },
+
+    async list(botId: string, page: { limit: number; offset: number; type?: MediaType }): Promise<{ items: MediaRow[]; total: number }> {
+      const query = db('media').where({ bot_id: botId }).modify((q) => {
+        if (page.type) q.where('type', page.type);
+      });
+      const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
+      const rows = await query.orderBy('created_at', 'asc').orderBy('id').limit(page.limit).offset(page.offset);
+      return { items: rows.map(toMedia), total: Number(total) };
+    },
+
+    async idsOfBot(botId: string): Promise<string[]> {
+      return (await db('media').where({ bot_id: botId }).select('id')).map((r: { id: string }) => r.id);
+    },
+
+    /** The outcome of processing: metadata and variants together, in one transaction. */
+    async markReady(
+      id: string,
+      result: { width: number | null; height: number | null; duration: number | null; thumbnail_key: string | null; variants: Omit<VariantRow, 'media_id'>[] },
+    ): Promise<void> {
+      await db.transaction(async (trx) => {
+        await trx('media_variants').where({ media_id: id }).delete();
+        if (result.variants.length > 0) await trx('media_variants').insert(result.variants.map((v) => ({ ...v, media_id: id })));
+        await trx('media')
+          .where({ id })
+          .update({ width: result.width, height: result.height, duration: result.duration, thumbnail_key: result.thumbnail_key, status: 'ready', error: null, updated_at: new Date().toISOString() });
+      });
+    },
+
+    async setCaption(id: string, caption: string): Promise<MediaRow> {
+      await db('media').where({ id }).update({ caption, updated_at: new Date().toISOString() });
+      return (await this.get(id)) as MediaRow;
+    },
+
+    async markFailed(id: string, reason: string): Promise<void> {
+      await db('media').where({ id }).whereNot({ status: 'ready' }).update({ status: 'failed', error: reason.slice(0, 2000), updated_at: new Date().toISOString() });
+    },
+
+    async markPending(id: string): Promise<void> {
+      await db('media').where({ id, status: 'failed' }).update({ status: 'pending', error: null, updated_at: new Date().toISOString() });
+    },
+
+    async variant(mediaId: string, platform: string): Promise<VariantRow | undefined> {
+      const row = await db('media_variants').where({ media_id: mediaId, platform }).first();
+      return row ? toVariant(row) : undefined;
+    },
+
+    async variants(mediaId: string): Promise<VariantRow[]> {
+      return (await db('media_variants').where({ media_id: mediaId }).orderBy('platform')).map(toVariant);
+    },
+
+    async platformFileId(mediaId: string, platform: string): Promise<string | undefined> {
+      const row = await db('media_platform_files').where({ media_id: mediaId, platform }).first();
+      return row?.file_id;
+    },
+
+    async rememberPlatformFileId(mediaId: string, platform: string, fileId: string): Promise<void> {
+      await db('media_platform_files')
+        .insert({ media_id: mediaId, platform, file_id: fileId, created_at: new Date().toISOString() })
+        .onConflict(['media_id', 'platform'])
+        .merge({ file_id: fileId });
+    },
+
+    async forgetPlatformFileId(mediaId: string, platform: string): Promise<void> {
+      await db('media_platform_files').where({ media_id: mediaId, platform }).delete();
+    },
+  };
+}
+
+export type MediaRepository = ReturnType<typeof mediaRepository>;
