@@ -83,8 +83,8 @@ export function dialogXml(dialog: DialogRecord, pages: HistoryPages): Readable {
 
 /**
  * A readable transcript as PDF (pdfkit), written page by page as the history is read. Text is set
- * in a TrueType font with Cyrillic and Latin when one is installed (`PDF_FONT`, else DejaVu Sans);
- * PDF's built-in Helvetica otherwise.
+ * in `fontPath` (a TrueType font with Cyrillic) when given, else in PDF's built-in Helvetica, which
+ * has Latin only.
  */
 export function dialogPdf(dialog: DialogRecord, pages: HistoryPages, fontPath?: string): Readable {
   const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `Dialog ${dialog.workflow_id}`, Producer: 'GET INN Bot Engine' } });

@@ -33,7 +33,9 @@ const historyFilter = z.object({
 const historyQuery = pagination.merge(historyFilter).extend({ format: z.enum(['json', 'csv']).default('json').describe('csv: every matching message, streamed; limit/offset ignored') });
 const exportQuery = z.object({ format: z.enum(['json', 'csv', 'xml', 'pdf']).default('json') });
 
-const PDF_FONT = [process.env.PDF_FONT, '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'].find((f): f is string => Boolean(f) && existsSync(f as string));
+/** A font with Cyrillic for PDF transcripts when the system has it (Debian's fonts-dejavu-core). */
+const DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+const PDF_FONT = existsSync(DEJAVU) ? DEJAVU : undefined;
 
 const EXPORT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', xml: 'application/xml; charset=utf-8', pdf: 'application/pdf' } as const;
 

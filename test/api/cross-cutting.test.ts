@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createDb } from '../../src/db';
@@ -165,6 +166,29 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     // Another bot has its own budget.
     expectError(await http.post('/v1/webhooks/telegram/another-bot').send({ update_id: 4 }), 401);
+  });
+
+  it('shares rate limits between API processes through Redis when configured', async () => {
+    const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+    } catch {
+      console.warn('Redis is not reachable (TEST_REDIS_URL): the shared rate limit test is skipped');
+      return;
+    }
+    try {
+      const apps = [1, 2].map(() =>
+        request(createApp({ db: stack.db, config: stack.config, log: createLogger('silent'), temporal: stack.temporal, rateLimits: { redis, limits: { dialog_operations: 3 } } }).callback()),
+      );
+      const headers = tokenFor(stack);
+      expectStatus(await apps[0].get(`/v1/bots/${bot.id}/dialogs`).set(headers), 200);
+      expectStatus(await apps[1].get(`/v1/bots/${bot.id}/dialogs`).set(headers), 200);
+      expectStatus(await apps[0].get(`/v1/bots/${bot.id}/dialogs`).set(headers), 200);
+      const limited = expectError(await apps[1].get(`/v1/bots/${bot.id}/dialogs`).set(headers), 429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('answers a failure of ours with 500 and the request id, never a stack trace', async () => {
