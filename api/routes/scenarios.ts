@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { mediaRepository } from '../../src/media/repository';
 import { validateScenario } from '../../src/engine';
 import type { Diagnostic, Scenario } from '../../src/engine/types';
 import type { ScenarioRecord } from '../../src/db/scenarios';
@@ -83,7 +84,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
     writes,
     async (ctx) => {
       const input = parseBody(ctx, scenarioInput);
-      const result = validateScenario(input.scenario_data);
+      const result = validateScenario(input.scenario_data, { knownMediaIds: new Set(await mediaRepository(s.db).idsOfBot(ctx.params.botId)) });
       if (!result.valid || !result.scenario) throw invalid(result.errors);
       const created = await s.scenarios.createVersion({ bot_id: ctx.params.botId, name: input.name, scenario_data: result.scenario, source_text: exportText(input.scenario_data), warnings: result.warnings });
       ctx.status = 201;
@@ -195,7 +196,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
     async (ctx) => {
       const scenario = ctx.state.scenario as ScenarioRecord;
       const input = parseBody(ctx, scenarioUpdate);
-      const result = validateScenario(input.scenario_data);
+      const result = validateScenario(input.scenario_data, { knownMediaIds: new Set(await mediaRepository(s.db).idsOfBot(scenario.bot_id)) });
       if (!result.valid || !result.scenario) throw invalid(result.errors);
       const created = await s.scenarios.createVersion({
         bot_id: scenario.bot_id,
@@ -247,7 +248,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
       const { scenario, bot } = ctx.state as { scenario: ScenarioRecord; bot: { status: string } };
       const { active } = parseBody(ctx, activateInput);
       if (active) {
-        const result = validateScenario(scenario.scenario_data);
+        const result = validateScenario(scenario.scenario_data, { knownMediaIds: new Set(await mediaRepository(s.db).idsOfBot(scenario.bot_id)) });
         if (!result.valid) throw invalid(result.errors);
       } else if (scenario.is_active && bot.status === 'active') {
         throw conflict('bot_active', 'An active bot needs an active scenario: activate another version or deactivate the bot first.');

@@ -133,4 +133,14 @@ describe('sending uploaded media to the platforms', () => {
     expect(sent[5].text?.body).toBe(`The full menu\n\n${records.wav.url}`);
     expect((await variant('wav')).variant).toEqual({ platform: 'whatsapp', kind: 'link' });
   });
+
+  it('refuses a scenario naming a media id the bot does not have', async () => {
+    const bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7000001:AAH-media-token' }, scenario: placeholder });
+    const res = await stack.http
+      .post(`/v1/bots/${bot.id}/scenarios`)
+      .set(bot.headers)
+      .send({ name: 'main', scenario_data: menuScenario({ png: 'no-such-media', webp: 'x', gif: 'y', pdf: 'z', wav: 'w' }) });
+    expect(res.status).toBe(422);
+    expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: '/steps/menu/message/media/0/media_id' })]));
+  });
 });
