@@ -83,6 +83,8 @@ function devSecrets(): { JWT_SECRET: string; ENCRYPTION_KEY: string } {
 
 /** Reads and checks the environment; every wrong value is reported on its own line by name. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Variables already set win over the file, as with `node --env-file`.
+  if (source === process.env && existsSync('.env')) process.loadEnvFile('.env');
   const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success
