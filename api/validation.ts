@@ -11,7 +11,13 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'b
   throw new AppError(400, 'invalid_request', `Invalid ${where}: ${first.path === '/' ? '' : `${first.path} `}${first.message}`.trim(), details);
 }
 
-export const parseBody = <S extends z.ZodType>(ctx: Context, schema: S) => parse(schema, (ctx.request as { body?: unknown }).body ?? {}, 'body');
+/** The JSON body parsed with `schema`; a body of another media type is 415, not a missing field. */
+export function parseBody<S extends z.ZodType>(ctx: Context, schema: S): z.infer<S> {
+  if ((ctx.state.rawBody as Buffer | undefined)?.length && !ctx.is('json')) {
+    throw new AppError(415, 'unsupported_media_type', 'Send the body as application/json.');
+  }
+  return parse(schema, (ctx.request as { body?: unknown }).body ?? {}, 'body');
+}
 export const parseQuery = <S extends z.ZodType>(ctx: Context, schema: S) => parse(schema, ctx.query, 'query');
 
 export const pagination = z.object({

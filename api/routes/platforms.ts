@@ -14,11 +14,13 @@ function platformParam(value: string): PlatformName {
 }
 
 const settings = z.record(z.string(), z.unknown());
-const platformInput = z.object({
-  platform: platformName,
-  credentials: z.record(z.string(), z.unknown()).describe('per platform: see GET /v1/platforms'),
-  settings: settings.optional(),
-});
+/** One shape per platform, each with its adapter's own credentials schema (CONTRACT.md §2 Platforms). */
+const platformInput = z.discriminatedUnion(
+  'platform',
+  PLATFORMS.map((platform) => z.object({ platform: z.literal(platform), credentials: adapters[platform].credentialsSchema, settings: settings.optional() })) as unknown as [
+    z.ZodObject<{ platform: z.ZodLiteral<PlatformName>; credentials: z.ZodType<Record<string, string>>; settings: z.ZodOptional<typeof settings> }>,
+  ],
+);
 const platformUpdate = z.object({ credentials: z.record(z.string(), z.unknown()).optional(), settings: settings.optional() }).strict();
 
 /** Credentials are checked by the adapter's own schema; the 400 names fields, never their values. */
@@ -44,6 +46,7 @@ export function platformRoutes(s: Services): ApiRouter {
       summary: 'Platforms this build supports and the JSON schema of each one’s credentials',
       tag: 'platforms',
       success: { status: 200, schema: z.object({ items: z.array(z.object({ platform: platformName, available: z.boolean(), credentials_schema: z.unknown().nullable() })) }) },
+      errors: [],
     },
     (ctx) => {
       ctx.body = {
@@ -62,9 +65,8 @@ export function platformRoutes(s: Services): ApiRouter {
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const input = parseBody(ctx, platformInput);
-      const credentials = checkCredentials(input.platform, input.credentials);
       ctx.status = 201;
-      ctx.body = await s.platforms.create({ bot_id: bot.id, platform: input.platform, credentials, settings: input.settings });
+      ctx.body = await s.platforms.create({ bot_id: bot.id, platform: input.platform, credentials: input.credentials, settings: input.settings });
     },
   );
 

@@ -34,6 +34,8 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
 
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).send({ description: 'no name' }), 400, 'invalid_request');
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'application/json').send('{"name":'), 400);
+    expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'text/plain').send('name=x'), 415, 'unsupported_media_type');
+    expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'application/json').send(`{"name":"${'x'.repeat(1024 * 1024)}"}`), 413, 'payload_too_large');
     expectError(await stack.http.post('/v1/accounts/acme/bots').send({ name: 'x' }), 401, 'unauthorized');
     expectError(await stack.http.post('/v1/accounts/acme/bots').set('Authorization', 'Bearer not-a-jwt').send({ name: 'x' }), 401);
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(tokenFor(stack, 'viewer')).send({ name: 'x' }), 403, 'forbidden');

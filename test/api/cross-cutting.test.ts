@@ -74,6 +74,10 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     expect(createBot.responses['429'].headers['Retry-After']).toBeDefined();
     const upload = doc.paths['/v1/bots/{botId}/scenarios/upload'].post as Record<string, any>;
     expect(upload.requestBody.content['multipart/form-data'].schema.properties.mode).toMatchObject({ enum: ['new_version', 'replace', 'merge'] });
+    const connect = doc.paths['/v1/bots/{botId}/platforms'].post as Record<string, any>;
+    const shapes = connect.requestBody.content['application/json'].schema.oneOf ?? connect.requestBody.content['application/json'].schema.anyOf;
+    expect(shapes.map((shape: any) => shape.properties.platform.const)).toEqual(['telegram', 'whatsapp', 'messenger', 'slack', 'discord']);
+    expect(shapes[0].properties.credentials).toMatchObject({ required: ['token'] });
     const history = doc.paths['/v1/bots/{botId}/dialogs/{platform}/{chatId}/history'].get as Record<string, any>;
     expect(history.parameters.map((p: { name: string }) => p.name)).toEqual(['botId', 'platform', 'chatId', 'limit', 'offset', 'message_type', 'from_timestamp', 'to_timestamp', 'format']);
     expect(doc.paths['/v1/webhooks/{platform}/{botId}'].post.security).toEqual([]);
