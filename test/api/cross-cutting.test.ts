@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createDb } from '../../src/db';
@@ -138,6 +139,25 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     expect(await audited()).toBe(auditedBefore);
     // An admin reaches every account.
     expectStatus(await stack.http.get(`/v1/bots/${bot.id}`).set(tokenFor(stack, 'admin', [])), 200);
+  });
+
+  it('answers 401 to every operator route without a valid token, and 403 to every write by a viewer', async () => {
+    const routes = routesOfBot();
+    const expired = { Authorization: `Bearer ${jwt.sign({ sub: 'x', role: 'admin', account_ids: [] }, stack.config.jwtSecret, { expiresIn: -10 })}` };
+    const forged = { Authorization: `Bearer ${jwt.sign({ sub: 'x', role: 'admin', account_ids: [] }, 'another-secret-another-secret-another-secret')}` };
+    for (const route of routes) {
+      for (const headers of [{}, expired, forged]) {
+        const res = await send(stack.http, route, headers);
+        if (res.status !== 401) throw new Error(`${route.method.toUpperCase()} ${route.path} without a valid token answered ${res.status}`);
+        expect(res.body.error.code).toBe('unauthorized');
+      }
+    }
+    const viewer = tokenFor(stack, 'viewer', [bot.account]);
+    for (const route of routes.filter((r) => r.method !== 'get')) {
+      const res = await send(stack.http, route, viewer);
+      if (res.status !== 403) throw new Error(`viewer ${route.method.toUpperCase()} ${route.path} answered ${res.status}: ${res.text}`);
+    }
+    expectStatus(await stack.http.get(`/v1/bots/${bot.id}`).set(viewer), 200);
   });
 
   it('keeps an audit log of operator writes: who, what, when, with the request id', async () => {
