@@ -129,6 +129,13 @@ describe.each(DB_KINDS)('dialogs API (%s)', (dbKind) => {
     const pages: number[] = [];
     for await (const page of dialogsRepository(stack.db).historyPages({ bot_id: bot.id, platform: 'telegram', chat_id: chat }, {}, 500)) pages.push(page.length);
     expect(pages).toEqual([500, 500, 203]);
+
+    // Messages of the same instant are neither skipped nor repeated across a page boundary.
+    const same = new Date('2026-03-01T00:00:00.000Z').toISOString();
+    await stack.db('dialog_messages').insert(['x', 'y', 'z'].map((text) => ({ bot_id: bot.id, platform: 'telegram', chat_id: 'tie', message_type: 'user', text, dedupe_key: `tie-${bot.id}-${text}`, created_at: same })));
+    const tied: string[][] = [];
+    for await (const page of dialogsRepository(stack.db).historyPages({ bot_id: bot.id, platform: 'telegram', chat_id: 'tie' }, {}, 2)) tied.push(page.map((m) => m.text as string));
+    expect(tied).toEqual([['x', 'y'], ['z']]);
   });
 
   it('exports a dialog as json, csv, xml and pdf', async () => {
