@@ -3,7 +3,7 @@
  * (Temporal dev server with UI, SQLite database), applies migrations, runs a worker and the API, and
  * prints where everything is. Ctrl-C stops all of it.
  */
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { once } from 'node:events';
 import { signToken } from '../api/auth';
 import { createApp } from '../api/app';
@@ -20,6 +20,7 @@ const TEMPORAL_UI_PORT = 8233;
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const stops: (() => Promise<unknown>)[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -53,7 +54,8 @@ async function main() {
     const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, config, log: log.child({ service: 'worker' }) });
     const running = worker.run();
     stops.push(async () => {
-      worker.shutdown();
+      // The worker stops itself on SIGINT/SIGTERM too; only ask when it has not begun.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await connection.close();
     });

@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db';
 import { createLogger } from '../src/log';
@@ -8,6 +8,7 @@ import { createWorker } from './index';
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.logLevel).child({ service: 'worker' });
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const db = createDb({ databaseUrl: config.databaseUrl });
   if (!config.databaseUrl) await migrateLatest(db);
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
