@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -30,7 +31,9 @@ import {
   userMessageSignal,
 } from './messages';
 
-const { loadScenario, recordTurn } = proxyActivities<DialogActivities>({
+// Local activities: quick database work done inside the workflow task (one marker event each, no
+// round trip through the server). A worker that dies mid-task reruns them; both are idempotent.
+const { loadScenario, recordTurn } = proxyLocalActivities<DialogActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -175,11 +178,15 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
    * records the turn. `leading` events are facts the workflow itself knows (a new conversation, an
    * operator's change, a timeout) and come first in the record.
    */
-  const runTurn = async (engineInput: EngineInput | null, options: { incoming?: { message: IncomingMessage; receivedAt: string }; leading?: RecordedEvent[] } = {}) => {
+  const runTurn = async (
+    engineInput: EngineInput | null,
+    options: { incoming?: { message: IncomingMessage; receivedAt: string }; leading?: RecordedEvent[]; change?: () => void } = {},
+  ) => {
     turn += 1;
     const turnKey = `${info.firstExecutionRunId}:${turn}`;
     const events: RecordedEvent[] = [...(options.leading ?? [])];
     const before = { status: state.status, step: state.currentStep };
+    options.change?.();
     let sends = 0;
 
     if (engineInput && !scenario) {
@@ -292,9 +299,13 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
         if (fresh && scenario) leading.push(conversationStarted('operator_reset'));
         await runTurn({ type: 'reset', toCheckpoint: item.request.to_checkpoint }, { leading });
       } else {
-        const step = state.currentStep;
-        state = { ...state, status: 'completed', currentStep: null, attempts: 0, reminders: 0 };
-        await runTurn(null, { leading: [{ kind: 'dialog_closed', step, at: nowIso(), data: { reason: item.request.reason, merged_into: item.request.merged_into ?? null } }] });
+        const data = { reason: item.request.reason, merged_into: item.request.merged_into ?? null };
+        await runTurn(null, {
+          leading: [{ kind: 'dialog_closed', step: state.currentStep, at: nowIso(), data }],
+          change: () => {
+            state = { ...state, status: 'completed', currentStep: null, attempts: 0, reminders: 0 };
+          },
+        });
       }
       item.done = snapshot();
     } catch (error) {
@@ -303,6 +314,16 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   };
 
   const historyIsLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit;
+
+  // The API sets these when it starts a dialog; a dialog started any other way gets them here.
+  const given = info.typedSearchAttributes;
+  const missing = [
+    { key: searchAttributes.botId, value: botId },
+    { key: searchAttributes.platform, value: platform as string },
+    { key: searchAttributes.dialogStatus, value: state.status as string },
+    { key: searchAttributes.currentStep, value: state.currentStep ?? '' },
+  ].filter((pair) => given.get(pair.key) === undefined);
+  if (missing.length > 0) upsertSearchAttributes(missing);
 
   await ensureScenario(false);
   showDetails();
@@ -320,19 +341,28 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     } else {
       await condition(() => queue.length > 0);
     }
-    while (queue.length > 0) await process(queue.shift() as WorkItem);
+    while (queue.length > 0 && !historyIsLong()) await process(queue.shift() as WorkItem);
 
     if (historyIsLong()) {
-      // Update handlers resume (and reply) only after their item is done; let them all finish first.
+      // Operator requests are update handlers waiting for their reply: they run in this run, and so do
+      // the messages queued before them (order is kept). Later messages move to the next run.
+      const lastWaiting = () => {
+        for (let i = queue.length - 1; i >= 0; i--) if (queue[i].kind !== 'message') return i;
+        return -1;
+      };
+      for (let last = lastWaiting(); last >= 0; last = lastWaiting()) {
+        for (let i = 0; i <= last; i++) await process(queue.shift() as WorkItem);
+      }
       await condition(() => allHandlersFinished());
-      if (queue.length > 0) continue;
+      if (queue.some((item) => item.kind !== 'message')) continue;
+      const pending = queue.flatMap((item) => (item.kind === 'message' ? [item.message] : []));
       const next: CarriedState = {
         state,
         scenarioId: scenario?.id ?? null,
         revision,
         turn,
         seenIds,
-        pending: [],
+        pending,
         startedAt,
         lastInteractionAt,
         replyContext,

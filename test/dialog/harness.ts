@@ -51,9 +51,27 @@ export async function seedBot(testDb: TestDb, config: ReturnType<typeof testConf
   return { botId: bot.id, scenarioId: version.id };
 }
 
+/** Client and worker connection to a running server (default: the run's shared dev server). */
+export async function connectTemporal(address = process.env.TEST_TEMPORAL_ADDRESS as string) {
+  const { Client: TemporalClient, Connection } = await import('@temporalio/client');
+  const { NativeConnection: Native } = await import('@temporalio/worker');
+  const clientConnection = await Connection.connect({ address });
+  const connection = await Native.connect({ address });
+  return {
+    client: new TemporalClient({ connection: clientConnection }),
+    connection,
+    close: async () => {
+      await connection.close();
+      await clientConnection.close();
+    },
+  };
+}
+
 export interface HarnessOptions {
   scenario: unknown;
   telegram: FakeServer;
+  /** Where the activities reach Telegram (a gate in front of the fake); default the fake itself. */
+  apiBase?: string;
   dbKind?: DbKind;
   /** Given: use this connection (a dev server). Omitted: a time-skipping test environment of its own. */
   temporal?: { client: Client; connection: NativeConnection };
@@ -66,7 +84,7 @@ export async function startHarness(options: HarnessOptions) {
   const client = options.temporal?.client ?? (env as TestWorkflowEnvironment).client;
   const connection = options.temporal?.connection ?? (env as TestWorkflowEnvironment).nativeConnection;
   const testDb = await createTestDb(options.dbKind ?? 'sqlite');
-  const config = testConfig({ apiBases: { telegram: options.telegram.url } });
+  const config = testConfig({ apiBases: { telegram: options.apiBase ?? options.telegram.url } });
   const log = options.log ?? createLogger('silent');
   const { botId, scenarioId } = await seedBot(testDb, config, options.scenario);
 
@@ -132,3 +150,62 @@ export async function startHarness(options: HarnessOptions) {
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/**
+ * A gate in front of a fake platform: while closed, calls to `method` wait at the gate (the worker's
+ * activity is mid-call); `open()` lets them through in order. A held call whose caller went away (a
+ * killed worker) is dropped, as a request that never reached the platform.
+ */
+export async function startGate(target: FakeServer, method = 'sendMessage') {
+  const { createServer } = await import('node:http');
+  let closed = false;
+  const held: (() => void)[] = [];
+  let heldCount = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const forward = async () => {
+        if (res.destroyed || req.socket.destroyed) return;
+        try {
+          const answer = await fetch(target.url + req.url, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body: chunks.length ? Buffer.concat(chunks) : undefined });
+          const text = await answer.text();
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+          res.end(text);
+        } catch {
+          res.destroy();
+        }
+      };
+      if (closed && req.url?.endsWith(`/${method}`)) {
+        heldCount += 1;
+        held.push(() => void forward());
+      } else {
+        void forward();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close() {
+      closed = true;
+    },
+    open() {
+      closed = false;
+      for (const release of held.splice(0)) release();
+    },
+    /** Calls that have waited at the gate so far. */
+    get heldCount() {
+      return heldCount;
+    },
+    get waiting() {
+      return held.length;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * A dialog's whole life on the run's Temporal dev server: thousands of messages across
+ * continue-as-new generations, scenario versions pinned and moved, and work queued inside one dialog.
+ */
+import { scenariosRepository } from '../../src/db/scenarios';
+import type { Scenario } from '../../src/engine/types';
+import { closeUpdate, resetUpdate, searchAttributes, stateQuery } from '../../workflows/messages';
+import { type FakeTelegram, startFakeTelegram } from '../fakes';
+import { eventually } from '../support/stack';
+import { connectTemporal, type Harness, startGate, startHarness } from './harness';
+import { bookingScenario } from './scenarios';
+
+/** Answers every message with what it got: one reply per message, forever. */
+const echoScenario = {
+  version: '1.0',
+  name: 'Echo',
+  start_step: 'echo',
+  steps: {
+    echo: { id: 'echo', type: 'message', message: { text: 'Got {{last|nothing}}' }, expected_input: { type: 'any', variable: 'last' }, next_step: 'echo' },
+  },
+};
+
+describe('a dialog through thousands of messages', () => {
+  const MESSAGES = Number(process.env.LONG_DIALOG_MESSAGES ?? 1000);
+  let tg: FakeTelegram;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let h: Harness;
+
+  beforeAll(async () => {
+    tg = await startFakeTelegram();
+    temporal = await connectTemporal();
+    // 1,000 events per run instead of 10,000, so the test shows several generations in a minute.
+    h = await startHarness({ telegram: tg, scenario: echoScenario, dbKind: 'postgres', temporal, historyLimit: 1000 });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await temporal?.close();
+    await tg.close();
+  });
+
+  it('continues as new with bounded history, answering every message exactly once, in order', async () => {
+    const chat = 3001;
+    await h.send(chat, '/start', 'start');
+    for (let i = 1; i <= MESSAGES; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, MESSAGES - i + 1) }, (_, k) => h.send(chat, `m${i + k}`, `m${i + k}`)));
+      // Redeliveries of a few ids already sent: each is dropped by the dialog's window of seen ids.
+      await h.send(chat, `m${i}`, `m${i}`);
+    }
+    const began = Date.now();
+    await eventually(() => h.textsTo(chat).length >= MESSAGES + 1, 180_000, `${MESSAGES + 1} replies`).catch((error) => {
+      throw new Error(`${(error as Error).message}; got ${h.textsTo(chat).length}`);
+    });
+    console.log(`replies took ${Date.now() - began} ms`);
+    const final = await eventually(async () => {
+      const s = await h.state(chat);
+      return s.version === MESSAGES + 1 ? s : undefined;
+    }, 30_000, 'the last revision');
+
+    const texts = h.textsTo(chat);
+    expect(texts).toHaveLength(MESSAGES + 1);
+    expect(new Set(texts).size).toBe(MESSAGES + 1);
+    // Signals sent concurrently may be accepted in any order within a batch; each is answered once.
+    expect(texts.slice(1).sort()).toEqual(Array.from({ length: MESSAGES }, (_, i) => `Got m${i + 1}`).sort());
+    expect(final.collected_data.last).toMatch(/^m\d+$/);
+
+    const runs = [];
+    for await (const run of h.client.workflow.list({ query: `WorkflowId = '${h.workflowId(chat)}'` })) runs.push(run);
+    const running = await h.client.workflow.getHandle(h.workflowId(chat)).describe();
+    const lengths = runs.map((r) => (r.runId === running.runId ? running.historyLength : r.historyLength));
+    console.log(`dialog of ${MESSAGES} messages: ${runs.length} runs, history events per run: ${lengths.join(', ')}`);
+    expect(runs.length).toBeGreaterThanOrEqual(4);
+    for (const length of lengths) expect(length).toBeLessThan(1000 + 100);
+    const current = runs.find((r) => r.status.name === 'RUNNING');
+    expect(current?.searchAttributes).toMatchObject({ BotId: [h.botId], Platform: ['telegram'], DialogStatus: ['active'], CurrentStep: ['echo'] });
+
+    const rows = await h.db('dialog_messages').where({ bot_id: h.botId, chat_id: String(chat) }).count<{ n: string }[]>({ n: '*' });
+    expect(Number(rows[0].n)).toBe(2 * (MESSAGES + 1));
+  }, 240_000);
+});
+
+describe('scenario versions and work queued inside a dialog', () => {
+  let tg: FakeTelegram;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let gate: Awaited<ReturnType<typeof startGate>>;
+  let h: Harness;
+
+  beforeAll(async () => {
+    tg = await startFakeTelegram();
+    gate = await startGate(tg);
+    temporal = await connectTemporal();
+    h = await startHarness({ telegram: tg, apiBase: gate.url, scenario: bookingScenario, dbKind: 'sqlite', temporal });
+  });
+  afterAll(async () => {
+    gate.open();
+    await h?.close();
+    await temporal?.close();
+    await gate?.stop();
+    await tg.close();
+  });
+
+  const waitTexts = (chat: number, count: number) => eventually(() => (h.textsTo(chat).length >= count ? h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
+  const publish = async (welcome: string) => {
+    const scenario = { ...bookingScenario, steps: { ...bookingScenario.steps, welcome: { ...bookingScenario.steps.welcome, message: { text: welcome } } } };
+    return scenariosRepository(h.db).createVersion({ bot_id: h.botId, name: 'main', scenario_data: scenario as Scenario, warnings: [], activate: true });
+  };
+
+  it('a running dialog keeps its version; /start, completion and an operator reset move to the active one', async () => {
+    const chat = 4001;
+    await h.send(chat, '/start');
+    await waitTexts(chat, 2);
+    const v2 = await publish('Welcome (v2)!');
+    expect(v2.version).toBe(2);
+
+    await h.send(chat, 'Anna');
+    await waitTexts(chat, 3);
+    expect(await h.state(chat)).toMatchObject({ scenario_id: h.scenarioId, scenario_version: 1, current_step: 'ask_guests' });
+
+    // /start begins a new conversation: on the active version, with fresh data.
+    await h.send(chat, '/start');
+    await waitTexts(chat, 5);
+    expect(h.textsTo(chat).slice(3)).toEqual(['Welcome (v2)!', 'Your name?']);
+    expect(await h.state(chat)).toMatchObject({ scenario_id: v2.id, scenario_version: 2, collected_data: {} });
+
+    // Completed on v2, then v3 is published: the next message starts over on v3.
+    await h.send(chat, 'Anna');
+    await h.send(chat, '2');
+    await h.send(chat, '18');
+    await waitTexts(chat, 8);
+    expect((await h.state(chat)).status).toBe('completed');
+    const v3 = await publish('Welcome (v3)!');
+    await h.send(chat, 'hi');
+    await waitTexts(chat, 10);
+    expect(h.textsTo(chat).slice(8)).toEqual(['Welcome (v3)!', 'Your name?']);
+    expect((await h.state(chat)).scenario_version).toBe(3);
+
+    // A reset to the checkpoint keeps the version; a full reset takes the active one.
+    const v4 = await publish('Welcome (v4)!');
+    const handle = h.client.workflow.getHandle(h.workflowId(chat));
+    const toCheckpoint = await handle.executeUpdate(resetUpdate, { args: [{ to_checkpoint: true }] });
+    expect(toCheckpoint.scenario_id).toBe(v3.id);
+    const fresh = await handle.executeUpdate(resetUpdate, { args: [{ to_checkpoint: false }] });
+    expect(fresh).toMatchObject({ scenario_id: v4.id, scenario_version: 4, current_step: 'ask_name', status: 'active' });
+    expect(h.textsTo(chat).at(-2)).toBe('Welcome (v4)!');
+
+    const started = (await h.events(chat)).filter((e: { kind: string }) => e.kind === 'dialog_started');
+    expect(started).toHaveLength(4);
+  });
+
+  it('messages arriving while a step is sending wait their turn; an update waits for the current step', async () => {
+    const chat = 4002;
+    gate.close();
+    await h.send(chat, '/start');
+    await eventually(() => gate.waiting >= 1 || undefined, 20_000, 'the welcome held at the gate');
+
+    // While the welcome is still being sent: three answers and an operator reset arrive.
+    await h.send(chat, 'Anna');
+    await h.send(chat, 'many');
+    await h.send(chat, '4');
+    const handle = h.client.workflow.getHandle(h.workflowId(chat));
+    const reset = await handle.startUpdate(resetUpdate, { args: [{ to_checkpoint: true }], waitForStage: 'ACCEPTED' });
+    let resetDone = false;
+    const resetResult = reset.result().then((r) => {
+      resetDone = true;
+      return r;
+    });
+    // The dialog still shows the state before the first turn: nothing ran past the held send.
+    expect(await handle.query(stateQuery)).toMatchObject({ version: 0 });
+    expect(gate.waiting).toBe(1);
+    expect(resetDone).toBe(false);
+
+    gate.open();
+    const afterReset = await resetResult;
+    // The reset ran after the four queued messages, in arrival order: revision 5, back at ask_name.
+    expect(afterReset).toMatchObject({ version: 5, current_step: 'ask_name', collected_data: { user_name: 'Anna', guests: 4 } });
+    await waitTexts(chat, 6);
+    expect(h.textsTo(chat)).toEqual([expect.stringMatching(/^Welcome/), 'Your name?', 'How many guests, Anna?', expect.stringMatching(/number/i), 'When?', 'Your name?']);
+    expect(gate.heldCount).toBe(1);
+  });
+
+  it('search attributes follow the dialog and a close update ends its conversation', async () => {
+    const chat = 4003;
+    await h.send(chat, '/start');
+    await waitTexts(chat, 2);
+    const handle = h.client.workflow.getHandle(h.workflowId(chat));
+    await eventually(async () => {
+      const d = await handle.describe();
+      return d.typedSearchAttributes.get(searchAttributes.currentStep) === 'ask_name' || undefined;
+    }, 10_000, 'CurrentStep ask_name');
+    const closed = await handle.executeUpdate(closeUpdate, { args: [{ reason: 'merged', merged_into: 'dialog:x:whatsapp:1' }] });
+    expect(closed).toMatchObject({ status: 'completed', current_step: null });
+    const d = await handle.describe();
+    expect(d.typedSearchAttributes.get(searchAttributes.dialogStatus)).toBe('completed');
+    expect(d.typedSearchAttributes.get(searchAttributes.botId)).toBe(h.botId);
+    // Nothing personal in them: ids of the bot, the platform, the step and the status only.
+    const ours = new Set(Object.values(searchAttributes).map((key) => key.name));
+    const values = d.typedSearchAttributes.getAll().filter((p) => ours.has(p.key.name)).map((p) => String(p.value));
+    expect(values.sort()).toEqual([h.botId, 'telegram', 'completed', ''].sort());
+  });
+});
