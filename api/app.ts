@@ -5,10 +5,12 @@ import { createServices, type AppDeps } from './deps';
 import { dialogClient } from './dialog-client';
 import { body, errorEnvelope, requestId } from './middleware';
 import { type ApiRouter, openApiDocument, openApiRoutes } from './openapi';
+import { analyticsRoutes } from './routes/analytics';
 import { botRoutes } from './routes/bots';
 import { dialogRoutes } from './routes/dialogs';
 import { healthRoutes } from './routes/health';
 import { mediaFileRoutes, mediaRoutes } from './routes/media';
+import { mergeRoutes } from './routes/merge';
 import { platformRoutes } from './routes/platforms';
 import { scenarioRoutes } from './routes/scenarios';
 import { webhookRoutes, webhookStatusRoutes } from './routes/webhooks';
@@ -34,6 +36,8 @@ export function createApp(deps: AppDeps): Koa {
     webhookStatusRoutes(services),
     auditRoutes(services.audit),
     mediaRoutes(services),
+    analyticsRoutes(services),
+    mergeRoutes(services, dialogs),
   ];
   const document = () => openApiDocument([webhooks, ...guarded].flatMap((r) => r.operations), { version: '1.0.0' });
 
