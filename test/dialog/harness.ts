@@ -159,7 +159,7 @@ export type Harness = Awaited<ReturnType<typeof startHarness>>;
 export async function startGate(target: FakeServer, method = 'sendMessage') {
   const { createServer } = await import('node:http');
   let closed = false;
-  const held: (() => void)[] = [];
+  const held: { release: () => void; gone: () => boolean }[] = [];
   let heldCount = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -178,7 +178,7 @@ export async function startGate(target: FakeServer, method = 'sendMessage') {
       };
       if (closed && req.url?.endsWith(`/${method}`)) {
         heldCount += 1;
-        held.push(() => void forward());
+        held.push({ release: () => void forward(), gone: () => res.destroyed || req.socket.destroyed });
       } else {
         void forward();
       }
@@ -193,7 +193,7 @@ export async function startGate(target: FakeServer, method = 'sendMessage') {
     },
     open() {
       closed = false;
-      for (const release of held.splice(0)) release();
+      for (const call of held.splice(0)) call.release();
     },
     /** Calls that have waited at the gate so far. */
     get heldCount() {
@@ -201,6 +201,10 @@ export async function startGate(target: FakeServer, method = 'sendMessage') {
     },
     get waiting() {
       return held.length;
+    },
+    /** Held calls whose caller is still connected. */
+    get waitingAlive() {
+      return held.filter((call) => !call.gone()).length;
     },
     stop: () =>
       new Promise<void>((resolve) => {

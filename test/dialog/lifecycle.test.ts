@@ -1,5 +1,5 @@
 /**
- * A dialog's whole life on the run's Temporal dev server: thousands of messages across
+ * A dialog's whole life on the run's Temporal dev server: a thousand messages across
  * continue-as-new generations, scenario versions pinned and moved, and work queued inside one dialog.
  */
 import { scenariosRepository } from '../../src/db/scenarios';
@@ -20,7 +20,7 @@ const echoScenario = {
   },
 };
 
-describe('a dialog through thousands of messages', () => {
+describe('a dialog through a thousand messages (LONG_DIALOG_MESSAGES for more)', () => {
   const MESSAGES = Number(process.env.LONG_DIALOG_MESSAGES ?? 1000);
   let tg: FakeTelegram;
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
