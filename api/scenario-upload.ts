@@ -3,7 +3,7 @@ import multer from '@koa/multer';
 import { findNodeAtLocation, type Node, parseTree } from 'jsonc-parser';
 import { z } from 'zod';
 import { validateScenario, validateScenarioText } from '../src/engine';
-import type { Diagnostic, ValidationResult } from '../src/engine/types';
+import type { Diagnostic, ValidationContext, ValidationResult } from '../src/engine/types';
 import { AppError, badRequest } from '../src/errors';
 
 export const UPLOAD_MODES = ['new_version', 'replace', 'merge'] as const;
@@ -111,9 +111,9 @@ export interface UploadValidation {
  * come straight from it; for `merge` the merged document is validated and each diagnostic points
  * into the uploaded file where its path is there (else at the nearest part of the file, or nowhere).
  */
-export function validateUpload(text: string, mode: UploadMode, base?: JsonObject): UploadValidation {
+export function validateUpload(text: string, mode: UploadMode, context: ValidationContext, base?: JsonObject): UploadValidation {
   if (mode !== 'merge') {
-    const result = validateScenarioText(text);
+    const result = validateScenarioText(text, context);
     return { result, data: result.scenario as unknown as JsonObject | undefined, sourceText: text };
   }
   const syntax = validateScenarioText(text);
@@ -127,7 +127,7 @@ export function validateUpload(text: string, mode: UploadMode, base?: JsonObject
     };
   }
   const merged = mergeScenario(base ?? {}, overlay);
-  const result = validateScenario(merged);
+  const result = validateScenario(merged, context);
   const locate = (d: Diagnostic): Diagnostic => {
     const at = positionIn(text, root, d.path);
     return { ...d, line: at?.line, column: at?.column };

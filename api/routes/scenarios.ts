@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { mediaRepository } from '../../src/media/repository';
 import { validateScenario } from '../../src/engine';
-import type { Diagnostic, Scenario } from '../../src/engine/types';
+import type { Diagnostic, Scenario, ValidationContext } from '../../src/engine/types';
 import type { ScenarioRecord } from '../../src/db/scenarios';
 import { AppError, badRequest, conflict, notFound, unprocessable } from '../../src/errors';
 import type { Services } from '../deps';
@@ -70,6 +70,9 @@ export function scenarioRoutes(s: Services): ApiRouter {
     return { scenario, bot };
   };
 
+  /** What validation must know of the bot: the media ids it has (a scenario may use only those). */
+  const contextOf = async (botId: string): Promise<ValidationContext> => ({ knownMediaIds: new Set(await mediaRepository(s.db).idsOfBot(botId)) });
+
   /** Running dialogs on the versions of this name older than `version`. */
   const onOlder = async (record: ScenarioRecord) => s.dialogs.countActiveOn(await s.scenarios.olderVersionIds(record.bot_id, record.name, record.version));
 
@@ -84,7 +87,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
     writes,
     async (ctx) => {
       const input = parseBody(ctx, scenarioInput);
-      const result = validateScenario(input.scenario_data, { knownMediaIds: new Set(await mediaRepository(s.db).idsOfBot(ctx.params.botId)) });
+      const result = validateScenario(input.scenario_data, await contextOf(ctx.params.botId));
       if (!result.valid || !result.scenario) throw invalid(result.errors);
       const created = await s.scenarios.createVersion({ bot_id: ctx.params.botId, name: input.name, scenario_data: result.scenario, source_text: exportText(input.scenario_data), warnings: result.warnings });
       ctx.status = 201;
@@ -127,7 +130,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
         base = await s.scenarios.latest(botId, name);
         if (!base) throw notFound(`Scenario "${name}" to merge into`);
       }
-      const upload = validateUpload(text, fields.mode, base ? (base.source_text ? JSON.parse(base.source_text) : base.scenario_data) : undefined);
+      const upload = validateUpload(text, fields.mode, await contextOf(botId), base ? (base.source_text ? JSON.parse(base.source_text) : base.scenario_data) : undefined);
       if (!upload.result.valid || !upload.data) throw invalid(upload.result.errors);
       if (!name) throw badRequest('The scenario needs a name: the form field "name" or the file’s "name".');
       const created = await s.scenarios.createVersion({
@@ -196,7 +199,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
     async (ctx) => {
       const scenario = ctx.state.scenario as ScenarioRecord;
       const input = parseBody(ctx, scenarioUpdate);
-      const result = validateScenario(input.scenario_data, { knownMediaIds: new Set(await mediaRepository(s.db).idsOfBot(scenario.bot_id)) });
+      const result = validateScenario(input.scenario_data, await contextOf(scenario.bot_id));
       if (!result.valid || !result.scenario) throw invalid(result.errors);
       const created = await s.scenarios.createVersion({
         bot_id: scenario.bot_id,
@@ -248,7 +251,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
       const { scenario, bot } = ctx.state as { scenario: ScenarioRecord; bot: { status: string } };
       const { active } = parseBody(ctx, activateInput);
       if (active) {
-        const result = validateScenario(scenario.scenario_data, { knownMediaIds: new Set(await mediaRepository(s.db).idsOfBot(scenario.bot_id)) });
+        const result = validateScenario(scenario.scenario_data, await contextOf(scenario.bot_id));
         if (!result.valid) throw invalid(result.errors);
       } else if (scenario.is_active && bot.status === 'active') {
         throw conflict('bot_active', 'An active bot needs an active scenario: activate another version or deactivate the bot first.');
@@ -279,6 +282,9 @@ export function scenarioRoutes(s: Services): ApiRouter {
       if (target.account_id !== bot.account_id) {
         throw unprocessable('different_account', 'A scenario can be cloned only to a bot of the same account.');
       }
+      // Another bot may lack media the scenario names.
+      const result = validateScenario(scenario.scenario_data, await contextOf(target.id));
+      if (!result.valid) throw invalid(result.errors);
       const created = await s.scenarios.createVersion({
         bot_id: target.id,
         name: input.name ?? scenario.name,

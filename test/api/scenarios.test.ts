@@ -176,6 +176,20 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     expectError(await stack.http.post(`/v1/scenarios/${source.id}/clone`).set(bot.headers).send({ bot_id: 42 }), 400);
   });
 
+  it('refuses media ids the bot does not have, on upload and on clone to another bot', async () => {
+    const withMedia = clone(bookingScenario) as Record<string, any>;
+    withMedia.steps.welcome.message.media = [{ type: 'image', media_id: 'no-such-media' }];
+    const text = JSON.stringify(withMedia, null, 2);
+    const refused = expectError(await upload(text), 422, 'invalid_scenario');
+    expect(refused.body.error.details).toContainEqual(expect.objectContaining({ path: expect.stringContaining('/steps/welcome/message/media/0'), line: expect.any(Number) }));
+
+    // A version stored before its media went away cannot be copied to a bot without that media.
+    const source = expectStatus(await create('main', bookingScenario), 201).body;
+    await stack.db('scenarios').where({ id: source.id }).update({ scenario_data: JSON.stringify(withMedia) });
+    const sibling = await makeBot(stack, { headers: bot.headers });
+    expectError(await stack.http.post(`/v1/scenarios/${source.id}/clone`).set(bot.headers).send({ bot_id: sibling.id }), 422, 'invalid_scenario');
+  });
+
   it('limits scenario writes to 20 a minute per token', async () => {
     const headers = tokenFor(stack);
     for (let i = 0; i < 20; i++) expectStatus(await create(`s${i}`, bookingScenario, headers), 201);
