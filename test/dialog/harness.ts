@@ -98,7 +98,8 @@ export async function startHarness(options: HarnessOptions) {
       db: testDb.db,
       config,
       log,
-      tuning: { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE as string }, workflowsPath: undefined },
+      // Jest's global setup bundles the workflows once; a script run on its own bundles them here.
+      tuning: process.env.TEST_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE }, workflowsPath: undefined } : {},
     });
     running = worker.run();
   };
