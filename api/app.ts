@@ -10,6 +10,7 @@ import { botRoutes } from './routes/bots';
 import { dialogRoutes } from './routes/dialogs';
 import { healthRoutes } from './routes/health';
 import { mediaFileRoutes, mediaRoutes } from './routes/media';
+import { metricsRoutes } from './routes/metrics';
 import { mergeRoutes } from './routes/merge';
 import { platformRoutes } from './routes/platforms';
 import { scenarioRoutes } from './routes/scenarios';
@@ -41,7 +42,7 @@ export function createApp(deps: AppDeps): Koa {
   ];
   const document = () => openApiDocument([webhooks, ...guarded].flatMap((r) => r.operations), { version: '1.0.0' });
 
-  const open = [healthRoutes(services), openApiRoutes(document), webhooks, mediaFileRoutes(services)];
+  const open = [healthRoutes(services), metricsRoutes(services), openApiRoutes(document), webhooks, mediaFileRoutes(services)];
   for (const router of open) app.use(router.routes()).use(router.allowedMethods());
 
   const token = requireToken(deps.config.jwtSecret);

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { activityMetrics } from './activity-metrics';
 
 export interface DialogWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
@@ -17,6 +18,7 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
     taskQueue,
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(deps),
+    interceptors: { activity: [activityMetrics] },
     maxCachedWorkflows: 2000,
     ...tuning,
   });

@@ -1,11 +1,13 @@
 import type { Context } from 'koa';
 import { notFound, unauthorized } from '../../src/errors';
 import type { WebhookOutcome } from '../../src/db/webhook-stats';
+import { observeSignal } from '../../src/metrics';
 import { getAdapter, isPlatformName } from '../../src/platforms';
 import { WebhookAuthError } from '../../src/platforms/errors';
 import type { Services } from '../deps';
 import type { DialogClient } from '../dialog-client';
 import { ApiRouter } from '../openapi';
+import { observeWebhook } from './metrics';
 import { webhookStatusSchema } from '../schemas';
 
 /**
@@ -48,7 +50,7 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     // An inactive bot acknowledges its platform (so it stops redelivering) but starts nothing.
     if (bot.status === 'active') {
       try {
-        for (const message of result.messages) await dialogs.deliver(botId, message);
+        for (const message of result.messages) await observeSignal(platform, () => dialogs.deliver(botId, message));
       } catch (error) {
         count({ accepted: false, error: `not delivered to Temporal: ${(error as Error).message}` });
         throw error;
@@ -68,8 +70,8 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     success: { status: 200, description: 'Accepted (the platform’s own answer where it expects one)' },
     errors: [401, 413, 429],
   };
-  router.op('post', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Platform webhook: the platform’s own proof instead of a JWT' }, limited, handle);
-  router.op('get', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Webhook verification handshake (WhatsApp and Messenger hub.challenge)' }, limited, handle);
+  router.op('post', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Platform webhook: the platform’s own proof instead of a JWT' }, observeWebhook, limited, handle);
+  router.op('get', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Webhook verification handshake (WhatsApp and Messenger hub.challenge)' }, observeWebhook, limited, handle);
   return router;
 }
 
