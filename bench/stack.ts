@@ -1,0 +1,275 @@
+/**
+ * The bench's own copy of the embedded stack, on free ports and a temporary directory: a Temporal
+ * dev server (file-backed, as `npm start` runs it), the product database, the fake Telegram, and
+ * the API, dialog worker and floor worker as child processes (so a worker can be SIGKILLed and its
+ * memory read from /proc).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { signToken } from '../api/auth';
+import { createDb, type Db, migrateLatest } from '../src/db';
+import { startDevServer, type EmbeddedTemporal } from '../scripts/embedded-temporal';
+import { startFakeTelegram, type FakeTelegram } from '../test/fakes';
+
+const ROOT = path.resolve(__dirname, '..');
+const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+const ENCRYPTION_KEY = Buffer.alloc(32, 9).toString('base64');
+
+export interface BenchStackOptions {
+  db: 'sqlite' | 'postgres';
+  /** WorkerOptions (JSON) laid over the dialog worker's defaults, for before/after comparisons. */
+  tuning?: string;
+  /** Temporal's own persistence: a SQLite file (as `npm start`) or memory (as the tests). */
+  temporalStore: 'file' | 'memory';
+  keep?: boolean;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resident memory of a process in bytes (/proc, so Temporal Core's native memory counts too). */
+export function rssOf(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function filesSize(files: string[]): number {
+  return files.reduce((sum, file) => sum + (existsSync(file) ? statSync(file).size : 0), 0);
+}
+
+async function createBenchDatabase(kind: 'sqlite' | 'postgres', dir: string): Promise<{ db: Db; env: Record<string, string>; size(): Promise<number>; drop(): Promise<void> }> {
+  if (kind === 'sqlite') {
+    const file = path.join(dir, 'bot-engine.sqlite');
+    const db = createDb({ sqliteFile: file });
+    await migrateLatest(db);
+    return {
+      db,
+      env: {},
+      size: async () => {
+        // Fold the WAL into the file first, so the number is the data, not the journal's history.
+        await db.raw('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
+        return filesSize([file, `${file}-wal`]);
+      },
+      drop: () => db.destroy(),
+    };
+  }
+  const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!base) throw new Error('--db postgres needs BENCH_DATABASE_URL (or DATABASE_URL): a PostgreSQL database the bench may create a schema in');
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const admin = createDb({ databaseUrl: base, poolMax: 1 });
+  await admin.raw(`CREATE SCHEMA ${schema}`);
+  await admin.destroy();
+  const db = createDb({ databaseUrl: base, searchPath: schema, poolMax: 2 });
+  await migrateLatest(db);
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    db,
+    env: { DATABASE_URL: url.toString() },
+    size: async () => {
+      const result = await db.raw('SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = ?', [schema, 'r']);
+      return Number(result.rows[0].bytes);
+    },
+    drop: async () => {
+      await db.raw(`DROP SCHEMA ${schema} CASCADE`);
+      await db.destroy();
+    },
+  };
+}
+
+interface Child {
+  process: ChildProcess;
+  ready: Promise<{ port?: number }>;
+}
+
+export async function startBenchStack(options: BenchStackOptions) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'getinn-bench-'));
+  const stops: (() => Promise<unknown>)[] = [];
+  const children = new Set<ChildProcess>();
+  const stopChild = async (child: ChildProcess) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    }
+    children.delete(child);
+  };
+  const close = async () => {
+    for (const child of [...children]) await stopChild(child).catch(() => undefined);
+    for (const stop of stops.reverse()) await stop().catch((error) => console.error(error));
+    if (!options.keep) rmSync(dir, { recursive: true, force: true });
+  };
+  // Never leave the dev server or children running when the bench dies.
+  const onSignal = () => void close().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  stops.push(async () => process.removeListener('SIGINT', onSignal));
+
+  try {
+    const temporalDir = path.join(dir, 'temporal');
+    const temporal: EmbeddedTemporal = await startDevServer({ port: await freePort(), dataDir: options.temporalStore === 'file' ? temporalDir : undefined, quiet: true });
+    stops.push(() => temporal.stop());
+    const connection = await Connection.connect({ address: temporal.address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+
+    const bundleStarted = performance.now();
+    const dialogBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+    const bundleMs = performance.now() - bundleStarted;
+    const floorBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflow'), logger: quietLogger });
+    const dialogBundlePath = path.join(dir, 'dialog-bundle.js');
+    const floorBundlePath = path.join(dir, 'floor-bundle.js');
+    writeFileSync(dialogBundlePath, dialogBundle.code);
+    writeFileSync(floorBundlePath, floorBundle.code);
+
+    const tg: FakeTelegram = await startFakeTelegram();
+    stops.push(() => tg.close());
+    const database = await createBenchDatabase(options.db, dir);
+    stops.push(() => database.drop());
+
+    const dialogQueue = `bench-dialogs-${randomBytes(4).toString('hex')}`;
+    const floorQueue = `bench-floor-${randomBytes(4).toString('hex')}`;
+    const env: Record<string, string> = {
+      ...(Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'TEMPORAL_ADDRESS'].includes(k))) as Record<string, string>),
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: dir,
+      JWT_SECRET,
+      ENCRYPTION_KEY,
+      TEMPORAL_ADDRESS: temporal.address,
+      TELEGRAM_API_BASE: tg.url,
+      ...database.env,
+    };
+    const log = openSync(path.join(dir, 'children.log'), 'a');
+
+    const spawnChild = (role: 'api' | 'worker' | 'floor', extra: Record<string, string>): Child => {
+      // `node --import tsx` rather than the tsx CLI, which forks: a SIGKILL must reach the worker itself.
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'processes.ts')], {
+        cwd: ROOT,
+        env: { ...env, BENCH_ROLE: role, ...extra },
+        stdio: ['ignore', log, log, 'ipc'],
+      });
+      children.add(child);
+      const ready = new Promise<{ port?: number }>((resolve, reject) => {
+        child.on('message', (message: { type: string; port?: number }) => {
+          if (message.type === 'ready') resolve(message);
+        });
+        child.once('exit', (code, signal) => reject(new Error(`bench ${role} process exited (${code ?? signal}) before it was ready; see ${path.join(dir, 'children.log')}`)));
+      });
+      ready.catch(() => undefined);
+      return { process: child, ready };
+    };
+
+    const startWorker = async (): Promise<ChildProcess> => {
+      const child = spawnChild('worker', { TEMPORAL_TASK_QUEUE: dialogQueue, BENCH_BUNDLE: dialogBundlePath, BENCH_TUNING: options.tuning ?? '' });
+      await child.ready;
+      return child.process;
+    };
+    const api = spawnChild('api', { TEMPORAL_TASK_QUEUE: dialogQueue });
+    const floor = spawnChild('floor', { TEMPORAL_TASK_QUEUE: floorQueue, BENCH_BUNDLE: floorBundlePath });
+    let worker = await startWorker();
+    const { port } = await api.ready;
+    await floor.ready;
+    const apiUrl = `http://127.0.0.1:${port}`;
+
+    const token = signToken(JWT_SECRET, { sub: 'bench', role: 'admin', account_ids: ['bench'] });
+    const call = async (method: string, route: string, body: unknown) => {
+      const response = await fetch(apiUrl + route, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const json = (await response.json()) as Record<string, unknown>;
+      if (response.status >= 300) throw new Error(`${method} ${route} answered ${response.status}: ${JSON.stringify(json)}`);
+      return json;
+    };
+    const bot = await call('POST', '/v1/accounts/bench/bots', { name: 'bench' });
+    const botId = bot.id as string;
+    const scenario = await call('POST', `/v1/bots/${botId}/scenarios`, { name: 'echo', scenario_data: echoScenario });
+    await call('POST', `/v1/scenarios/${scenario.id as string}/activate`, { active: true });
+    await call('POST', `/v1/bots/${botId}/platforms`, { platform: 'telegram', credentials: { token: '7000001:bench-token' } });
+    await call('POST', `/v1/bots/${botId}/platforms/telegram/webhook`, {});
+    await call('POST', `/v1/bots/${botId}/activate`, {});
+    const secret = tg.webhook?.secret_token;
+    if (!secret) throw new Error('the webhook registration did not reach the fake Telegram');
+
+    const temporalSize = () => filesSize([path.join(temporalDir, 'temporal.sqlite'), path.join(temporalDir, 'temporal.sqlite-wal')]);
+
+    return {
+      dir,
+      client,
+      tg,
+      botId,
+      secret,
+      webhookUrl: `${apiUrl}/v1/webhooks/telegram/${botId}`,
+      dialogQueue,
+      floorQueue,
+      floor: floor.process,
+      api: api.process,
+      get worker() {
+        return worker;
+      },
+      bundleMs,
+      databaseSize: database.size,
+      temporalSize,
+      /** SIGKILLs the dialog worker; resolves with the time it was sent. */
+      killWorker(): number {
+        const at = performance.now();
+        worker.kill('SIGKILL');
+        children.delete(worker);
+        return at;
+      },
+      async restartWorker(): Promise<void> {
+        worker = await startWorker();
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+export type BenchStack = Awaited<ReturnType<typeof startBenchStack>>;
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
+};
+
+/** Every message is input to the one step, which answers with what it got: one reply per message. */
+export const echoScenario = {
+  version: '1.0',
+  name: 'bench echo',
+  start_step: 'echo',
+  variables: { said: { type: 'string', default: 'start' } },
+  steps: {
+    echo: {
+      id: 'echo',
+      type: 'message',
+      message: { text: 'Got {{said}}' },
+      expected_input: { type: 'text', variable: 'said' },
+      next_step: 'echo',
+    },
+  },
+};
