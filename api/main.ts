@@ -1,10 +1,10 @@
-import Redis from 'ioredis';
 import { once } from 'node:events';
 import { loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db';
 import { createLogger } from '../src/log';
 import { connectClient } from '../src/temporal';
 import { createApp } from './app';
+import { redisForRateLimits } from './rate-limit';
 
 async function main() {
   const config = loadConfig();
@@ -13,8 +13,7 @@ async function main() {
   if (!config.databaseUrl) await migrateLatest(db);
   const temporal = await connectClient(config);
   // Rate limits shared by every API process when REDIS_URL is set; this process's memory otherwise.
-  const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { enableOfflineQueue: false, lazyConnect: false }) : undefined;
-  redis?.on('error', (error) => log.warn({ err: error }, 'redis unavailable: rate limits fall back to this process'));
+  const redis = redisForRateLimits(process.env.REDIS_URL, log);
   const server = createApp({ db, config, log, temporal, rateLimits: { redis } }).listen(config.port, config.host);
   await once(server, 'listening');
   log.info({ url: `http://${config.host}:${config.port}` }, 'api listening');

@@ -1,6 +1,8 @@
+import Redis from 'ioredis';
 import type { Context, Middleware } from 'koa';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../src/errors';
+import type { Logger } from '../src/log';
 import { claimsOf } from './auth';
 
 /** Requests per minute (CONTRACT.md §2): per token for operators, per bot for webhooks. */
@@ -65,3 +67,14 @@ export function createRateLimits(options: RateLimitOptions = {}) {
 }
 
 export type RateLimit = ReturnType<typeof createRateLimits>;
+
+/**
+ * The Redis client of `REDIS_URL`, for `createApp({rateLimits: {redis}})`; undefined when unset.
+ * The caller disconnects it on shutdown. While Redis is unreachable the limits fall back to memory.
+ */
+export function redisForRateLimits(url: string | undefined, log: Logger): Redis | undefined {
+  if (!url) return undefined;
+  const redis = new Redis(url, { enableOfflineQueue: false });
+  redis.on('error', (error) => log.warn({ err: error }, 'redis unavailable: rate limits fall back to this process'));
+  return redis;
+}

@@ -1,7 +1,9 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { once } from 'node:events';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { redisForRateLimits } from '../../api/rate-limit';
 import { createDb } from '../../src/db';
 import { dialogsRepository } from '../../src/db/dialogs';
 import { createLogger } from '../../src/log';
@@ -193,10 +195,10 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
   });
 
   it('shares rate limits between API processes through Redis when configured', async () => {
-    const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    try {
-      await redis.connect();
-    } catch {
+    const redis = redisForRateLimits(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', createLogger('silent')) as Redis;
+    const ready = await Promise.race([once(redis, 'ready').then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
+    if (!ready) {
+      redis.disconnect();
       console.warn('Redis is not reachable (TEST_REDIS_URL): the shared rate limit test is skipped');
       return;
     }
