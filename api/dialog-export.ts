@@ -82,13 +82,12 @@ export function dialogXml(dialog: DialogRecord, pages: HistoryPages): Readable {
 }
 
 /**
- * A readable transcript as PDF (pdfkit), written page by page as the history is read. Text is set
- * in `fontPath` (a TrueType font with Cyrillic) when given, else in PDF's built-in Helvetica, which
- * has Latin only.
+ * A readable transcript as PDF (pdfkit), written page by page as the history is read, set in
+ * `fontPath` (a TrueType font covering the guests' scripts).
  */
-export function dialogPdf(dialog: DialogRecord, pages: HistoryPages, fontPath?: string): Readable {
+export function dialogPdf(dialog: DialogRecord, pages: HistoryPages, fontPath: string): Readable {
   const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `Dialog ${dialog.workflow_id}`, Producer: 'GET INN Bot Engine' } });
-  if (fontPath) doc.registerFont('body', fontPath).font('body');
+  doc.registerFont('body', fontPath).font('body');
   const out = new PassThrough();
   doc.pipe(out);
   (async () => {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../src/errors';
@@ -33,9 +32,8 @@ const historyFilter = z.object({
 const historyQuery = pagination.merge(historyFilter).extend({ format: z.enum(['json', 'csv']).default('json').describe('csv: every matching message, streamed; limit/offset ignored') });
 const exportQuery = z.object({ format: z.enum(['json', 'csv', 'xml', 'pdf']).default('json') });
 
-/** A font with Cyrillic for PDF transcripts when the system has it (Debian's fonts-dejavu-core). */
-const DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
-const PDF_FONT = existsSync(DEJAVU) ? DEJAVU : undefined;
+/** PDF's built-in fonts have no Cyrillic, Greek or accents beyond Latin-1: ship a Unicode font. */
+const PDF_FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 
 const EXPORT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', xml: 'application/xml; charset=utf-8', pdf: 'application/pdf' } as const;
 
