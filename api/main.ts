@@ -13,7 +13,7 @@ async function main() {
   if (!config.databaseUrl) await migrateLatest(db);
   const temporal = await connectClient(config);
   // Rate limits shared by every API process when REDIS_URL is set; this process's memory otherwise.
-  const redis = redisForRateLimits(process.env.REDIS_URL, log);
+  const redis = redisForRateLimits(config.redisUrl, log);
   const server = createApp({ db, config, log, temporal, rateLimits: { redis } }).listen(config.port, config.host);
   await once(server, 'listening');
   log.info({ url: `http://${config.host}:${config.port}` }, 'api listening');

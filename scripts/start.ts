@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { once } from 'node:events';
 import { signToken } from '../api/auth';
 import { createApp } from '../api/app';
+import { redisForRateLimits } from '../api/rate-limit';
 import { ConfigError, DATA_DIR, loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db';
 import { createLogger } from '../src/log';
@@ -62,7 +63,9 @@ async function main() {
 
     const client = await connectClient(config);
     stops.push(() => client.connection.close());
-    const server = createApp({ db, config, log: log.child({ service: 'api' }), temporal: client }).listen(config.port, config.host);
+    const redis = redisForRateLimits(config.redisUrl, log);
+    stops.push(async () => redis?.disconnect());
+    const server = createApp({ db, config, log: log.child({ service: 'api' }), temporal: client, rateLimits: { redis } }).listen(config.port, config.host);
     await once(server, 'listening');
     stops.push(async () => {
       server.close();

@@ -40,6 +40,11 @@ const envSchema = z.object({
     .string()
     .regex(/^[^\s:/]+:\d+$/, 'expected host:port of a clamd daemon')
     .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected a redis:// URL (unset: rate limits counted in process memory)')
+    .optional(),
+  METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
 });
 
 export interface Config {
@@ -56,6 +61,10 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   mediaDir: string;
   clamdAddress?: string;
+  /** Shared store of rate-limit counters; unset = each API process counts in its own memory. */
+  redisUrl?: string;
+  /** Bearer token that `/metrics` requires when set. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -127,5 +136,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(DATA_DIR, 'media')),
     clamdAddress: e.CLAMD_ADDRESS,
+    redisUrl: e.REDIS_URL,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
