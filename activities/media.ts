@@ -126,7 +126,8 @@ export async function storeIncomingMedia(
  * and the turn is recorded all the same.
  */
 export async function incomingForTranscript(deps: ActivityDeps, botId: string, platform: PlatformName, input: UserInput): Promise<UserInput | (IncomingMediaInput & { store_error: string })> {
-  if (input.kind !== 'media') return input;
+  // Stored already by the workflow before the engine ran (it carries the platform's id aside).
+  if (input.kind !== 'media' || 'platform_file_id' in input.media) return input;
   try {
     const stored = await storeIncomingMedia(deps, { botId, platform, media: input.media });
     return stored ? { ...input, media: stored } : input;

@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -46,6 +47,11 @@ const { sendMessage } = proxyActivities<DialogActivities>({
   // A reply that cannot be delivered within ten minutes is reported as an error, not sent late.
   scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+const { storeIncomingMedia } = proxyActivities<DialogActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 
 const { httpRequest } = proxyActivities<DialogActivities>({
@@ -262,6 +268,21 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     ]);
   };
 
+  /**
+   * A file the user sent is stored through the media pipeline before the engine sees it, so the
+   * dialog keeps our copy (media id, URL), not the platform's short-lived file id. When storing
+   * fails the dialog goes on with the platform's id and an error event.
+   */
+  const withStoredMedia = async (message: IncomingMessage): Promise<{ message: IncomingMessage; error?: string }> => {
+    if (message.input.kind !== 'media' || !patched('store-incoming-media')) return { message };
+    try {
+      const media = await storeIncomingMedia({ botId, platform, media: message.input.media });
+      return { message: media ? { ...message, input: { ...message.input, media } } : message };
+    } catch (error) {
+      return { message, error: failureMessage(error) };
+    }
+  };
+
   const conversationStarted = (reason: string): RecordedEvent => ({
     kind: 'dialog_started',
     step: null,
@@ -272,15 +293,15 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   const process = async (item: WorkItem) => {
     if (item.kind === 'message') {
       replyContext = item.message.replyContext ?? replyContext;
+      const stored = await withStoredMedia(item.message);
       if (!scenario) await ensureScenario(false);
       const begins = beginsConversation(item.message.input);
       // A new conversation runs on the bot's current scenario; a running one keeps its version.
       if (begins && revision > 0) await ensureScenario(true);
       if (begins) startedAt = item.receivedAt;
-      await runTurn(
-        { type: 'message', input: item.message.input },
-        { incoming: item, leading: begins && scenario ? [conversationStarted(revision > 0 ? 'restart' : 'first_message')] : [] },
-      );
+      const leading = begins && scenario ? [conversationStarted(revision > 0 ? 'restart' : 'first_message')] : [];
+      if (stored.error) leading.push({ kind: 'error', step: state.currentStep, at: nowIso(), data: { code: 'media_store_failed', message: stored.error } });
+      await runTurn({ type: 'message', input: stored.message.input }, { incoming: { ...item, message: stored.message }, leading });
       return;
     }
     try {

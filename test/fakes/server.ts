@@ -127,9 +127,10 @@ export async function startFakeServer(definition: FakeDefinition): Promise<FakeS
     call.response = answer.body;
     call.ok = definition.isSuccess ? definition.isSuccess(answer) : answer.status < 300;
     calls.push(call);
-    const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
+    // Bytes go out as they are (file downloads); anything else is the platform's JSON.
+    const payload = Buffer.isBuffer(answer.body) ? answer.body : answer.body === undefined ? '' : JSON.stringify(answer.body);
     response.writeHead(answer.status, {
-      ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+      ...(payload && !Buffer.isBuffer(payload) ? { 'content-type': 'application/json; charset=utf-8' } : {}),
       ...answer.headers,
     });
     response.end(payload);

@@ -6,6 +6,8 @@ export interface FakeTelegram extends FakeServer {
   /** What the last `setWebhook` registered. */
   readonly webhook: { url: string; secret_token?: string; allowed_updates?: unknown } | null;
   readonly bot: { id: number; username: string; first_name: string };
+  /** Make a file a user "sent" downloadable (`getFile`, then `/file/bot<token>/<path>`); returns its file_id. */
+  putFile(bytes: Buffer, fileName: string): string;
 }
 
 export interface FakeTelegramOptions {
@@ -21,6 +23,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const bot = options.bot ?? { id: 7000001, username: 'getinn_test_bot', first_name: 'GET INN' };
   let nextMessageId = 1;
   let webhook: FakeTelegram['webhook'] = null;
+  const files = new Map<string, { path: string; bytes: Buffer }>();
 
   const error = (status: number, description: string, retryAfter?: number): FakeResponse => ({
     status,
@@ -107,6 +110,15 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       return ok(message(call, { text, ...(markup ? { reply_markup: markup } : {}) }));
     },
     sendChatAction: () => ok(true),
+    getFile: (call) => {
+      const file = files.get(String(call.body.file_id));
+      if (!file) return error(400, 'Bad Request: invalid file_id');
+      return ok({ file_id: call.body.file_id, file_unique_id: String(call.body.file_id).slice(-8), file_size: file.bytes.length, file_path: file.path });
+    },
+    downloadFile: (call) => {
+      const file = [...files.values()].find((f) => call.path.endsWith(`/${f.path}`));
+      return file ? { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: file.bytes } : error(404, 'Not Found');
+    },
     answerCallbackQuery: () => ok(true),
     sendMediaGroup: (call) => {
       const media = call.body.media;
@@ -130,11 +142,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const server = await startFakeServer({
     name: 'telegram',
     methodOf: (_httpMethod, path) => {
+      if (/^\/file\/bot[^/]+\/.+/.test(path)) return 'downloadFile';
       const match = /^\/bot[^/]+\/([A-Za-z]+)$/.exec(path);
       return match?.[1] && handlers[match[1]] ? match[1] : null;
     },
     handle: (call) => {
-      const token = /^\/bot([^/]+)\//.exec(call.path)?.[1];
+      const token = /^(?:\/file)?\/bot([^/]+)\//.exec(call.path)?.[1];
       if (options.token !== undefined && token !== options.token) return error(401, 'Unauthorized');
       const handler = handlers[call.method] as (call: RecordedCall) => FakeResponse;
       if (call.method.startsWith('send')) return validateChat(call) ?? validateKeyboard(call) ?? handler(call);
@@ -156,6 +169,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       return webhook;
     },
     bot,
+    putFile(bytes, fileName) {
+      const fileId = `AgAC${randomBytes(12).toString('hex')}`;
+      files.set(fileId, { path: `documents/${fileName}`, bytes });
+      return fileId;
+    },
   };
 }
 
