@@ -46,7 +46,7 @@ export interface CarriedState {
   replyContext?: Record<string, string>;
 }
 
-/** The dialog as the API shows it (CONTRACT.md §2 Dialogs). */
+/** The dialog as the API shows it (CONTRACT.md §2 Dialogs); the `dialogs` row stores the same. */
 export interface DialogSnapshot {
   bot_id: string;
   platform: PlatformName;

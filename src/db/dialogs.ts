@@ -1,6 +1,7 @@
-import type { CollectedData, DialogStatus, JsonValue } from '../engine/types';
+import type { DialogStatus, JsonValue } from '../engine/types';
 import type { PlatformName } from '../platforms/types';
 import { type Db, fromJson, toIso, toJson } from './index';
+import type { DialogSnapshot } from '../../workflows/messages';
 
 export interface DialogKey {
   bot_id: string;
@@ -8,17 +9,8 @@ export interface DialogKey {
   chat_id: string;
 }
 
-export interface DialogRecord extends DialogKey {
-  workflow_id: string;
-  status: DialogStatus;
-  current_step: string | null;
-  collected_data: CollectedData;
-  scenario_id: string | null;
-  scenario_version: number | null;
-  version: number;
-  started_at: string;
-  last_interaction_at: string;
-}
+/** The dialog's row: exactly the workflow's snapshot, which it projects. */
+export type DialogRecord = DialogSnapshot;
 
 export type MessageType = 'user' | 'bot' | 'system';
 
