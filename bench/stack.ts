@@ -17,6 +17,7 @@ import { signToken } from '../api/auth';
 import { createDb, type Db, migrateLatest } from '../src/db';
 import { startDevServer, type EmbeddedTemporal } from '../scripts/embedded-temporal';
 import { startFakeTelegram, type FakeTelegram } from '../test/fakes';
+import { SHARED_WORKFLOW_MODULES } from '../worker';
 
 const ROOT = path.resolve(__dirname, '..');
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -134,7 +135,7 @@ export async function startBenchStack(options: BenchStackOptions) {
     const client = new Client({ connection, namespace: 'default' });
 
     const bundleStarted = performance.now();
-    const dialogBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+    const dialogBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), preloadModules: SHARED_WORKFLOW_MODULES, logger: quietLogger });
     const bundleMs = performance.now() - bundleStarted;
     const floorBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflow'), logger: quietLogger });
     const dialogBundlePath = path.join(dir, 'dialog-bundle.js');

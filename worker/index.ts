@@ -2,6 +2,13 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type ActivityDeps } from '../activities';
 import { activityMetrics } from './activity-metrics';
 
+/**
+ * Libraries of the workflow bundle that keep no per-workflow state. With reuseV8Context (the
+ * default) every module a workflow loads is evaluated again for each workflow in the cache; these
+ * are evaluated once per worker thread and shared (frozen) instead.
+ */
+export const SHARED_WORKFLOW_MODULES = ['libphonenumber-js/min', 'zod', 'jsonc-parser'];
+
 export interface DialogWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
@@ -16,10 +23,11 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
     connection,
     namespace,
     taskQueue,
-    workflowsPath: require.resolve('../workflows'),
     activities: createActivities(deps),
     interceptors: { activity: [activityMetrics] },
-    maxCachedWorkflows: 2000,
+    maxCachedWorkflows: 1000,
+    // A prebuilt bundle (tests, bench) was given its preload list when it was built.
+    ...(tuning?.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),
     ...tuning,
   });
 }
