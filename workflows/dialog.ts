@@ -13,7 +13,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DialogActivities, LoadedScenario, RecordedEvent } from '../activities';
-import { advance, initialState, timeoutPolicy } from '../src/engine';
+// The run-time modules only: the engine's index also carries validation (zod schemas, a JSON
+// parser), which would double the bundle every cached dialog holds in memory.
+import { advance, initialState } from '../src/engine/advance';
+import { timeoutPolicy } from '../src/engine/timeouts';
 import type { DialogState, EngineInput, JsonValue, UserInput } from '../src/engine/types';
 import type { IncomingMessage } from '../src/platforms/types';
 import {
@@ -61,8 +64,12 @@ const { httpRequest } = proxyActivities<DialogActivities>({
 
 /** How many platform message ids the dialog remembers to drop redeliveries. */
 const SEEN_WINDOW = 1000;
-/** Continue-as-new well before Temporal's 50K-event limit, even if the server does not suggest it. */
-const MAX_HISTORY_EVENTS = 10_000;
+/**
+ * Continue-as-new past this many events. A dialog evicted from the worker's cache replays its
+ * current run to answer, so the run is kept short; runs begun before the smaller limit keep theirs.
+ */
+const HISTORY_EVENTS = 2_000;
+const HISTORY_EVENTS_BEFORE_PATCH = 10_000;
 
 type Waiting = { done?: DialogSnapshot; error?: Error };
 type WorkItem =
@@ -89,7 +96,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   const { botId, platform, chatId } = input;
   const info = workflowInfo();
   const carried = input.carried;
-  const historyLimit = input.historyLimit ?? MAX_HISTORY_EVENTS;
+  const historyLimit = input.historyLimit ?? (patched('history-limit-2000') ? HISTORY_EVENTS : HISTORY_EVENTS_BEFORE_PATCH);
 
   let state: DialogState = carried?.state ?? initialState();
   let scenario = null as LoadedScenario | null;
