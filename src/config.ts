@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { S3Settings } from './media/s3';
 
 /** Where the embedded stack keeps its data (SQLite file, Temporal dev server database, dev secrets, media). */
 export const DATA_DIR = path.resolve(process.env.DATA_DIR ?? 'data');
@@ -45,6 +46,18 @@ const envSchema = z.object({
     .regex(/^rediss?:\/\//, 'expected a redis:// URL (unset: rate limits counted in process memory)')
     .optional(),
   METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected a bucket name: 3-63 lower-case letters, digits, dots and hyphens (unset: media in MEDIA_DIR)')
+    .optional(),
+  S3_ENDPOINT: url('S3-compatible endpoint, e.g. http://127.0.0.1:9000 for MinIO').optional(),
+  S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'expected a region name, e.g. us-east-1 (R2: auto)')
+    .default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_PUBLIC_URL: url('public base of bucket objects').optional(),
 });
 
 export interface Config {
@@ -65,6 +78,8 @@ export interface Config {
   redisUrl?: string;
   /** Bearer token that `/metrics` requires when set. */
   metricsToken?: string;
+  /** Media in an S3-compatible bucket instead of `mediaDir` (which then holds only work files). */
+  s3?: S3Settings;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +124,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const keyText = e.ENCRYPTION_KEY ?? generated?.ENCRYPTION_KEY;
   const encryptionKey = keyText ? decodeKey(keyText) : undefined;
   if (keyText && !encryptionKey) problems.push('ENCRYPTION_KEY: expected 32 bytes, base64 or hex (64 hex characters)');
+  if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+    problems.push(`${e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID'}: required with ${e.S3_ACCESS_KEY_ID ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY'} (or unset both for the SDK's default credentials)`);
+  }
+  if (!e.S3_BUCKET) {
+    for (const name of ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_PUBLIC_URL'] as const) {
+      if (e[name]) problems.push(`${name}: set S3_BUCKET too (without it media stay in MEDIA_DIR)`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const host = e.HOST ?? '127.0.0.1';
@@ -138,5 +161,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     clamdAddress: e.CLAMD_ADDRESS,
     redisUrl: e.REDIS_URL,
     metricsToken: e.METRICS_TOKEN,
+    ...(e.S3_BUCKET
+      ? {
+          s3: {
+            bucket: e.S3_BUCKET,
+            region: e.S3_REGION,
+            ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT.replace(/\/+$/, '') } : {}),
+            ...(e.S3_ACCESS_KEY_ID ? { accessKeyId: e.S3_ACCESS_KEY_ID } : {}),
+            ...(e.S3_SECRET_ACCESS_KEY ? { secretAccessKey: e.S3_SECRET_ACCESS_KEY } : {}),
+            ...(e.S3_PUBLIC_URL ? { publicUrl: e.S3_PUBLIC_URL.replace(/\/+$/, '') } : {}),
+          },
+        }
+      : {}),
   };
 }

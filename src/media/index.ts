@@ -4,6 +4,7 @@ import type { Db } from '../db';
 import type { PlatformName } from '../platforms/types';
 import { ingestMedia, type IngestInput, type IngestResult } from './ingest';
 import { mediaRepository, type MediaRow, type VariantRow } from './repository';
+import { s3Storage } from './s3';
 import { localStorage, type MediaStorage } from './storage';
 
 export * from './formats';
@@ -37,14 +38,15 @@ export interface MediaJson {
 const storages = new Map<string, MediaStorage>();
 
 /**
- * The configured storage: the `MEDIA_DIR` folder. Built per call from the configuration (cached),
- * so a test that points `config.mediaDir` elsewhere gets its own folder.
+ * The configured storage: the `S3_BUCKET` bucket when set, else the `MEDIA_DIR` folder. Built per
+ * call from the configuration (cached), so a test that points `config.mediaDir` or `config.s3`
+ * elsewhere gets its own storage.
  */
 export function mediaStorage(config: Config): MediaStorage {
-  const id = `${config.mediaDir}|${config.publicBaseUrl}`;
+  const id = JSON.stringify([config.s3 ?? config.mediaDir, config.publicBaseUrl]);
   let storage = storages.get(id);
   if (!storage) {
-    storage = localStorage(config.mediaDir, config.publicBaseUrl);
+    storage = config.s3 ? s3Storage(config.s3, config.publicBaseUrl) : localStorage(config.mediaDir, config.publicBaseUrl);
     storages.set(id, storage);
   }
   return storage;

@@ -29,7 +29,7 @@ export function publicMediaUrl(publicBaseUrl: string, key: string): string {
   return `${publicBaseUrl}/media/${key}`;
 }
 
-function checkedKey(key: string): string {
+export function checkedKey(key: string): string {
   if (!STORAGE_KEY.test(key)) throw new Error(`not a media storage key: ${key}`);
   return key;
 }
