@@ -3,7 +3,8 @@
 // Plain JavaScript with no dependencies, because node_modules may not exist yet.
 'use strict';
 const { execFileSync, spawn } = require('node:child_process');
-const { existsSync, statSync } = require('node:fs');
+const { existsSync, readFileSync, rmSync, statSync } = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -18,10 +19,24 @@ function ensureNodeModules() {
   execFileSync(npm, [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
 }
 
-function run(command, args) {
+function run(command, args, after = () => {}) {
   const child = spawn(command, args, { cwd: ROOT, stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  child.on('exit', (code, signal) => {
+    after();
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}
+
+/** Jest's totals as the plain closing line CI and people read: `Tests: N passed, N failed, N skipped`. */
+function printTotals(file) {
+  try {
+    const results = JSON.parse(readFileSync(file, 'utf8'));
+    console.log(`Tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests + results.numTodoTests} skipped`);
+  } catch {
+    // Jest ended before writing its results; its own output says why.
+  }
+  rmSync(file, { force: true });
 }
 
 const [mode, ...rest] = process.argv.slice(2);
@@ -40,7 +55,8 @@ if (mode === 'start') {
   }
   process.env.TEMPORAL_CLI_PATH = cli;
   process.env.TEMPORAL_TEST_SERVER_PATH = testServer;
-  run(bin('jest'), ['--runInBand', ...rest]);
+  const results = path.join(os.tmpdir(), `jest-results-${process.pid}.json`);
+  run(bin('jest'), ['--runInBand', '--json', `--outputFile=${results}`, ...rest], () => printTotals(results));
 } else {
   console.error('usage: node scripts/bootstrap.js start|test [args]');
   process.exit(2);

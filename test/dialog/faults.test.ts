@@ -8,7 +8,6 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -16,9 +15,9 @@ import { createApp } from '../../api/app';
 import { signToken } from '../../api/auth';
 import { startDevServer } from '../../scripts/embedded-temporal';
 import { createLogger } from '../../src/log';
-import { createWorker } from '../../worker';
 import { type FakeTelegram, startFakeTelegram, telegramUpdate } from '../fakes';
-import { createTestDb, eventually, type Stack, startStack, testConfig } from '../support/stack';
+import { freePort } from '../support/net';
+import { createTestDb, createTestWorker, eventually, type Stack, startStack, testConfig } from '../support/stack';
 import { startGate } from './harness';
 import { bookingScenario } from './scenarios';
 
@@ -147,17 +146,6 @@ describe('a worker process killed with SIGKILL, redeliveries and platform error 
   }, 90_000);
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
 describe('the Temporal server restarted in the middle of dialogs', () => {
   it('dialogs go on after the server comes back, each message answered once', async () => {
     const tg = await startFakeTelegram();
@@ -176,15 +164,7 @@ describe('the Temporal server restarted in the middle of dialogs', () => {
     let worker: Worker | undefined;
     let running: Promise<void> | undefined;
     try {
-      worker = await createWorker({
-        connection: workerConnection,
-        namespace: 'default',
-        taskQueue: config.temporal.taskQueue,
-        db: testDb.db,
-        config,
-        log,
-        tuning: { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE as string }, workflowsPath: undefined },
-      });
+      worker = await createTestWorker({ connection: workerConnection, db: testDb.db, config, log });
       running = worker.run();
       const headers = { Authorization: `Bearer ${signToken(config.jwtSecret, { sub: 'ops', role: 'operator', account_ids: ['acme'] })}` };
       const created = await http.post('/v1/accounts/acme/bots').set(headers).send({ name: 'restart' });

@@ -19,9 +19,8 @@ import type { Scenario } from '../../src/engine/types';
 import { createLogger, type Logger } from '../../src/log';
 import type { IncomingMessage } from '../../src/platforms/types';
 import { DIALOG_WORKFLOW_TYPE, type DialogSnapshot, type DialogWorkflowInput, dialogWorkflowId, searchAttributes, stateQuery, userMessageSignal } from '../../workflows/messages';
-import { createWorker } from '../../worker';
 import type { FakeServer } from '../fakes';
-import { createTestDb, type DbKind, type TestDb, testConfig } from '../support/stack';
+import { createTestDb, createTestWorker, type DbKind, type TestDb, testConfig } from '../support/stack';
 
 export function testServerPath(): string {
   if (process.env.TEMPORAL_TEST_SERVER_PATH) return process.env.TEMPORAL_TEST_SERVER_PATH;
@@ -91,16 +90,7 @@ export async function startHarness(options: HarnessOptions) {
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
-    worker = await createWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      db: testDb.db,
-      config,
-      log,
-      // Jest's global setup bundles the workflows once; a script run on its own bundles them here.
-      tuning: process.env.TEST_WORKFLOW_BUNDLE ? { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE }, workflowsPath: undefined } : {},
-    });
+    worker = await createTestWorker({ connection, db: testDb.db, config, log });
     running = worker.run();
   };
   const stopWorker = async () => {

@@ -88,6 +88,17 @@ export function testConfig(overrides: { apiBases?: Partial<Record<PlatformName, 
   return config;
 }
 
+/** A dialog worker on the workflows jest's global setup bundled once; a script run alone bundles here. */
+export function createTestWorker(options: { connection: NativeConnection; config: Config; db: Db; log: Logger }): Promise<Worker> {
+  const bundle = process.env.TEST_WORKFLOW_BUNDLE;
+  return createWorker({
+    ...options,
+    namespace: options.config.temporal.namespace,
+    taskQueue: options.config.temporal.taskQueue,
+    tuning: bundle ? { workflowBundle: { codePath: bundle }, workflowsPath: undefined } : {},
+  });
+}
+
 export interface StackOptions {
   db: DbKind;
   apiBases?: Partial<Record<PlatformName, string>>;
@@ -113,15 +124,7 @@ export async function startStack(options: StackOptions) {
 
   const startWorker = async () => {
     workerConnection ??= await NativeConnection.connect({ address });
-    worker = await createWorker({
-      connection: workerConnection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      db: testDb.db,
-      config,
-      log,
-      tuning: { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE as string }, workflowsPath: undefined },
-    });
+    worker = await createTestWorker({ connection: workerConnection, db: testDb.db, config, log });
     running = worker.run();
   };
   const stopWorker = async () => {
