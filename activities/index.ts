@@ -8,7 +8,7 @@ import type { HttpRequestSpec, JsonValue, OutgoingMessage, Scenario, UserInput }
 import type { LogEvent, Logger } from '../src/log';
 import { getAdapter } from '../src/platforms';
 import { PlatformApiError } from '../src/platforms/errors';
-import type { PlatformName, SendResult } from '../src/platforms/types';
+import type { PlatformName, SendProgress, SendResult } from '../src/platforms/types';
 import { createMediaActivities, incomingForTranscript, rememberSentMedia, resolveOutgoingMedia } from './media';
 
 export interface LoadedScenario {
@@ -95,20 +95,41 @@ function currentWorkflowId(): string | undefined {
 /**
  * Runs a call while heartbeating, so Temporal notices within the heartbeat timeout when the worker
  * running it died, and retries it elsewhere instead of waiting out the start-to-close timeout.
+ * Each beat carries `details()`, the latest progress, so the periodic beat never overwrites it.
  */
-async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  let context: Context | undefined;
-  try {
-    context = Context.current();
-  } catch {
-    return work();
-  }
-  const beat = setInterval(() => context?.heartbeat(), 1000);
+async function withHeartbeat<T>(context: Context | undefined, details: () => unknown, work: () => Promise<T>): Promise<T> {
+  if (!context) return work();
+  const beat = setInterval(() => context.heartbeat(details()), 1000);
   try {
     return await work();
   } finally {
     clearInterval(beat);
   }
+}
+
+/** The activity's context when it runs inside Temporal. */
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How far earlier attempts of this send got: the heartbeat details they recorded after each part
+ * (Temporal hands the last recorded details to the next attempt of the same activity).
+ */
+export interface SendCheckpoint {
+  partsSent: number;
+  messageIds: string[];
+  mediaFileIds: (string | null)[];
+}
+
+function checkpointOf(details: unknown): SendCheckpoint {
+  const value = details as Partial<SendCheckpoint> | undefined;
+  if (!value || typeof value.partsSent !== 'number' || !Array.isArray(value.messageIds)) return { partsSent: 0, messageIds: [], mediaFileIds: [] };
+  return { partsSent: value.partsSent, messageIds: value.messageIds, mediaFileIds: Array.isArray(value.mediaFileIds) ? value.mediaFileIds : [] };
 }
 
 /** Log event types of the engine's events (src/log.ts LogEvent); the others are DEBUG lines. */
@@ -167,13 +188,40 @@ export function createActivities(deps: ActivityDeps) {
       const adapter = getAdapter(input.platform);
       const platformContext = { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch };
       const resolved = await resolveOutgoingMedia(deps, input.botId, input.platform, input.message);
-      let result: SendResult;
+      // A retry resumes after the parts earlier attempts delivered: the user never gets one twice.
+      const activity = currentContext();
+      let checkpoint = checkpointOf(activity?.info.heartbeatDetails);
+      const resumedAt = checkpoint.partsSent;
+      const progress: SendProgress = {
+        done: checkpoint.partsSent,
+        onPartSent(part) {
+          checkpoint = {
+            partsSent: part.partsSent,
+            messageIds: [...checkpoint.messageIds, ...part.messageIds],
+            mediaFileIds: [...checkpoint.mediaFileIds, ...(part.mediaFileIds ?? [])],
+          };
+          // Throttled by the SDK; the latest details are flushed when the attempt fails.
+          activity?.heartbeat(checkpoint);
+        },
+      };
+      if (resumedAt > 0) {
+        deps.log.info({ event: 'DEBUG', ...context, step: input.step, attempt: attemptOf(), parts_sent: resumedAt }, 'send resumed after the parts already delivered');
+      }
+      let sent: SendResult;
       try {
-        result = await withHeartbeat(() => adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext));
+        sent = await withHeartbeat(activity, () => checkpoint, () =>
+          adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext, progress),
+        );
       } catch (error) {
-        deps.log.warn({ event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), error: error instanceof Error ? error.message : String(error) }, 'send failed');
+        deps.log.warn(
+          { event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), parts_sent: checkpoint.partsSent, error: error instanceof Error ? error.message : String(error) },
+          'send failed',
+        );
         throw toActivityFailure(error);
       }
+      const result: SendResult = sent.mediaFileIds
+        ? { messageIds: checkpoint.messageIds, mediaFileIds: checkpoint.mediaFileIds }
+        : { messageIds: checkpoint.messageIds };
       await rememberSentMedia(deps, input.platform, resolved, result);
       const key = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId };
       await dialogs.appendTranscript(key, [

@@ -60,6 +60,27 @@ export interface SendResult {
   mediaFileIds?: (string | null)[];
 }
 
+/** One platform call of a message, delivered: what `SendProgress.onPartSent` receives. */
+export interface SentPart {
+  /** Parts of the message delivered so far, this one included (the next attempt's `done`). */
+  partsSent: number;
+  /** Platform ids of the messages this call created. */
+  messageIds: string[];
+  /** Telegram: file ids of the media items this call carried, in order. */
+  mediaFileIds?: (string | null)[];
+}
+
+/**
+ * Makes a send resumable. An adapter sends one message as a fixed sequence of parts (each media item,
+ * a caption sent on its own, each chunk of a split text; typing indicators are not parts), numbered
+ * the same for the same message. It skips the first `done` parts and reports each part it delivers,
+ * so that a retry after a failure part-way sends only what the user has not received yet.
+ */
+export interface SendProgress {
+  done: number;
+  onPartSent(part: SentPart): void;
+}
+
 export interface ConnectionInfo {
   ok: true;
   /** What the platform says about the account (bot username, page name, team, ...); no secrets. */
@@ -76,13 +97,18 @@ export interface PlatformAdapter<Credentials = Record<string, string>> {
    * `webhookSecret` is the secret this project generated when registering the webhook (Telegram).
    */
   handleWebhook(req: WebhookRequest, credentials: Credentials, webhookSecret?: string): WebhookResult;
-  /** Send one platform-neutral message to a chat. Throws `PlatformApiError` on platform errors. */
+  /**
+   * Send one platform-neutral message to a chat. Throws `PlatformApiError` on platform errors. With
+   * `progress`, parts below `progress.done` are not sent again and the result holds only what this
+   * call sent (see `SendProgress`).
+   */
   send(
     ctx: PlatformContext,
     credentials: Credentials,
     chatId: string,
     message: OutgoingMessage,
     replyContext?: Record<string, string>,
+    progress?: SendProgress,
   ): Promise<SendResult>;
   testConnection(ctx: PlatformContext, credentials: Credentials): Promise<ConnectionInfo>;
   /** Register the webhook URL where the platform has an API for it. */

@@ -24,8 +24,8 @@ export const discordAdapter: PlatformAdapter<DiscordCredentials> = {
     return handleDiscordWebhook(req, credentials.public_key);
   },
 
-  send(ctx, credentials, chatId, message, replyContext) {
-    return sendDiscord(ctx, credentials, chatId, message, replyContext);
+  send(ctx, credentials, chatId, message, replyContext, progress) {
+    return sendDiscord(ctx, credentials, chatId, message, replyContext, progress);
   },
 
   async testConnection(ctx, credentials) {

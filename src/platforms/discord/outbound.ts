@@ -1,7 +1,8 @@
 import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
 import { BUTTONS_ONLY_TEXT, requireUrl } from '../shared/outgoing';
 import { splitText, truncate } from '../shared/text';
-import type { PlatformContext, SendResult } from '../types';
+import { MessageParts } from '../shared/parts';
+import type { PlatformContext, SendProgress, SendResult } from '../types';
 import { DiscordApiError, callDiscord } from './api';
 import { ButtonStyle, ComponentType, type DiscordActionRow, type DiscordCreateMessage, type DiscordMessage } from './wire';
 
@@ -23,6 +24,8 @@ export interface DiscordSendCredentials {
  * "thinking…" of a deferred response); otherwise, or once the token has expired, to the channel with
  * the bot token. Media one by one (images as embeds, other files as links), then the text split at
  * 2000 characters with buttons as components (5 rows of 5) on the last part. Mentions never ping.
+ *
+ * Parts (see `SendProgress`): one per media item, then one per chunk of the text.
  */
 export async function sendDiscord(
   ctx: PlatformContext,
@@ -30,6 +33,7 @@ export async function sendDiscord(
   channelId: string,
   message: OutgoingMessage,
   replyContext: Record<string, string> | undefined,
+  progress?: SendProgress,
 ): Promise<SendResult> {
   const token = replyContext?.interaction_token;
   const expiresAt = Number(replyContext?.interaction_expires_at ?? 0);
@@ -66,19 +70,20 @@ export async function sendDiscord(
 
   if (!interactionToken) await showTyping(ctx, credentials.bot_token, channelId, secrets);
 
-  const ids: string[] = [];
-  for (const item of message.media ?? []) ids.push(await post(mediaPayload(item)));
+  const parts = new MessageParts(progress);
+  const one = async (payload: DiscordCreateMessage) => ({ messageIds: [await post(payload)] });
+  for (const item of message.media ?? []) await parts.part(() => one(mediaPayload(item)));
 
   const buttons = message.buttons ?? [];
   const text = message.text && message.text.length > 0 ? message.text : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
   if (text !== undefined) {
-    const parts = splitText(text, TEXT_LIMIT);
-    for (const [index, part] of parts.entries()) {
-      const last = index === parts.length - 1;
-      ids.push(await post({ content: part, ...(last && buttons.length > 0 ? { components: components(buttons) } : {}), allowed_mentions: { parse: [] } }));
+    const chunks = splitText(text, TEXT_LIMIT);
+    for (const [index, chunk] of chunks.entries()) {
+      const last = index === chunks.length - 1;
+      await parts.part(() => one({ content: chunk, ...(last && buttons.length > 0 ? { components: components(buttons) } : {}), allowed_mentions: { parse: [] } }));
     }
   }
-  return { messageIds: ids };
+  return parts.result(false);
 }
 
 /** Beyond 25 buttons the rest cannot be shown; scenario validation warns about it. */

@@ -21,8 +21,8 @@ export const messengerAdapter: PlatformAdapter<MessengerCredentials> = {
     return handleMessengerWebhook(req, credentials);
   },
 
-  send(ctx, credentials, chatId, message) {
-    return sendMessenger(ctx, credentials, chatId, message);
+  send(ctx, credentials, chatId, message, _replyContext, progress) {
+    return sendMessenger(ctx, credentials, chatId, message, progress);
   },
 
   async testConnection(ctx, credentials) {

@@ -1,8 +1,9 @@
-import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
+import type { Button, OutgoingMessage } from '../../engine/types';
 import { GraphApiError, callGraph } from '../shared/meta';
 import { BUTTONS_ONLY_TEXT, mediaLinkText, requireUrl } from '../shared/outgoing';
 import { splitText, truncate } from '../shared/text';
-import type { PlatformContext, SendResult } from '../types';
+import { MessageParts, type PartOutcome } from '../shared/parts';
+import type { PlatformContext, SendProgress, SendResult } from '../types';
 import type { MsQuickReply, MsSendRequest, MsSendResponse } from './wire';
 
 export const TEXT_LIMIT = 2000;
@@ -21,8 +22,17 @@ export interface MessengerSendCredentials {
 /**
  * Typing indicator, media one by one (as URL attachments; a caption follows as text), then the text
  * split at 2000 characters with the buttons as quick replies (up to 13) on the last part.
+ *
+ * Parts (see `SendProgress`): one per media item and one per caption (a link sent instead of the
+ * attachment carries the caption and covers both), then one per chunk of the text.
  */
-export async function sendMessenger(ctx: PlatformContext, credentials: MessengerSendCredentials, psid: string, message: OutgoingMessage): Promise<SendResult> {
+export async function sendMessenger(
+  ctx: PlatformContext,
+  credentials: MessengerSendCredentials,
+  psid: string,
+  message: OutgoingMessage,
+  progress?: SendProgress,
+): Promise<SendResult> {
   const post = (request: MsSendRequest) =>
     callGraph<MsSendResponse>(ctx, {
       platform: 'messenger',
@@ -33,11 +43,11 @@ export async function sendMessenger(ctx: PlatformContext, credentials: Messenger
       json: request,
     });
   const recipient = { id: psid };
-  const sendText = async (text: string, quickReplies?: MsQuickReply[]): Promise<string> => {
+  const sendText = async (text: string, quickReplies?: MsQuickReply[]): Promise<PartOutcome> => {
     const response = await post({ recipient, messaging_type: 'RESPONSE', message: { text, ...(quickReplies ? { quick_replies: quickReplies } : {}) } });
-    return response.message_id ?? '';
+    return { messageIds: [response.message_id ?? ''] };
   };
-  const ids: string[] = [];
+  const parts = new MessageParts(progress);
 
   try {
     await post({ recipient, sender_action: 'typing_on' });
@@ -45,33 +55,37 @@ export async function sendMessenger(ctx: PlatformContext, credentials: Messenger
     // Best effort: the message itself reports any real problem with the recipient.
   }
 
-  for (const item of message.media ?? []) ids.push(...(await sendMedia(item)));
+  for (const item of message.media ?? []) {
+    const url = requireUrl('messenger', 'messages', item);
+    let linked = false;
+    await parts.part(async () => {
+      try {
+        const response = await post({
+          recipient,
+          messaging_type: 'RESPONSE',
+          message: { attachment: { type: ATTACHMENT_TYPES[item.type], payload: { url, is_reusable: true } } },
+        });
+        return { messageIds: [response.message_id ?? ''] };
+      } catch (error) {
+        if (!(error instanceof GraphApiError && error.subcode !== undefined && ATTACHMENT_REJECTION_SUBCODES.has(error.subcode))) throw error;
+        linked = true;
+        return { ...(await sendText(mediaLinkText(item, url))), parts: item.caption ? 2 : 1 };
+      }
+    });
+    const caption = item.caption;
+    if (caption && !linked) await parts.part(() => sendText(caption));
+  }
 
   const buttons = message.buttons ?? [];
   const text = message.text && message.text.length > 0 ? message.text : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
   if (text !== undefined) {
-    const parts = splitText(text, TEXT_LIMIT);
-    for (const [index, part] of parts.entries()) {
-      const last = index === parts.length - 1;
-      ids.push(await sendText(part, last && buttons.length > 0 ? quickReplies(buttons) : undefined));
+    const chunks = splitText(text, TEXT_LIMIT);
+    for (const [index, chunk] of chunks.entries()) {
+      const last = index === chunks.length - 1;
+      await parts.part(() => sendText(chunk, last && buttons.length > 0 ? quickReplies(buttons) : undefined));
     }
   }
-  return { messageIds: ids };
-
-  async function sendMedia(item: MediaItem): Promise<string[]> {
-    const url = requireUrl('messenger', 'messages', item);
-    try {
-      const response = await post({
-        recipient,
-        messaging_type: 'RESPONSE',
-        message: { attachment: { type: ATTACHMENT_TYPES[item.type], payload: { url, is_reusable: true } } },
-      });
-      return [response.message_id ?? '', ...(item.caption ? [await sendText(item.caption)] : [])];
-    } catch (error) {
-      if (!(error instanceof GraphApiError && error.subcode !== undefined && ATTACHMENT_REJECTION_SUBCODES.has(error.subcode))) throw error;
-      return [await sendText(mediaLinkText(item, url))];
-    }
-  }
+  return parts.result(false);
 }
 
 /** Beyond 13 the rest cannot be shown; scenario validation warns about it. */

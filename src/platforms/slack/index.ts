@@ -22,8 +22,8 @@ export const slackAdapter: PlatformAdapter<SlackCredentials> = {
     return handleSlackWebhook(req, credentials.signing_secret);
   },
 
-  send(ctx, credentials, chatId, message, replyContext) {
-    return sendSlack(ctx, credentials.bot_token, chatId, message, replyContext);
+  send(ctx, credentials, chatId, message, replyContext, progress) {
+    return sendSlack(ctx, credentials.bot_token, chatId, message, replyContext, progress);
   },
 
   async testConnection(ctx, credentials) {

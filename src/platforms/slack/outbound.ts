@@ -1,7 +1,8 @@
 import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
 import { BUTTONS_ONLY_TEXT, requireUrl } from '../shared/outgoing';
 import { splitText, truncate } from '../shared/text';
-import type { PlatformContext, SendResult } from '../types';
+import { MessageParts, type PartOutcome } from '../shared/parts';
+import type { PlatformContext, SendProgress, SendResult } from '../types';
 import { callSlack } from './api';
 import type { SlackBlock, SlackPostMessage } from './wire';
 
@@ -16,6 +17,8 @@ const BUTTON_VALUE_LIMIT = 2_000;
  * Media one by one (images as image blocks, other files as links), then the text. With buttons,
  * the text goes into section blocks of 3,000 characters followed by an `actions` block; without,
  * as plain `text` split at 40,000. Replies stay in the user's thread when there is one.
+ *
+ * Parts (see `SendProgress`): one per media item, then one per chunk of the text.
  */
 export async function sendSlack(
   ctx: PlatformContext,
@@ -23,28 +26,29 @@ export async function sendSlack(
   channel: string,
   message: OutgoingMessage,
   replyContext: Record<string, string> | undefined,
+  progress?: SendProgress,
 ): Promise<SendResult> {
   const thread = replyContext?.thread_ts ? { thread_ts: replyContext.thread_ts } : {};
-  const post = async (payload: Omit<SlackPostMessage, 'channel'>): Promise<string> => {
+  const post = async (payload: Omit<SlackPostMessage, 'channel'>): Promise<PartOutcome> => {
     const sent = await callSlack(ctx, token, 'chat.postMessage', { channel, ...thread, ...payload });
-    return sent.ts;
+    return { messageIds: [sent.ts] };
   };
-  const ids: string[] = [];
+  const parts = new MessageParts(progress);
 
-  for (const item of message.media ?? []) ids.push(await post(mediaMessage(item)));
+  for (const item of message.media ?? []) await parts.part(() => post(mediaMessage(item)));
 
   const buttons = message.buttons ?? [];
   const text = message.text && message.text.length > 0 ? escapeSlack(message.text) : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
-  if (text === undefined) return { messageIds: ids };
+  if (text === undefined) return parts.result(false);
   if (buttons.length === 0) {
-    for (const part of splitText(text, TEXT_LIMIT)) ids.push(await post({ text: part }));
-    return { messageIds: ids };
+    for (const chunk of splitText(text, TEXT_LIMIT)) await parts.part(() => post({ text: chunk }));
+    return parts.result(false);
   }
-  const parts = splitText(text, SECTION_LIMIT);
-  const last = parts.pop() as string;
-  for (const part of parts) ids.push(await post({ text: part }));
-  ids.push(await post({ text: last, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: last } }, ...actionBlocks(buttons)] }));
-  return { messageIds: ids };
+  const chunks = splitText(text, SECTION_LIMIT);
+  const last = chunks.pop() as string;
+  for (const chunk of chunks) await parts.part(() => post({ text: chunk }));
+  await parts.part(() => post({ text: last, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: last } }, ...actionBlocks(buttons)] }));
+  return parts.result(false);
 }
 
 export function actionBlocks(buttons: Button[]): SlackBlock[] {

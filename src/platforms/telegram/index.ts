@@ -20,8 +20,8 @@ export const telegramAdapter: PlatformAdapter<TelegramCredentials> = {
     return handleTelegramWebhook(req, webhookSecret);
   },
 
-  send(ctx, credentials, chatId, message) {
-    return sendTelegram(ctx, credentials.token, chatId, message);
+  send(ctx, credentials, chatId, message, _replyContext, progress) {
+    return sendTelegram(ctx, credentials.token, chatId, message, progress);
   },
 
   async testConnection(ctx, credentials) {

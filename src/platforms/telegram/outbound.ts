@@ -2,7 +2,8 @@ import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
 import { PlatformApiError } from '../errors';
 import { BUTTONS_ONLY_TEXT, mediaLinkText, requireUrl } from '../shared/outgoing';
 import { splitText } from '../shared/text';
-import type { PlatformContext, SendResult } from '../types';
+import { MessageParts, type PartOutcome } from '../shared/parts';
+import type { PlatformContext, SendProgress, SendResult } from '../types';
 import { callTelegram } from './api';
 import type { TgInlineKeyboardMarkup, TgInputMedia, TgInputMediaType, TgMessage } from './wire';
 
@@ -21,42 +22,52 @@ const MEDIA_TYPES: Record<MediaItem['type'], TgInputMediaType> = {
 /**
  * Media first (albums where Telegram allows them), then the text, split at 4096 characters, with
  * the buttons as an inline keyboard under its last part, so the buttons are what the user sees last.
+ *
+ * Parts (see `SendProgress`): one per media item (an album delivers all of its items' parts at
+ * once), then one per chunk of the text. A retry after an album was refused and its items went
+ * out one by one continues with the next item, and does not try the album again.
  */
-export async function sendTelegram(ctx: PlatformContext, token: string, chatId: string, message: OutgoingMessage): Promise<SendResult> {
+export async function sendTelegram(
+  ctx: PlatformContext,
+  token: string,
+  chatId: string,
+  message: OutgoingMessage,
+  progress?: SendProgress,
+): Promise<SendResult> {
   const media = message.media ?? [];
   const buttons = message.buttons ?? [];
   const keyboard = buttons.length > 0 ? inlineKeyboard(buttons) : undefined;
-  const ids: string[] = [];
-  const fileIds: (string | null)[] = [];
+  const parts = new MessageParts(progress);
 
   await showActivity(ctx, token, chatId, media.length > 0 ? media[0]?.type : undefined);
 
   for (const group of albumGroups(media)) {
-    const sent = group.length === 1 ? await sendSingleWithFallback(ctx, token, chatId, group[0] as MediaItem) : await sendAlbumWithFallback(ctx, token, chatId, group);
-    ids.push(...sent.ids);
-    fileIds.push(...sent.fileIds);
+    if (group.length > 1 && parts.untouched()) {
+      const album = await sendAlbum(ctx, token, chatId, group);
+      if (album) {
+        parts.record(album, group.length);
+        continue;
+      }
+    }
+    for (const item of group) await parts.part(() => sendSingleWithFallback(ctx, token, chatId, item));
   }
 
   const text = message.text && message.text.length > 0 ? message.text : keyboard ? BUTTONS_ONLY_TEXT : undefined;
   if (text !== undefined) {
-    const parts = splitText(text, TEXT_LIMIT);
-    for (const [index, part] of parts.entries()) {
-      const last = index === parts.length - 1;
-      const sent = await callTelegram(ctx, token, 'sendMessage', {
-        chat_id: chatId,
-        text: part,
-        ...(last && keyboard ? { reply_markup: keyboard } : {}),
+    const chunks = splitText(text, TEXT_LIMIT);
+    for (const [index, chunk] of chunks.entries()) {
+      const last = index === chunks.length - 1;
+      await parts.part(async () => {
+        const sent = await callTelegram(ctx, token, 'sendMessage', {
+          chat_id: chatId,
+          text: chunk,
+          ...(last && keyboard ? { reply_markup: keyboard } : {}),
+        });
+        return { messageIds: [String(sent.message_id)] };
       });
-      ids.push(String(sent.message_id));
     }
   }
-  return media.length > 0 ? { messageIds: ids, mediaFileIds: fileIds } : { messageIds: ids };
-}
-
-interface SentMedia {
-  ids: string[];
-  /** Telegram's `file_id` of each item, to send it again without an upload; null for a link. */
-  fileIds: (string | null)[];
+  return parts.result(media.length > 0);
 }
 
 /** The file a sent media message holds (the largest size of a photo). */
@@ -108,7 +119,8 @@ export function albumGroups(media: MediaItem[]): MediaItem[][] {
   return groups;
 }
 
-async function sendAlbumWithFallback(ctx: PlatformContext, token: string, chatId: string, items: MediaItem[]): Promise<SentMedia> {
+/** The items as one album; null when Telegram refused the media (then they go one by one). */
+async function sendAlbum(ctx: PlatformContext, token: string, chatId: string, items: MediaItem[]): Promise<PartOutcome | null> {
   try {
     const sent = await callTelegram(ctx, token, 'sendMediaGroup', {
       chat_id: chatId,
@@ -118,29 +130,23 @@ async function sendAlbumWithFallback(ctx: PlatformContext, token: string, chatId
         ...captionOf(item),
       })),
     });
-    return { ids: sent.map((message: TgMessage) => String(message.message_id)), fileIds: sent.map(fileIdOf) };
+    return { messageIds: sent.map((message: TgMessage) => String(message.message_id)), mediaFileIds: sent.map(fileIdOf) };
   } catch (error) {
     if (!isMediaRejection(error)) throw error;
+    return null;
   }
-  const result: SentMedia = { ids: [], fileIds: [] };
-  for (const item of items) {
-    const sent = await sendSingleWithFallback(ctx, token, chatId, item);
-    result.ids.push(...sent.ids);
-    result.fileIds.push(...sent.fileIds);
-  }
-  return result;
 }
 
-async function sendSingleWithFallback(ctx: PlatformContext, token: string, chatId: string, item: MediaItem): Promise<SentMedia> {
+async function sendSingleWithFallback(ctx: PlatformContext, token: string, chatId: string, item: MediaItem): Promise<PartOutcome> {
   const url = requireUrl('telegram', 'sendMediaGroup', item);
   try {
     const sent = await sendSingle(ctx, token, chatId, item, url);
-    return { ids: [String(sent.message_id)], fileIds: [fileIdOf(sent)] };
+    return { messageIds: [String(sent.message_id)], mediaFileIds: [fileIdOf(sent)] };
   } catch (error) {
     if (!isMediaRejection(error)) throw error;
   }
   const link = await callTelegram(ctx, token, 'sendMessage', { chat_id: chatId, text: mediaLinkText(item, url) });
-  return { ids: [String(link.message_id)], fileIds: [null] };
+  return { messageIds: [String(link.message_id)], mediaFileIds: [null] };
 }
 
 function sendSingle(ctx: PlatformContext, token: string, chatId: string, item: MediaItem, url: string): Promise<TgMessage> {

@@ -25,8 +25,8 @@ export const whatsappAdapter: PlatformAdapter<WhatsAppCredentials> = {
     return handleWhatsAppWebhook(req, credentials);
   },
 
-  send(ctx, credentials, chatId, message, replyContext) {
-    return sendWhatsApp(ctx, credentials, chatId, message, replyContext);
+  send(ctx, credentials, chatId, message, replyContext, progress) {
+    return sendWhatsApp(ctx, credentials, chatId, message, replyContext, progress);
   },
 
   async testConnection(ctx, credentials) {

@@ -2,7 +2,8 @@ import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
 import { GraphApiError, callGraph } from '../shared/meta';
 import { BUTTONS_ONLY_TEXT, mediaLinkText, requireUrl } from '../shared/outgoing';
 import { splitText, truncate } from '../shared/text';
-import type { PlatformContext, SendResult } from '../types';
+import { MessageParts, type PartOutcome } from '../shared/parts';
+import type { PlatformContext, SendProgress, SendResult } from '../types';
 import type { WaInteractive, WaMediaContent, WaOutboundMessage, WaSendResponse, WaTypingIndicator } from './wire';
 
 export const TEXT_LIMIT = 4096;
@@ -27,6 +28,10 @@ export interface WhatsAppSendCredentials {
 /**
  * Media one by one (WhatsApp has no albums), then the text split at 4096 characters; buttons go on
  * the last part as reply buttons (up to 3) or a list (up to 10 rows), whose body holds 1024 at most.
+ *
+ * Parts (see `SendProgress`): one per media item, plus one for the caption of an audio (sent as its
+ * own text; a link sent instead of the audio carries the caption and covers both), then one per
+ * chunk of the text.
  */
 export async function sendWhatsApp(
   ctx: PlatformContext,
@@ -34,6 +39,7 @@ export async function sendWhatsApp(
   to: string,
   message: OutgoingMessage,
   replyContext: Record<string, string> | undefined,
+  progress?: SendProgress,
 ): Promise<SendResult> {
   const post = async (payload: WaOutboundMessage): Promise<string> => {
     const response = await callGraph<WaSendResponse>(ctx, {
@@ -47,32 +53,38 @@ export async function sendWhatsApp(
     return response.messages?.[0]?.id ?? '';
   };
   const base = { messaging_product: 'whatsapp', recipient_type: 'individual', to } as const;
-  const ids: string[] = [];
+  const parts = new MessageParts(progress);
+  const one = async (payload: WaOutboundMessage): Promise<PartOutcome> => ({ messageIds: [await post(payload)] });
 
   if (replyContext?.message_id) await showTyping(ctx, credentials, replyContext.message_id);
 
   for (const item of message.media ?? []) {
     const url = requireUrl('whatsapp', 'messages', item);
-    try {
-      ids.push(await post({ ...base, ...mediaPayload(item, url) }));
-      if (item.type === 'audio' && item.caption) ids.push(await post({ ...base, type: 'text', text: { body: item.caption, preview_url: false } }));
-    } catch (error) {
-      if (!(error instanceof GraphApiError && error.code !== undefined && MEDIA_REJECTION_CODES.has(error.code))) throw error;
-      ids.push(await post({ ...base, type: 'text', text: { body: mediaLinkText(item, url), preview_url: true } }));
-    }
+    const caption = item.type === 'audio' && item.caption ? item.caption : undefined;
+    let linked = false;
+    await parts.part(async () => {
+      try {
+        return await one({ ...base, ...mediaPayload(item, url) });
+      } catch (error) {
+        if (!(error instanceof GraphApiError && error.code !== undefined && MEDIA_REJECTION_CODES.has(error.code))) throw error;
+        linked = true;
+        return { ...(await one({ ...base, type: 'text', text: { body: mediaLinkText(item, url), preview_url: true } })), parts: caption ? 2 : 1 };
+      }
+    });
+    if (caption && !linked) await parts.part(() => one({ ...base, type: 'text', text: { body: caption, preview_url: false } }));
   }
 
   const buttons = message.buttons ?? [];
   const text = message.text && message.text.length > 0 ? message.text : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
-  if (text === undefined) return { messageIds: ids };
-  const parts = splitText(text, TEXT_LIMIT);
-  const last = parts.pop() as string;
+  if (text === undefined) return parts.result(false);
+  const chunks = splitText(text, TEXT_LIMIT);
+  const last = chunks.pop() as string;
   const tail = buttons.length > 0 ? splitText(last, INTERACTIVE_BODY_LIMIT) : [last];
   const body = tail.pop() as string;
-  for (const part of [...parts, ...tail]) ids.push(await post({ ...base, type: 'text', text: { body: part, preview_url: false } }));
-  if (buttons.length > 0) ids.push(await post({ ...base, type: 'interactive', interactive: interactive(body, buttons) }));
-  else ids.push(await post({ ...base, type: 'text', text: { body, preview_url: false } }));
-  return { messageIds: ids };
+  for (const chunk of [...chunks, ...tail]) await parts.part(() => one({ ...base, type: 'text', text: { body: chunk, preview_url: false } }));
+  if (buttons.length > 0) await parts.part(() => one({ ...base, type: 'interactive', interactive: interactive(body, buttons) }));
+  else await parts.part(() => one({ ...base, type: 'text', text: { body, preview_url: false } }));
+  return parts.result(false);
 }
 
 export function interactive(body: string, buttons: Button[]): WaInteractive {
