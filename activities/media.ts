@@ -5,6 +5,7 @@ import { AppError } from '../src/errors';
 import { mediaService } from '../src/media';
 import { downloadIncoming } from '../src/media/incoming';
 import { processMedia, UnprocessableMediaError } from '../src/media/processing';
+import { PlatformApiError } from '../src/platforms/errors';
 import type { PlatformName, SendResult } from '../src/platforms/types';
 import type { ActivityDeps } from './index';
 
@@ -86,27 +87,35 @@ export async function rememberSentMedia(deps: ActivityDeps, platform: PlatformNa
 function failureOf(error: unknown): unknown {
   if (error instanceof UnprocessableMediaError) return ApplicationFailure.nonRetryable(error.message, 'UnprocessableMedia');
   if (error instanceof AppError && error.status < 500) return ApplicationFailure.nonRetryable(error.message, error.code, error.details);
+  // A download the platform refuses for good (expired URL, unknown media id, bad token) is not retried.
+  if (error instanceof PlatformApiError && !error.retryable) {
+    return ApplicationFailure.nonRetryable(error.message, 'PlatformPermanentError', { platform: error.platform, method: error.method, status: error.status });
+  }
   return error;
 }
 
-export type StoredIncomingMedia = IncomingMediaInput['media'] & { platform_file_id: string };
+/** Our stored copy, with the platform's own name of the file kept aside: its id, or (Messenger) its URL. */
+export type StoredIncomingMedia = IncomingMediaInput['media'] & ({ platform_file_id: string } | { platform_url: string });
 
 /**
  * A file a user sent, fetched from the platform and stored through the upload pipeline (type
  * sniffing, limits, virus scan, dedupe) and processed at once. The result carries our media id and
- * public URL, the platform's own id kept as `platform_file_id`; null where the platform's download
- * is not built yet (only Telegram's is).
+ * public URL, the platform's id kept as `platform_file_id` (Telegram, WhatsApp) or its URL as
+ * `platform_url` (Messenger); null where the platform's download is not built (Slack, Discord).
  */
 export async function storeIncomingMedia(
   deps: ActivityDeps,
   input: { botId: string; platform: PlatformName; media: IncomingMediaInput['media'] },
 ): Promise<StoredIncomingMedia | null> {
-  const fileId = input.media.media_id;
-  if (!fileId) return null;
+  const { media_id: fileId, url: fileUrl } = input.media;
+  if (!fileId && !fileUrl) return null;
   const media = mediaService(deps);
   const secrets = await platformsRepository(deps.db, { current: deps.config.encryptionKey }).secrets(input.botId, input.platform);
   if (!secrets) throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
-  const download = await downloadIncoming({ apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch, timeoutMs: 60_000 }, input.platform, secrets.credentials, fileId);
+  const download = await downloadIncoming({ apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch, timeoutMs: 60_000 }, input.platform, secrets.credentials, {
+    ...(fileId ? { mediaId: fileId } : {}),
+    ...(fileUrl ? { url: fileUrl } : {}),
+  });
   if (!download) return null;
   const { media: stored } = await media.ingest({ botId: input.botId, body: download.body, source: 'incoming', caption: input.media.caption ?? null, originalName: download.fileName ?? null });
   const ready = await processMedia(media.repo, media.storage(), stored.id);
@@ -116,7 +125,7 @@ export async function storeIncomingMedia(
     media_id: ready.id,
     mime: ready.mime,
     url: media.storage().url(ready.storage_key),
-    platform_file_id: fileId,
+    ...(fileId ? { platform_file_id: fileId } : { platform_url: fileUrl as string }),
   };
 }
 
@@ -127,7 +136,7 @@ export async function storeIncomingMedia(
  */
 export async function incomingForTranscript(deps: ActivityDeps, botId: string, platform: PlatformName, input: UserInput): Promise<UserInput | (IncomingMediaInput & { store_error: string })> {
   // Stored already by the workflow before the engine ran (it carries the platform's id aside).
-  if (input.kind !== 'media' || 'platform_file_id' in input.media) return input;
+  if (input.kind !== 'media' || 'platform_file_id' in input.media || 'platform_url' in input.media) return input;
   try {
     const stored = await storeIncomingMedia(deps, { botId, platform, media: input.media });
     return stored ? { ...input, media: stored } : input;

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { signedRequest, startFakeServer, type FailureSpec, type FakeResponse, type FakeServer, type RecordedCall, type SignedRequest } from './server';
 
 // ---- Graph API errors, shared by the WhatsApp and Messenger fakes ----
@@ -50,8 +50,17 @@ export interface FakeWhatsAppOptions {
   accessToken?: string;
 }
 
-/** Fake WhatsApp Cloud API: `POST /{phone_number_id}/messages`, `GET /{phone_number_id}`. */
-export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Promise<FakeServer> {
+export interface FakeWhatsApp extends FakeServer {
+  /** Make a file a user "sent" downloadable (`GET /{media-id}`, then its URL); returns the media id. */
+  putMedia(bytes: Buffer, mime: string): string;
+}
+
+/**
+ * Fake WhatsApp Cloud API: `POST /{phone_number_id}/messages`, `GET /{phone_number_id}`, and the
+ * media of user messages: `GET /{media-id}` (`getMedia`) and the URL it answers (`downloadMedia`).
+ */
+export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Promise<FakeWhatsApp> {
+  const media = new Map<string, { bytes: Buffer; mime: string }>();
   const invalid = (details: string): FakeResponse =>
     graphError(400, 131009, '(#131009) Parameter value is not valid', { error_data: { messaging_product: 'whatsapp', details } });
 
@@ -73,11 +82,13 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
     return null;
   };
 
-  return startFakeServer({
+  const server = await startFakeServer({
     name: 'whatsapp',
     // The typing indicator (a read receipt) shares the endpoint; it is told apart so tests can fail one or the other.
     methodOf: (httpMethod, path, body) => {
       if (httpMethod === 'POST' && /^\/[^/]+\/messages$/.test(path)) return body.status === 'read' ? 'markRead' : 'messages';
+      if (httpMethod === 'GET' && media.has(path.slice(1))) return 'getMedia';
+      if (httpMethod === 'GET' && path === '/whatsapp_business/attachments/') return 'downloadMedia';
       if (httpMethod === 'GET' && /^\/\d+$/.test(path)) return 'getPhoneNumber';
       return null;
     },
@@ -85,6 +96,17 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
       const id = call.path.split('/')[1] ?? '';
       const denied = checkToken(call, options.accessToken);
       if (denied) return denied;
+      if (call.method === 'getMedia') {
+        const file = media.get(id) as { bytes: Buffer; mime: string };
+        const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+        // The real URL is on lookaside.fbsbx.com, valid for 5 minutes, and wants the same bearer token.
+        const url = `http://${call.headers.host}/whatsapp_business/attachments/?mid=${id}&ext=${Date.now()}&hash=${sha256.slice(0, 16)}`;
+        return { status: 200, body: { url, mime_type: file.mime, sha256, file_size: file.bytes.length, id, messaging_product: 'whatsapp' } };
+      }
+      if (call.method === 'downloadMedia') {
+        const file = media.get(call.query.mid ?? '');
+        return file ? { status: 200, headers: { 'content-type': file.mime }, body: file.bytes } : graphError(404, 100, 'Media not found');
+      }
       if (options.phoneNumberId !== undefined && id !== options.phoneNumberId) return missingObject(id);
       if (call.method === 'getPhoneNumber') {
         return { status: 200, body: { display_phone_number: '+1 555-078-3881', verified_name: 'GET INN Test', quality_rating: 'GREEN', id } };
@@ -118,6 +140,13 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
       renderGraphFailure(spec, { rateLimitCode: 130429, rateLimitMessage: '(#130429) Rate limit hit', serverCode: 131000, serverMessage: 'Something went wrong' }),
     notFound: (call) => missingObject(call.path.slice(1)),
   });
+  return Object.assign(server, {
+    putMedia(bytes: Buffer, mime: string) {
+      const id = String(1_000_000_000_000_000 + Math.floor(Math.random() * 1_000_000_000_000));
+      media.set(id, { bytes, mime });
+      return id;
+    },
+  });
 }
 
 // ---- Messenger Send API ----
@@ -128,18 +157,32 @@ export interface FakeMessengerOptions {
   pageName?: string;
 }
 
-/** Fake Messenger Send API: `POST /{page_id}/messages` (or `/me/messages`), `GET /me`. */
-export async function startFakeMessenger(options: FakeMessengerOptions = {}): Promise<FakeServer> {
+export interface FakeMessenger extends FakeServer {
+  /** Serve a file a user "sent" as the CDN does; returns the URL to put in an attachment's `payload.url`. */
+  putAttachment(bytes: Buffer, fileName: string): string;
+}
+
+/**
+ * Fake Messenger Send API: `POST /{page_id}/messages` (or `/me/messages`), `GET /me`, and the CDN
+ * URLs of user attachments (`downloadAttachment`, no token, as the signed CDN URLs need none).
+ */
+export async function startFakeMessenger(options: FakeMessengerOptions = {}): Promise<FakeMessenger> {
   const pageId = options.pageId ?? '104560000000001';
-  return startFakeServer({
+  const attachments = new Map<string, Buffer>();
+  const server = await startFakeServer({
     name: 'messenger',
     // Sender actions (typing) share the endpoint; they are told apart so tests can fail one or the other.
     methodOf: (httpMethod, path, body) => {
       if (httpMethod === 'POST' && /^\/[^/]+\/messages$/.test(path)) return body.sender_action !== undefined ? 'senderAction' : 'messages';
       if (httpMethod === 'GET' && path === '/me') return 'me';
+      if (httpMethod === 'GET' && path.startsWith('/attachments/')) return 'downloadAttachment';
       return null;
     },
     handle: (call) => {
+      if (call.method === 'downloadAttachment') {
+        const bytes = attachments.get(call.path.split('/')[2] ?? '');
+        return bytes && call.query.oh !== undefined ? { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: bytes } : { status: 403, body: 'URL signature mismatch' };
+      }
       const denied = checkToken(call, options.pageAccessToken);
       if (denied) return denied;
       if (call.method === 'me') return { status: 200, body: { name: options.pageName ?? 'GET INN Test Page', id: pageId } };
@@ -169,6 +212,13 @@ export async function startFakeMessenger(options: FakeMessengerOptions = {}): Pr
         serverMessage: 'An unexpected error has occurred. Please retry your request later.',
       }),
     notFound: (call) => missingObject(call.path.slice(1)),
+  });
+  return Object.assign(server, {
+    putAttachment(bytes: Buffer, fileName: string) {
+      const id = randomBytes(8).toString('hex');
+      attachments.set(id, bytes);
+      return `${server.url}/attachments/${id}/${encodeURIComponent(fileName)}?_nc_cat=1&oh=${randomBytes(16).toString('hex')}&oe=${Math.floor(Date.now() / 1000) + 3600}`;
+    },
   });
 }
 
