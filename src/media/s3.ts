@@ -31,8 +31,9 @@ export function s3Client(settings: S3Settings): S3Client {
   });
 }
 
+/** The key is not there; a missing bucket (also a 404) is a configuration error and is thrown. */
 function isMissing(error: unknown): boolean {
-  return error instanceof S3ServiceException && (error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404);
+  return error instanceof S3ServiceException && error.name === 'NoSuchKey';
 }
 
 /**

@@ -75,7 +75,10 @@ describe('S3 storage', () => {
   it('fails loudly on a wrong secret or a missing bucket', async () => {
     const key = contentKey('ab'.repeat(32), 'jpg');
     await expect(s3Storage({ ...settings, secretAccessKey: 'not-the-secret' }, 'http://x').get(key)).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
-    await expect(s3Storage({ ...settings, bucket: 'elsewhere' }, 'http://x').put(key, Readable.from([Buffer.from('x')]), 'image/jpeg')).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    const elsewhere = s3Storage({ ...settings, bucket: 'elsewhere' }, 'http://x');
+    await expect(elsewhere.put(key, Readable.from([Buffer.from('x')]), 'image/jpeg')).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    // Not "no such file": a missing bucket is a configuration error.
+    await expect(elsewhere.get(key)).rejects.toMatchObject({ name: 'NoSuchBucket' });
   });
 });
 
