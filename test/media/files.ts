@@ -149,3 +149,19 @@ function crc32(data: Buffer): number {
   }
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+/** A scenario whose one question takes a file: what the incoming-media tests send to. */
+export const receiptScenario = {
+  version: '1.0',
+  start_step: 'ask_photo',
+  steps: {
+    ask_photo: {
+      id: 'ask_photo',
+      type: 'message',
+      message: { text: 'Send a photo of your receipt, please.' },
+      expected_input: { type: 'media', variable: 'receipt' },
+      next_step: 'thanks',
+    },
+    thanks: { id: 'thanks', type: 'message', message: { text: 'Got it ({{receipt.type}}).' }, next_step: null },
+  },
+};

@@ -14,22 +14,8 @@ import {
   whatsappWebhook,
 } from '../fakes';
 import { eventually, type Stack, startStack } from '../support/stack';
-import { jpeg, pdf } from './files';
+import { jpeg, pdf, receiptScenario } from './files';
 
-const receiptScenario = {
-  version: '1.0',
-  start_step: 'ask_photo',
-  steps: {
-    ask_photo: {
-      id: 'ask_photo',
-      type: 'message',
-      message: { text: 'Send a photo of your receipt, please.' },
-      expected_input: { type: 'media', variable: 'receipt' },
-      next_step: 'thanks',
-    },
-    thanks: { id: 'thanks', type: 'message', message: { text: 'Got it ({{receipt.type}}).' }, next_step: null },
-  },
-};
 
 const wa = { phone_number_id: '106540352242922', access_token: 'EAAJB-incoming-token', app_secret: 'wa-app-secret', verify_token: 'wa-verify' };
 const ms = { page_id: '104560000000001', page_access_token: 'EAAG-incoming-token', app_secret: 'ms-app-secret', verify_token: 'ms-verify' };

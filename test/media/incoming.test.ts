@@ -3,22 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { type FakeTelegram, startFakeTelegram, telegramRequest, telegramUpdate } from '../fakes';
 import { eventually, type Stack, startStack } from '../support/stack';
-import { jpeg } from './files';
+import { jpeg, receiptScenario } from './files';
 
-const receiptScenario = {
-  version: '1.0',
-  start_step: 'ask_photo',
-  steps: {
-    ask_photo: {
-      id: 'ask_photo',
-      type: 'message',
-      message: { text: 'Send a photo of your receipt, please.' },
-      expected_input: { type: 'media', variable: 'receipt' },
-      next_step: 'thanks',
-    },
-    thanks: { id: 'thanks', type: 'message', message: { text: 'Got it ({{receipt.type}}).' }, next_step: null },
-  },
-};
 
 describe('a photo a user sends', () => {
   let tg: FakeTelegram;
