@@ -165,7 +165,9 @@ export async function startBenchStack(options: BenchStackOptions) {
 
     const spawnChild = (role: 'api' | 'worker' | 'floor', extra: Record<string, string>): Child => {
       // `node --import tsx` rather than the tsx CLI, which forks: a SIGKILL must reach the worker itself.
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'processes.ts')], {
+      // BENCH_CPU_PROFILE=<dir>: each child writes a V8 CPU profile there when it exits.
+      const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+      const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(__dirname, 'processes.ts')], {
         cwd: ROOT,
         env: { ...env, BENCH_ROLE: role, ...extra },
         stdio: ['ignore', log, log, 'ipc'],
