@@ -7,8 +7,8 @@ import { scenariosRepository } from '../src/db/scenarios';
 import type { HttpRequestSpec, JsonValue, OutgoingMessage, Scenario, UserInput } from '../src/engine/types';
 import type { LogEvent, Logger } from '../src/log';
 import { getAdapter } from '../src/platforms';
-import { PlatformApiError } from '../src/platforms/errors';
 import type { PlatformName, SendProgress, SendResult } from '../src/platforms/types';
+import { platformFailure } from './failures';
 import { createMediaActivities, incomingForTranscript, rememberSentMedia, resolveOutgoingMedia } from './media';
 
 export interface LoadedScenario {
@@ -68,19 +68,6 @@ export function describeInput(input: UserInput): string {
     case 'contact':
       return `[contact ${input.name ?? ''} ${input.phone}]`.replace(/\s+/g, ' ');
   }
-}
-
-/** Turns a platform's refusal into the failure Temporal should act on: retry later, or give up now. */
-function toActivityFailure(error: unknown): unknown {
-  if (!(error instanceof PlatformApiError)) return error;
-  const details = [{ platform: error.platform, method: error.method, status: error.status, description: error.description }];
-  if (!error.retryable) return ApplicationFailure.nonRetryable(error.message, 'PlatformPermanentError', ...details);
-  return ApplicationFailure.create({
-    message: error.message,
-    type: 'PlatformRetryableError',
-    details,
-    nextRetryDelay: error.retryAfterSeconds !== undefined ? `${error.retryAfterSeconds} seconds` : undefined,
-  });
 }
 
 /** The workflow an activity runs for, when it runs inside Temporal (log context). */
@@ -217,7 +204,7 @@ export function createActivities(deps: ActivityDeps) {
           { event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), parts_sent: checkpoint.partsSent, error: error instanceof Error ? error.message : String(error) },
           'send failed',
         );
-        throw toActivityFailure(error);
+        throw platformFailure(error);
       }
       const result: SendResult = sent.mediaFileIds
         ? { messageIds: checkpoint.messageIds, mediaFileIds: checkpoint.mediaFileIds }

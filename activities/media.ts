@@ -5,8 +5,8 @@ import { AppError } from '../src/errors';
 import { mediaService } from '../src/media';
 import { downloadIncoming } from '../src/media/incoming';
 import { processMedia, UnprocessableMediaError } from '../src/media/processing';
-import { PlatformApiError } from '../src/platforms/errors';
 import type { PlatformName, SendResult } from '../src/platforms/types';
+import { platformFailure } from './failures';
 import type { ActivityDeps } from './index';
 
 /** Platforms whose file ids, returned by a send, can be sent again instead of the file. */
@@ -88,10 +88,7 @@ function failureOf(error: unknown): unknown {
   if (error instanceof UnprocessableMediaError) return ApplicationFailure.nonRetryable(error.message, 'UnprocessableMedia');
   if (error instanceof AppError && error.status < 500) return ApplicationFailure.nonRetryable(error.message, error.code, error.details);
   // A download the platform refuses for good (expired URL, unknown media id, bad token) is not retried.
-  if (error instanceof PlatformApiError && !error.retryable) {
-    return ApplicationFailure.nonRetryable(error.message, 'PlatformPermanentError', { platform: error.platform, method: error.method, status: error.status });
-  }
-  return error;
+  return platformFailure(error);
 }
 
 /** Our stored copy, with the platform's own name of the file kept aside: its id, or (Messenger) its URL. */
