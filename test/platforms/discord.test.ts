@@ -1,4 +1,4 @@
-import { PlatformApiError, WebhookAuthError } from '../../src/platforms';
+import { WebhookAuthError } from '../../src/platforms';
 import { discordAdapter } from '../../src/platforms/discord';
 import {
   discordButton,
@@ -10,6 +10,7 @@ import {
   toWebhookRequest,
   type FakeDiscord,
 } from '../fakes';
+import { failure } from './failure';
 
 const keys = discordKeyPair();
 const APP = '1160000000000000001';
@@ -28,15 +29,6 @@ const ctx = () => ({ apiBase: discord.url });
 const handle = (interaction: object, signWith = keys) => discordAdapter.handleWebhook(toWebhookRequest(discordRequest(interaction, signWith)), credentials);
 const base = { applicationId: APP, channelId: CHANNEL, userId: USER };
 const live = (token = 'interaction-token-abc') => ({ interaction_token: token, interaction_expires_at: String(Date.now() + 60_000) });
-
-async function failure(promise: Promise<unknown>): Promise<PlatformApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as PlatformApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('discord signature', () => {
   it('answers PING with PONG when signed by the application key', () => {

@@ -1,6 +1,7 @@
-import { PlatformApiError, WebhookAuthError } from '../../src/platforms';
+import { WebhookAuthError } from '../../src/platforms';
 import { messengerAdapter } from '../../src/platforms/messenger';
 import { metaHandshakeQuery, metaRequest, messengerPayload, messengerWebhook, startFakeMessenger, toWebhookRequest, type FakeServer } from '../fakes';
+import { failure } from './failure';
 
 const credentials = {
   page_id: '104560000000001',
@@ -23,15 +24,6 @@ const eventOf = (event: object) =>
     toWebhookRequest(metaRequest(messengerPayload(credentials.page_id, [{ sender: { id: PSID }, recipient: { id: credentials.page_id }, timestamp: 1762902671000, ...event }]), credentials.app_secret)),
     credentials,
   ).messages[0];
-
-async function failure(promise: Promise<unknown>): Promise<PlatformApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as PlatformApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('messenger webhook verification', () => {
   it('handshake echoes the challenge; a wrong token is refused', () => {

@@ -1,4 +1,4 @@
-import { PlatformApiError, WebhookAuthError } from '../../src/platforms';
+import { WebhookAuthError } from '../../src/platforms';
 import { slackAdapter } from '../../src/platforms/slack';
 import {
   slackButtonWebhook,
@@ -11,6 +11,7 @@ import {
   type FakeServer,
   type SignedRequest,
 } from '../fakes';
+import { failure } from './failure';
 
 const credentials = { bot_token: 'xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy', signing_secret: '8f742231b10e8888abcd99yyyzzz85a5' };
 const NOW = 1_531_420_618_000;
@@ -27,15 +28,6 @@ const ctx = () => ({ apiBase: slack.url });
 const handle = (request: SignedRequest, now = NOW) => slackAdapter.handleWebhook(toWebhookRequest(request, { now }), credentials);
 const event = (payload: Record<string, unknown>, eventId = 'Ev0PV52K21') =>
   handle(slackRequest(JSON.stringify(slackEventPayload(payload, eventId)), 'application/json', { signingSecret: credentials.signing_secret, timestamp: TIMESTAMP }));
-
-async function failure(promise: Promise<unknown>): Promise<PlatformApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as PlatformApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('slack request verification', () => {
   const message = (options: { signingSecret?: string; timestamp?: number }) =>

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { adapters, getAdapter, PlatformApiError, PlatformNetworkError, WebhookAuthError } from '../../src/platforms';
 import { telegramAdapter } from '../../src/platforms/telegram';
 import { startFakeTelegram, telegramRequest, telegramUpdate, toWebhookRequest, type FakeTelegram } from '../fakes';
+import { failure } from './failure';
 
 const TOKEN = '123456789:AAH-test_token_value_0123456789abcdef';
 const SECRET = 'webhook-secret-0123456789';
@@ -19,15 +20,6 @@ const handle = (update: object, secret: string | undefined = SECRET) =>
   telegramAdapter.handleWebhook(toWebhookRequest(telegramRequest(update, secret)), credentials, SECRET);
 
 /** Capture the rejection of a send, failing the test if it resolved. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
-
 const from = { id: 1111, is_bot: false, first_name: 'Anna', last_name: 'Petrova', username: 'anna', language_code: 'en' };
 const chat = { id: 1111, first_name: 'Anna', type: 'private' };
 

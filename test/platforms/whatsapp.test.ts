@@ -1,4 +1,4 @@
-import { PlatformApiError, WebhookAuthError } from '../../src/platforms';
+import { WebhookAuthError } from '../../src/platforms';
 import { whatsappAdapter } from '../../src/platforms/whatsapp';
 import {
   metaHandshakeQuery,
@@ -10,6 +10,7 @@ import {
   whatsappWebhook,
   type FakeServer,
 } from '../fakes';
+import { failure } from './failure';
 
 const credentials = {
   phone_number_id: '106540352242922',
@@ -36,15 +37,6 @@ const messageOf = (message: object) =>
       messages: [{ from: USER, id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=', timestamp: '1749416383', ...message }],
     }),
   ).messages[0];
-
-async function failure(promise: Promise<unknown>): Promise<PlatformApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as PlatformApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('whatsapp webhook verification', () => {
   it('answers the subscription handshake with the challenge as plain text', () => {
