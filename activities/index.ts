@@ -45,6 +45,18 @@ export interface RecordTurnInput {
   projection: DialogRecord;
 }
 
+/** A turn's replies, then its record: one activity per turn, so a turn costs one round trip. */
+export interface DeliverTurnInput {
+  sends: SendMessageInput[];
+  /** Written after the sends, with a reply that could not be delivered as an `error` event. */
+  record?: RecordTurnInput;
+}
+
+export interface DeliverTurnResult {
+  /** The `send_failed` events of replies the platform refused for good (also in the record). */
+  failed: RecordedEvent[];
+}
+
 export interface ActivityDeps {
   db: Db;
   config: Config;
@@ -113,9 +125,12 @@ export interface SendCheckpoint {
   mediaFileIds: (string | null)[];
 }
 
-function checkpointOf(details: unknown): SendCheckpoint {
-  const value = details as Partial<SendCheckpoint> | undefined;
-  if (!value || typeof value.partsSent !== 'number' || !Array.isArray(value.messageIds)) return { partsSent: 0, messageIds: [], mediaFileIds: [] };
+/** The checkpoint in heartbeat details, when they belong to the send at `index` of the activity. */
+function checkpointOf(details: unknown, index = 0): SendCheckpoint {
+  const value = details as (Partial<SendCheckpoint> & { send?: number }) | undefined;
+  const fresh = { partsSent: 0, messageIds: [], mediaFileIds: [] };
+  if (!value || typeof value.partsSent !== 'number' || !Array.isArray(value.messageIds)) return fresh;
+  if ((value.send ?? 0) !== index) return fresh;
   return { partsSent: value.partsSent, messageIds: value.messageIds, mediaFileIds: Array.isArray(value.mediaFileIds) ? value.mediaFileIds : [] };
 }
 
@@ -149,6 +164,125 @@ export function createActivities(deps: ActivityDeps) {
   const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
   const scenarioCache = new Map<string, LoadedScenario>();
 
+  /** Delivers one reply, unless an earlier attempt did; `index` is its place in the activity. */
+  async function sendReply(input: SendMessageInput, index: number): Promise<{ messageIds: string[] }> {
+    const context = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId, workflow_id: currentWorkflowId() };
+    const delivered = await dialogs.findTranscriptEntry(input.dedupeKey);
+    if (delivered) {
+      deps.log.debug({ event: 'DEBUG', ...context, step: input.step, dedupe_key: input.dedupeKey }, 'send already delivered: not sent again');
+      return { messageIds: delivered.platform_message_id ? delivered.platform_message_id.split(',') : [] };
+    }
+
+    const secrets = await platforms.secrets(input.botId, input.platform);
+    if (!secrets) {
+      throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
+    }
+    const adapter = getAdapter(input.platform);
+    const platformContext = { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch };
+    const resolved = await resolveOutgoingMedia(deps, input.botId, input.platform, input.message);
+    // A retry resumes after the parts earlier attempts delivered: the user never gets one twice.
+    const activity = currentContext();
+    let checkpoint = checkpointOf(activity?.info.heartbeatDetails, index);
+    const resumedAt = checkpoint.partsSent;
+    const progress: SendProgress = {
+      done: checkpoint.partsSent,
+      onPartSent(part) {
+        checkpoint = {
+          partsSent: part.partsSent,
+          messageIds: [...checkpoint.messageIds, ...part.messageIds],
+          mediaFileIds: [...checkpoint.mediaFileIds, ...(part.mediaFileIds ?? [])],
+        };
+      },
+    };
+    if (resumedAt > 0) {
+      deps.log.info({ event: 'DEBUG', ...context, step: input.step, attempt: attemptOf(), parts_sent: resumedAt }, 'send resumed after the parts already delivered');
+    }
+    let sent: SendResult;
+    try {
+      sent = await withHeartbeat(activity, () => ({ send: index, ...checkpoint }), () =>
+        adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext, progress),
+      );
+    } catch (error) {
+      // The next attempt starts from here. Parts are not each reported as they go: a heartbeat is a
+      // write on the Temporal server, and most replies are one part; the periodic beat covers a
+      // worker that dies during a long send.
+      if (checkpoint.partsSent > resumedAt) activity?.heartbeat({ send: index, ...checkpoint });
+      deps.log.warn(
+        { event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), parts_sent: checkpoint.partsSent, error: error instanceof Error ? error.message : String(error) },
+        'send failed',
+      );
+      throw platformFailure(error);
+    }
+    const result: SendResult = sent.mediaFileIds
+      ? { messageIds: checkpoint.messageIds, mediaFileIds: checkpoint.mediaFileIds }
+      : { messageIds: checkpoint.messageIds };
+    await rememberSentMedia(deps, input.platform, resolved, result);
+    const key = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId };
+    await dialogs.appendTranscript(key, [
+      {
+        message_type: 'bot',
+        text: input.message.text ?? null,
+        payload: input.message as unknown as JsonValue,
+        step: input.step,
+        platform_message_id: result.messageIds.join(','),
+        dedupe_key: input.dedupeKey,
+        created_at: new Date().toISOString(),
+      },
+    ]);
+    deps.log.info(
+      { event: 'OUTGOING', ...context, step: input.step, message_ids: result.messageIds, text_length: input.message.text?.length ?? 0, media: input.message.media?.length ?? 0 },
+      'message sent',
+    );
+    return result;
+  }
+
+  /** The user's message, the engine's events and the new state, written once per turn (idempotent). */
+  async function recordTurn(input: RecordTurnInput): Promise<void> {
+    const context = { bot_id: input.key.bot_id, platform: input.key.platform, chat_id: input.key.chat_id, workflow_id: input.projection.workflow_id };
+    const incomingInput = input.incoming && (await incomingForTranscript(deps, input.key.bot_id, input.key.platform, input.incoming.input));
+    await deps.db.transaction(async (trx) => {
+      const repo = dialogsRepository(trx as unknown as Db);
+      if (input.incoming) {
+        await repo.appendTranscript(input.key, [
+          {
+            message_type: 'user',
+            text: describeInput(input.incoming.input),
+            payload: incomingInput as unknown as JsonValue,
+            step: input.incoming.step,
+            platform_message_id: input.incoming.messageId,
+            dedupe_key: `in:${input.key.bot_id}:${input.key.platform}:${input.key.chat_id}:${input.incoming.messageId}`,
+            created_at: input.incoming.at,
+          },
+        ]);
+      }
+      await repo.appendEvents(
+        input.key,
+        input.scenarioId,
+        input.events.map((e, i) => ({ kind: e.kind, step: e.step, data: e.data, dedupe_key: `${input.turnKey}:event:${i}`, created_at: e.at })),
+      );
+      await repo.saveProjection(input.projection);
+    });
+    if (input.incoming) {
+      const text = describeInput(input.incoming.input);
+      deps.log.info({ event: 'INCOMING', ...context, message_id: input.incoming.messageId, kind: input.incoming.input.kind, step: input.incoming.step, length: text.length }, 'message received');
+    }
+    // Values are not logged (they are the user's data); names, steps and outcomes are.
+    for (const e of input.events) {
+      const type = EVENT_LOG_TYPES[e.kind] ?? 'DEBUG';
+      const data = (e.data ?? {}) as Record<string, JsonValue>;
+      const fields: Record<string, unknown> = { event: type, ...context, step: e.step, kind: e.kind };
+      if (e.kind === 'variable_set') fields.variable = data.variable;
+      else if (e.kind === 'condition_evaluated') Object.assign(fields, { condition: data.condition, result: data.result });
+      else if (e.kind === 'auto_transition') Object.assign(fields, { from: data.from, to: data.to });
+      else if (e.kind === 'error') Object.assign(fields, { code: data.code, error: data.message });
+      else if (e.kind !== 'input_invalid') fields.data = redactValues(e.kind, data);
+      if (type === 'ERROR') deps.log.warn(fields, e.kind);
+      else if (type === 'DEBUG') deps.log.debug(fields, e.kind);
+      else deps.log.info(fields, e.kind);
+    }
+    deps.log.debug({ event: 'DEBUG', ...context, turn: input.turnKey, status: input.projection.status, step: input.projection.current_step, version: input.projection.version }, 'turn recorded');
+  }
+
   return {
     /** The given version (immutable, so cached), or the bot's active one; null when there is none. */
     async loadScenario(input: { botId: string; scenarioId?: string }): Promise<LoadedScenario | null> {
@@ -161,72 +295,26 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async sendMessage(input: SendMessageInput): Promise<{ messageIds: string[] }> {
-      const context = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId, workflow_id: currentWorkflowId() };
-      const delivered = await dialogs.findTranscriptEntry(input.dedupeKey);
-      if (delivered) {
-        deps.log.debug({ event: 'DEBUG', ...context, step: input.step, dedupe_key: input.dedupeKey }, 'send already delivered: not sent again');
-        return { messageIds: delivered.platform_message_id ? delivered.platform_message_id.split(',') : [] };
-      }
+      return sendReply(input, 0);
+    },
 
-      const secrets = await platforms.secrets(input.botId, input.platform);
-      if (!secrets) {
-        throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
+    /**
+     * The replies of a turn in order, then the turn's record. A retry skips the replies already
+     * delivered (transcript) and resumes the one in flight after its delivered parts (heartbeat).
+     * A reply the platform refuses for good becomes an `error` event and the others still go out.
+     */
+    async deliverTurn(input: DeliverTurnInput): Promise<DeliverTurnResult> {
+      const failed: RecordedEvent[] = [];
+      for (const [index, send] of input.sends.entries()) {
+        try {
+          await sendReply(send, index);
+        } catch (error) {
+          if (!(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
+          failed.push({ kind: 'error', step: send.step, at: new Date().toISOString(), data: { code: 'send_failed', message: error.message } });
+        }
       }
-      const adapter = getAdapter(input.platform);
-      const platformContext = { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch };
-      const resolved = await resolveOutgoingMedia(deps, input.botId, input.platform, input.message);
-      // A retry resumes after the parts earlier attempts delivered: the user never gets one twice.
-      const activity = currentContext();
-      let checkpoint = checkpointOf(activity?.info.heartbeatDetails);
-      const resumedAt = checkpoint.partsSent;
-      const progress: SendProgress = {
-        done: checkpoint.partsSent,
-        onPartSent(part) {
-          checkpoint = {
-            partsSent: part.partsSent,
-            messageIds: [...checkpoint.messageIds, ...part.messageIds],
-            mediaFileIds: [...checkpoint.mediaFileIds, ...(part.mediaFileIds ?? [])],
-          };
-          // Throttled by the SDK; the latest details are flushed when the attempt fails.
-          activity?.heartbeat(checkpoint);
-        },
-      };
-      if (resumedAt > 0) {
-        deps.log.info({ event: 'DEBUG', ...context, step: input.step, attempt: attemptOf(), parts_sent: resumedAt }, 'send resumed after the parts already delivered');
-      }
-      let sent: SendResult;
-      try {
-        sent = await withHeartbeat(activity, () => checkpoint, () =>
-          adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext, progress),
-        );
-      } catch (error) {
-        deps.log.warn(
-          { event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), parts_sent: checkpoint.partsSent, error: error instanceof Error ? error.message : String(error) },
-          'send failed',
-        );
-        throw platformFailure(error);
-      }
-      const result: SendResult = sent.mediaFileIds
-        ? { messageIds: checkpoint.messageIds, mediaFileIds: checkpoint.mediaFileIds }
-        : { messageIds: checkpoint.messageIds };
-      await rememberSentMedia(deps, input.platform, resolved, result);
-      const key = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId };
-      await dialogs.appendTranscript(key, [
-        {
-          message_type: 'bot',
-          text: input.message.text ?? null,
-          payload: input.message as unknown as JsonValue,
-          step: input.step,
-          platform_message_id: result.messageIds.join(','),
-          dedupe_key: input.dedupeKey,
-          created_at: new Date().toISOString(),
-        },
-      ]);
-      deps.log.info(
-        { event: 'OUTGOING', ...context, step: input.step, message_ids: result.messageIds, text_length: input.message.text?.length ?? 0, media: input.message.media?.length ?? 0 },
-        'message sent',
-      );
-      return result;
+      if (input.record) await recordTurn({ ...input.record, events: [...input.record.events, ...failed] });
+      return { failed };
     },
 
     async httpRequest(spec: HttpRequestSpec): Promise<JsonValue> {
@@ -249,52 +337,7 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
-    /** The user's message, the engine's events and the new state, written once per turn (idempotent). */
-    async recordTurn(input: RecordTurnInput): Promise<void> {
-      const context = { bot_id: input.key.bot_id, platform: input.key.platform, chat_id: input.key.chat_id, workflow_id: input.projection.workflow_id };
-      const incomingInput = input.incoming && (await incomingForTranscript(deps, input.key.bot_id, input.key.platform, input.incoming.input));
-      await deps.db.transaction(async (trx) => {
-        const repo = dialogsRepository(trx as unknown as Db);
-        if (input.incoming) {
-          await repo.appendTranscript(input.key, [
-            {
-              message_type: 'user',
-              text: describeInput(input.incoming.input),
-              payload: incomingInput as unknown as JsonValue,
-              step: input.incoming.step,
-              platform_message_id: input.incoming.messageId,
-              dedupe_key: `in:${input.key.bot_id}:${input.key.platform}:${input.key.chat_id}:${input.incoming.messageId}`,
-              created_at: input.incoming.at,
-            },
-          ]);
-        }
-        await repo.appendEvents(
-          input.key,
-          input.scenarioId,
-          input.events.map((e, i) => ({ kind: e.kind, step: e.step, data: e.data, dedupe_key: `${input.turnKey}:event:${i}`, created_at: e.at })),
-        );
-        await repo.saveProjection(input.projection);
-      });
-      if (input.incoming) {
-        const text = describeInput(input.incoming.input);
-        deps.log.info({ event: 'INCOMING', ...context, message_id: input.incoming.messageId, kind: input.incoming.input.kind, step: input.incoming.step, length: text.length }, 'message received');
-      }
-      // Values are not logged (they are the user's data); names, steps and outcomes are.
-      for (const e of input.events) {
-        const type = EVENT_LOG_TYPES[e.kind] ?? 'DEBUG';
-        const data = (e.data ?? {}) as Record<string, JsonValue>;
-        const fields: Record<string, unknown> = { event: type, ...context, step: e.step, kind: e.kind };
-        if (e.kind === 'variable_set') fields.variable = data.variable;
-        else if (e.kind === 'condition_evaluated') Object.assign(fields, { condition: data.condition, result: data.result });
-        else if (e.kind === 'auto_transition') Object.assign(fields, { from: data.from, to: data.to });
-        else if (e.kind === 'error') Object.assign(fields, { code: data.code, error: data.message });
-        else if (e.kind !== 'input_invalid') fields.data = redactValues(e.kind, data);
-        if (type === 'ERROR') deps.log.warn(fields, e.kind);
-        else if (type === 'DEBUG') deps.log.debug(fields, e.kind);
-        else deps.log.info(fields, e.kind);
-      }
-      deps.log.debug({ event: 'DEBUG', ...context, turn: input.turnKey, status: input.projection.status, step: input.projection.current_step, version: input.projection.version }, 'turn recorded');
-    },
+    recordTurn,
 
     ...createMediaActivities(deps),
   };

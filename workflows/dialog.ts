@@ -12,7 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DialogActivities, LoadedScenario, RecordedEvent } from '../activities';
+import type { DialogActivities, LoadedScenario, RecordedEvent, RecordTurnInput, SendMessageInput } from '../activities';
 // The run-time modules only: the engine's index also carries validation (zod schemas, a JSON
 // parser), which would double the bundle every cached dialog holds in memory.
 import { advance, initialState } from '../src/engine/advance';
@@ -42,7 +42,7 @@ const { loadScenario, recordTurn } = proxyLocalActivities<DialogActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-const { sendMessage } = proxyActivities<DialogActivities>({
+const { sendMessage, deliverTurn } = proxyActivities<DialogActivities>({
   startToCloseTimeout: '30 seconds',
   // The activity heartbeats while the platform call is in flight, so a send on a worker that died
   // is retried within seconds instead of after the whole start-to-close timeout.
@@ -201,6 +201,22 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     const before = { status: state.status, step: state.currentStep };
     options.change?.();
     let sends = 0;
+    // Replies and the record leave in one activity at the end of the turn (one round trip instead
+    // of one per reply plus a local activity); histories from before kept their own commands.
+    const oneActivityPerTurn = patched('one-activity-per-turn');
+    const outbox: SendMessageInput[] = [];
+    const deliver = async (replies: SendMessageInput[], record?: () => RecordTurnInput) => {
+      if (replies.length === 0 && !record) return;
+      const summary = `deliver ${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}${record ? ` and record turn ${turn}: ${before.step ?? '-'} → ${state.currentStep ?? '-'} (${state.status})` : ''}`;
+      try {
+        const { failed } = await deliverTurn.executeWithOptions({ summary }, [{ sends: replies, record: record?.() }]);
+        events.push(...failed);
+      } catch (error) {
+        // Out of retries (a platform down for the whole schedule-to-close): the turn is still recorded.
+        for (const reply of replies) events.push({ kind: 'error', step: reply.step, at: nowIso(), data: { code: 'send_failed', message: failureMessage(error) } });
+        if (record) await deliverTurn.executeWithOptions({ summary: `record turn ${turn}` }, [{ sends: [], record: record() }]);
+      }
+    };
 
     if (engineInput && !scenario) {
       events.push({ kind: 'error', step: null, at: nowIso(), data: { code: 'no_active_scenario', message: 'The bot has no active scenario.' } });
@@ -215,22 +231,19 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
             events.push({ kind: effect.event.kind, step: 'step' in effect.event ? effect.event.step : null, at: nowIso(), data: effect.event as unknown as JsonValue });
           } else if (effect.type === 'send') {
             sends += 1;
+            const send: SendMessageInput = { botId, platform, chatId, message: effect.message, step: effect.step, dedupeKey: `${turnKey}:send:${sends}`, replyContext };
+            if (oneActivityPerTurn) {
+              outbox.push(send);
+              continue;
+            }
             try {
-              await sendMessage.executeWithOptions({ summary: `send reply of step "${effect.step ?? '-'}"` }, [
-                {
-                  botId,
-                  platform,
-                  chatId,
-                  message: effect.message,
-                  step: effect.step,
-                  dedupeKey: `${turnKey}:send:${sends}`,
-                  replyContext,
-                },
-              ]);
+              await sendMessage.executeWithOptions({ summary: `send reply of step "${effect.step ?? '-'}"` }, [send]);
             } catch (error) {
               events.push({ kind: 'error', step: effect.step, at: nowIso(), data: { code: 'send_failed', message: failureMessage(error) } });
             }
           } else if (effect.type === 'http_request') {
+            // Replies the engine produced before the call go out before it is made.
+            await deliver(outbox.splice(0));
             try {
               const value = await httpRequest.executeWithOptions({ summary: `http_request of step "${effect.step}"` }, [effect.request]);
               next = { type: 'action_result', step: effect.step, ok: true, value };
@@ -261,18 +274,16 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     }
     showDetails();
     const incoming = options.incoming;
-    await recordTurn.executeWithOptions({ summary: `record turn ${turn}: ${before.step ?? '-'} → ${state.currentStep ?? '-'} (${state.status})` }, [
-      {
-        key: { bot_id: botId, platform, chat_id: chatId },
-        turnKey,
-        scenarioId: scenario?.id ?? null,
-        incoming: incoming
-          ? { messageId: incoming.message.messageId, input: incoming.message.input, step: before.step, at: incoming.receivedAt }
-          : undefined,
-        events,
-        projection: snapshot(),
-      },
-    ]);
+    const record = (): RecordTurnInput => ({
+      key: { bot_id: botId, platform, chat_id: chatId },
+      turnKey,
+      scenarioId: scenario?.id ?? null,
+      incoming: incoming ? { messageId: incoming.message.messageId, input: incoming.message.input, step: before.step, at: incoming.receivedAt } : undefined,
+      events: [...events],
+      projection: snapshot(),
+    });
+    if (oneActivityPerTurn) await deliver(outbox.splice(0), record);
+    else await recordTurn.executeWithOptions({ summary: `record turn ${turn}: ${before.step ?? '-'} → ${state.currentStep ?? '-'} (${state.status})` }, [record()]);
   };
 
   /**

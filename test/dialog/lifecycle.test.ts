@@ -171,8 +171,8 @@ describe('scenario versions and work queued inside a dialog', () => {
       resetDone = true;
       return r;
     });
-    // The dialog still shows the state before the first turn: nothing ran past the held send.
-    expect(await handle.query(stateQuery)).toMatchObject({ version: 0 });
+    // The first turn is computed and its replies are held; nothing queued behind it has run.
+    expect(await handle.query(stateQuery)).toMatchObject({ version: 1, current_step: 'ask_name' });
     expect(gate.waiting).toBe(1);
     expect(resetDone).toBe(false);
 

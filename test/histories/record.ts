@@ -3,7 +3,10 @@
  * (replay.test.ts). Run it when the workflow gains behaviour worth pinning, never to "fix" a failing
  * replay: a replay failure means the change would break running dialogs (see docs/durability.md).
  *
- *   npx tsx test/histories/record.ts
+ *   npx tsx test/histories/record.ts [label]
+ *
+ * A label prefixes the file names (`<label>.booking-completed.json`), so histories of an older
+ * workflow version stay beside the new ones and keep being replayed.
  *
  * It runs the real workflow and activities on Temporal's time-skipping test server, an in-memory
  * SQLite database and a fake Telegram, and writes one file per run (continue-as-new makes several).
@@ -18,6 +21,7 @@ import { type Harness, startHarness } from '../dialog/harness';
 import { bookingScenario } from '../dialog/scenarios';
 
 const OUT = __dirname;
+const LABEL = process.argv[2];
 
 const scenario = {
   ...bookingScenario,
@@ -30,7 +34,8 @@ const scenario = {
 };
 
 /** Writes every run of the dialog, oldest first (following continue-as-new back from the current run). */
-async function save(h: Harness, chat: number, name: string): Promise<number> {
+async function save(h: Harness, chat: number, scenarioName: string): Promise<number> {
+  const name = LABEL ? `${LABEL}.${scenarioName}` : scenarioName;
   const histories = [];
   let runId: string | undefined = (await h.client.workflow.getHandle(h.workflowId(chat)).describe()).runId;
   while (runId) {
