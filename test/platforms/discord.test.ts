@@ -104,16 +104,19 @@ describe('discord send', () => {
     expect(result.messageIds).toEqual([expect.stringMatching(/^\d+$/)]);
   });
 
-  it('without an interaction: typing, then the channel with the bot token', async () => {
+  it('without an interaction: the channel with the bot token; typing only before media', async () => {
     await discordAdapter.send(ctx(), credentials, CHANNEL, { text: 'Reminder' });
+    expect(discord.calls.map((call) => `${call.method}:${call.status}`)).toEqual(['createMessage:200']);
+    expect(discord.calls[0]?.path).toBe(`/channels/${CHANNEL}/messages`);
+    expect(discord.calls[0]?.headers.authorization).toBe(`Bot ${credentials.bot_token}`);
+    discord.reset();
+    await discordAdapter.send(ctx(), credentials, CHANNEL, { media: [{ type: 'image', url: 'https://cdn.example/hall.jpg' }] });
     expect(discord.calls.map((call) => `${call.method}:${call.status}`)).toEqual(['triggerTypingIndicator:204', 'createMessage:200']);
-    expect(discord.calls[1]?.path).toBe(`/channels/${CHANNEL}/messages`);
-    expect(discord.calls[1]?.headers.authorization).toBe(`Bot ${credentials.bot_token}`);
   });
 
   it('an expired interaction (by clock or by Discord) falls back to the channel', async () => {
     await discordAdapter.send(ctx(), credentials, CHANNEL, { text: 'late' }, { interaction_token: 'old', interaction_expires_at: String(Date.now() - 1) });
-    expect(discord.calls.map((call) => call.method)).toEqual(['triggerTypingIndicator', 'createMessage']);
+    expect(discord.calls.map((call) => call.method)).toEqual(['createMessage']);
     discord.reset();
     discord.expireInteraction('dead');
     await discordAdapter.send(ctx(), credentials, CHANNEL, { text: 'a' }, live('dead'));
@@ -156,7 +159,7 @@ describe('discord send', () => {
 
   it('a failing typing indicator does not fail the send', async () => {
     discord.failNext({ method: 'triggerTypingIndicator', status: 500 });
-    await expect(discordAdapter.send(ctx(), credentials, CHANNEL, { text: 'hi' })).resolves.toEqual({ messageIds: [expect.any(String)] });
+    await expect(discordAdapter.send(ctx(), credentials, CHANNEL, { media: [{ type: 'image', url: 'https://cdn.example/hall.jpg' }] })).resolves.toEqual({ messageIds: [expect.any(String)] });
   });
 });
 

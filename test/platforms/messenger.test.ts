@@ -89,18 +89,18 @@ describe('messenger normalization', () => {
 });
 
 describe('messenger send', () => {
-  it('typing, then text with quick replies (13 at most, titles cut to 20)', async () => {
+  it('text with quick replies (13 at most, titles cut to 20), without a typing indicator', async () => {
     const buttons = Array.from({ length: 15 }, (_, index) => ({ text: `Option number ${index + 1} longer`, value: `opt${index + 1}` }));
     const result = await messengerAdapter.send(ctx(), credentials, PSID, { text: 'Pick one', buttons });
-    expect(fb.calls[0]?.body).toEqual({ recipient: { id: PSID }, sender_action: 'typing_on' });
+    expect(fb.calls).toHaveLength(1);
     expect(fb.calls[0]?.path).toBe(`/${credentials.page_id}/messages`);
     expect(fb.calls[0]?.headers.authorization).toBe(`Bearer ${credentials.page_access_token}`);
-    const message = fb.calls[1]?.body as { messaging_type: string; message: { text: string; quick_replies: { content_type: string; title: string; payload: string }[] } };
+    const message = fb.calls[0]?.body as { messaging_type: string; message: { text: string; quick_replies: { content_type: string; title: string; payload: string }[] } };
     expect(message.messaging_type).toBe('RESPONSE');
     expect(message.message.text).toBe('Pick one');
     expect(message.message.quick_replies).toHaveLength(13);
     expect(message.message.quick_replies[0]).toEqual({ content_type: 'text', title: 'Option number 1 lon…', payload: 'opt1' });
-    expect(fb.calls[1]?.status).toBe(200);
+    expect(fb.calls[0]?.status).toBe(200);
     expect(result.messageIds).toEqual([expect.stringMatching(/^m_/)]);
   });
 
@@ -113,13 +113,14 @@ describe('messenger send', () => {
     expect(texts.join(' ')).toBe(text);
   });
 
-  it('media as URL attachments one by one, captions as text', async () => {
+  it('media: typing, then URL attachments one by one, captions as text', async () => {
     await messengerAdapter.send(ctx(), credentials, PSID, {
       media: [
         { type: 'image', url: 'https://cdn.example/a.jpg', caption: 'Hall' },
         { type: 'document', url: 'https://cdn.example/menu.pdf' },
       ],
     });
+    expect(fb.calls[0]?.body).toEqual({ recipient: { id: PSID }, sender_action: 'typing_on' });
     expect(fb.calls.slice(1).map((call) => call.body)).toEqual([
       { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { attachment: { type: 'image', payload: { url: 'https://cdn.example/a.jpg', is_reusable: true } } } },
       { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { text: 'Hall' } },
@@ -136,7 +137,9 @@ describe('messenger send', () => {
 
   it('a failing typing indicator does not fail the send', async () => {
     fb.failNext({ method: 'senderAction', status: 500 });
-    await expect(messengerAdapter.send(ctx(), credentials, PSID, { text: 'still sent' })).resolves.toEqual({ messageIds: [expect.any(String)] });
+    await expect(messengerAdapter.send(ctx(), credentials, PSID, { media: [{ type: 'image', url: 'https://cdn.example/a.jpg' }] })).resolves.toEqual({
+      messageIds: [expect.any(String)],
+    });
   });
 });
 

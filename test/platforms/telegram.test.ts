@@ -169,13 +169,12 @@ describe('telegram normalization', () => {
 });
 
 describe('telegram send', () => {
-  it('sends text with a typing indicator first', async () => {
+  it('sends text alone: a chat action would arrive with it', async () => {
     const result = await telegramAdapter.send(ctx(), credentials, '1111', { text: 'Welcome to GET INN!' });
-    expect(tg.calls.map((call) => call.method)).toEqual(['sendChatAction', 'sendMessage']);
-    expect(tg.calls[0]?.body).toEqual({ chat_id: '1111', action: 'typing' });
-    expect(tg.calls[1]?.path).toBe(`/bot${TOKEN}/sendMessage`);
-    expect(tg.calls[1]?.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(tg.calls[1]?.body).toEqual({ chat_id: '1111', text: 'Welcome to GET INN!' });
+    expect(tg.calls.map((call) => call.method)).toEqual(['sendMessage']);
+    expect(tg.calls[0]?.path).toBe(`/bot${TOKEN}/sendMessage`);
+    expect(tg.calls[0]?.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(tg.calls[0]?.body).toEqual({ chat_id: '1111', text: 'Welcome to GET INN!' });
     expect(result.messageIds).toHaveLength(1);
   });
 

@@ -68,7 +68,8 @@ export async function sendDiscord(
     return (await toChannel(payload)).id;
   };
 
-  if (!interactionToken) await showTyping(ctx, credentials.bot_token, channelId, secrets);
+  // Only before media, which takes a while to upload; a text arrives at once.
+  if (!interactionToken && message.media?.length) await showTyping(ctx, credentials.bot_token, channelId, secrets);
 
   const parts = new MessageParts(progress);
   const one = async (payload: DiscordCreateMessage) => ({ messageIds: [await post(payload)] });

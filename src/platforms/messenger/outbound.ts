@@ -49,10 +49,13 @@ export async function sendMessenger(
   };
   const parts = new MessageParts(progress);
 
-  try {
-    await post({ recipient, sender_action: 'typing_on' });
-  } catch {
-    // Best effort: the message itself reports any real problem with the recipient.
+  // Only before media, which takes a while to upload; a text arrives at once.
+  if (message.media?.length) {
+    try {
+      await post({ recipient, sender_action: 'typing_on' });
+    } catch {
+      // Best effort: the message itself reports any real problem with the recipient.
+    }
   }
 
   for (const item of message.media ?? []) {
