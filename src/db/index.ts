@@ -20,6 +20,32 @@ export function isPostgres(db: Db): boolean {
   return db.client.config.client === 'pg';
 }
 
+interface SqliteConnection {
+  pragma(sql: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/** Statements kept per connection; the SQL of this app's queries takes far fewer shapes. */
+const PREPARED_STATEMENTS = 500;
+
+/**
+ * knex prepares every query anew, and on SQLite preparing costs about as much as running a short
+ * query. A statement is reusable for the same SQL (SQLite re-prepares it itself after a schema
+ * change), so each connection keeps the most recently used ones.
+ */
+function reusePreparedStatements(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  const statements = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let statement = statements.get(sql);
+    if (statement) statements.delete(sql);
+    else statement = prepare(sql);
+    statements.set(sql, statement);
+    if (statements.size > PREPARED_STATEMENTS) statements.delete(statements.keys().next().value as string);
+    return statement;
+  };
+}
+
 export function createDb(options: DbOptions = {}): Db {
   if (options.databaseUrl) {
     return knex({
@@ -39,7 +65,8 @@ export function createDb(options: DbOptions = {}): Db {
       // One connection: SQLite serializes writers anyway, and a single handle avoids SQLITE_BUSY.
       min: 1,
       max: 1,
-      afterCreate: (conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
+        reusePreparedStatements(conn);
         conn.pragma('journal_mode = WAL');
         conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
