@@ -12,6 +12,7 @@ import { notFound } from '../src/errors';
 import type { Logger } from '../src/log';
 import { authorize } from './auth';
 import { createRateLimits, type RateLimitOptions } from './rate-limit';
+import { forgettingAfter, webhookLookups } from './webhook-lookups';
 
 export interface AppDeps {
   db: Db;
@@ -26,10 +27,13 @@ export interface AppDeps {
 
 /** Repositories and clients the routes share, built once per app. */
 export function createServices(deps: AppDeps) {
+  const bots = botsRepository(deps.db);
+  const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
+  const webhookAuth = webhookLookups(bots, platforms);
   const repos = {
-    bots: botsRepository(deps.db),
+    bots: forgettingAfter(bots, ['create', 'update', 'deleteWithEverything'], webhookAuth.forgetAll),
     scenarios: scenariosRepository(deps.db),
-    platforms: platformsRepository(deps.db, { current: deps.config.encryptionKey }),
+    platforms: forgettingAfter(platforms, ['create', 'update', 'setWebhookSecret', 'delete'], webhookAuth.forgetAll),
     dialogs: dialogsRepository(deps.db),
     audit: auditRepository(deps.db),
     webhookStats: webhookStatsRepository(deps.db),
@@ -43,7 +47,7 @@ export function createServices(deps: AppDeps) {
     return bot;
   }
 
-  return { ...deps, ...repos, now: deps.now ?? Date.now, botFor, rateLimit: createRateLimits(deps.rateLimits) };
+  return { ...deps, ...repos, webhookAuth, now: deps.now ?? Date.now, botFor, rateLimit: createRateLimits(deps.rateLimits) };
 }
 
 export type Services = ReturnType<typeof createServices>;

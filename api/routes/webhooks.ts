@@ -22,8 +22,9 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     // One answer for every failed proof, whether the bot exists or not: nothing to probe.
     const reject = () => unauthorized('The webhook proof is missing or wrong.');
     if (!isPlatformName(platform)) throw reject();
-    const [bot, secrets] = await Promise.all([s.bots.get(botId), s.platforms.secrets(botId, platform)]);
-    if (!bot || !secrets) throw reject();
+    const found = await s.webhookAuth.find(botId, platform);
+    if (!found) throw reject();
+    const { bot, secrets } = found;
     // Counted without holding up the answer: one upsert, its failure only logged.
     const count = (outcome: WebhookOutcome) =>
       void s.webhookStats.record(botId, platform, outcome).catch((error) => ctx.state.log.error({ err: error, bot_id: botId, platform }, 'webhook stats not recorded'));

@@ -11,39 +11,90 @@ export interface WebhookStatus {
 
 export type WebhookOutcome = { accepted: true; messages: number } | { accepted: false; error: string };
 
-/** Per bot and platform webhook counters: one upsert per call, so the webhook stays fast. */
-export function webhookStatsRepository(db: Db) {
+/** Calls counted since the last write, per bot and platform. */
+interface Pending {
+  botId: string;
+  platform: PlatformName;
+  received: number;
+  accepted: number;
+  messages: number;
+  lastEventAt: string;
+  lastError: { message: string; at: string } | null;
+}
+
+/** How long counts wait to be written together: a busy webhook makes one write per period, not per call. */
+export const WEBHOOK_STATS_FLUSH_MS = 250;
+
+/**
+ * Per bot and platform webhook counters. Calls are counted in memory and written together shortly
+ * after (one upsert per bot and platform), so the webhook never waits for them; a read writes the
+ * pending counts first. A process that dies loses at most the last period's counts.
+ */
+export function webhookStatsRepository(db: Db, flushMs = WEBHOOK_STATS_FLUSH_MS) {
+  let pending = new Map<string, Pending>();
+  let flushing: Promise<void> | null = null;
+
+  async function write(p: Pending): Promise<void> {
+    const plus = (column: string, by: number) => db.raw('?? + ?', [`webhook_stats.${column}`, by]);
+    const rejected = p.received - p.accepted;
+    await db('webhook_stats')
+      .insert({
+        bot_id: p.botId,
+        platform: p.platform,
+        received: p.received,
+        accepted: p.accepted,
+        rejected,
+        messages: p.messages,
+        last_event_at: p.lastEventAt,
+        last_error: p.lastError?.message ?? null,
+        last_error_at: p.lastError?.at ?? null,
+      })
+      .onConflict(['bot_id', 'platform'])
+      .merge({
+        received: plus('received', p.received),
+        accepted: plus('accepted', p.accepted),
+        rejected: plus('rejected', rejected),
+        messages: plus('messages', p.messages),
+        last_event_at: p.lastEventAt,
+        ...(p.lastError ? { last_error: p.lastError.message, last_error_at: p.lastError.at } : {}),
+      });
+  }
+
+  /** Writes what is pending; the counts of a failed write are lost, and the failure is thrown. */
+  function flush(): Promise<void> {
+    if (!flushing) {
+      flushing = (async () => {
+        // Counted calls that arrive meanwhile wait for the next write.
+        await new Promise((resolve) => setTimeout(resolve, flushMs).unref());
+        const batch = [...pending.values()];
+        pending = new Map();
+        flushing = null;
+        for (const p of batch) await write(p);
+      })();
+    }
+    return flushing;
+  }
+
   return {
-    async record(botId: string, platform: PlatformName, outcome: WebhookOutcome, at = new Date()): Promise<void> {
+    /** Counts one call; resolves once it is written (rejects when that write failed). */
+    record(botId: string, platform: PlatformName, outcome: WebhookOutcome, at = new Date()): Promise<void> {
+      const key = `${botId}:${platform}`;
       const now = at.toISOString();
-      const accepted = outcome.accepted ? 1 : 0;
-      const messages = outcome.accepted ? outcome.messages : 0;
-      const error = outcome.accepted ? null : outcome.error.slice(0, 500);
-      const plus = (column: string, by: number) => db.raw('?? + ?', [`webhook_stats.${column}`, by]);
-      await db('webhook_stats')
-        .insert({
-          bot_id: botId,
-          platform,
-          received: 1,
-          accepted,
-          rejected: 1 - accepted,
-          messages,
-          last_event_at: now,
-          last_error: error,
-          last_error_at: error ? now : null,
-        })
-        .onConflict(['bot_id', 'platform'])
-        .merge({
-          received: plus('received', 1),
-          accepted: plus('accepted', accepted),
-          rejected: plus('rejected', 1 - accepted),
-          messages: plus('messages', messages),
-          last_event_at: now,
-          ...(error ? { last_error: error, last_error_at: now } : {}),
-        });
+      const p = pending.get(key) ?? { botId, platform, received: 0, accepted: 0, messages: 0, lastEventAt: now, lastError: null };
+      p.received += 1;
+      p.lastEventAt = now;
+      if (outcome.accepted) {
+        p.accepted += 1;
+        p.messages += outcome.messages;
+      } else {
+        p.lastError = { message: outcome.error.slice(0, 500), at: now };
+      }
+      pending.set(key, p);
+      return flush();
     },
 
     async get(botId: string, platform: PlatformName): Promise<WebhookStatus> {
+      if (pending.has(`${botId}:${platform}`)) await flush();
       const row = await db('webhook_stats').where({ bot_id: botId, platform }).first();
       return {
         bot_id: botId,

@@ -111,6 +111,19 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
     expect((await stack.http.get(`/v1/bots/${bot.id}/platforms`).set(bot.headers)).body.total).toBe(0);
   });
 
+  it('refuses webhooks at once after the connection is removed (the proof check keeps no stale secret)', async () => {
+    const bot = await makeBot(stack, { telegram: true, scenario: true });
+    expectStatus(await stack.http.post(`/v1/bots/${bot.id}/platforms/telegram/webhook`).set(bot.headers), 200);
+    const row = await stack.db('platform_connections').where({ bot_id: bot.id }).first();
+    const secret = open<string>(row.webhook_secret_sealed, { current: stack.config.encryptionKey });
+    const update = (updateId: number) => telegramUpdate({ updateId, chatId: 78, text: 'hi', secret });
+    const first = update(1);
+    expectStatus(await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(first.headers).send(first.body), 200);
+    expectStatus(await stack.http.delete(`/v1/bots/${bot.id}/platforms/telegram`).set(bot.headers), 204);
+    const second = update(2);
+    expectError(await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(second.headers).send(second.body), 401);
+  });
+
   it('reports webhook status: last event, counts and last error', async () => {
     const bot = await makeBot(stack, { telegram: true, scenario: true });
     const empty = expectStatus(await stack.http.get(`/v1/webhooks/telegram/${bot.id}/status`).set(bot.headers), 200).body;
