@@ -27,6 +27,8 @@ async function runApi() {
   const temporal = await connectClient(config);
   const server = createApp({ db, config, log, temporal, rateLimits: { limits: { webhooks: 1_000_000_000 } } }).listen(0, '127.0.0.1');
   await once(server, 'listening');
+  // An exit of its own on SIGTERM, so that BENCH_CPU_PROFILE gets this process's profile too.
+  process.once('SIGTERM', () => process.exit(0));
   send({ type: 'ready', port: (server.address() as AddressInfo).port });
 }
 
@@ -55,6 +57,7 @@ async function runWorker(role: 'worker' | 'floor') {
   const running = worker.run();
   send({ type: 'ready' });
   await running;
+  process.exit(0);
 }
 
 const role = process.env.BENCH_ROLE;

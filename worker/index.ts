@@ -26,6 +26,9 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
     activities: createActivities(deps),
     interceptors: { activity: [activityMetrics] },
     maxCachedWorkflows: 1000,
+    // Workflow code runs on these threads, not on the main one; with one (the SDK's default when V8
+    // contexts are reused) a busy worker cannot use a second core for its dialogs.
+    workflowThreadPoolSize: 2,
     // A prebuilt bundle (tests, bench) was given its preload list when it was built.
     ...(tuning?.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),
     ...tuning,
