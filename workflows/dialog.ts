@@ -46,7 +46,7 @@ const { sendMessage, deliverTurn } = proxyActivities<DialogActivities>({
   startToCloseTimeout: '30 seconds',
   // The activity heartbeats while the platform call is in flight, so a send on a worker that died
   // is retried within seconds instead of after the whole start-to-close timeout.
-  heartbeatTimeout: '10 seconds',
+  heartbeatTimeout: '5 seconds',
   // A reply that cannot be delivered within ten minutes is reported as an error, not sent late.
   scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
