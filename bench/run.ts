@@ -6,7 +6,7 @@
  *                    [--history 1000] [--db sqlite|postgres] [--temporal file|memory] [--phases floor,e2e,rate,idle,recovery]
  *                    [--tuning '{"maxCachedWorkflows":500}'] [--keep]
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,6 +43,9 @@ const REPLY_TIMEOUT_MS = 60_000;
 const IDLE_PARALLEL = 200;
 /** Dialogs with a long history, measured after they were evicted. */
 const LONG_DIALOGS = 5;
+/** Processes each side runs on; `bench` is this process (load, and the fake Telegram for the product). */
+const FLOOR_PROCESSES = ['temporal', 'floor', 'bench'];
+const PRODUCT_PROCESSES = ['temporal', 'worker', 'api', 'bench'];
 /** Chats kept busy while the worker is killed. */
 const RECOVERY_CHATS = 20;
 
@@ -168,15 +171,44 @@ interface LoadResult {
   errors: number;
   ack: Summary;
   total: Summary;
+  /** CPU milliseconds per message of each process that took part (Linux only). */
+  cpuPerMessage?: Record<string, number>;
+}
+
+/** Linux clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on every mainstream kernel). */
+const CLOCK_TICKS = 100;
+
+/** CPU time (user + system, ms) of a process so far; undefined where /proc cannot tell. */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    // The command name in field 2 may hold spaces; the fields after its closing parenthesis do not.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts counting the CPU time of `roles`; the returned function gives ms per message since then. */
+function cpuMeter(stack: BenchStack, roles: string[]): (messages: number) => Record<string, number> | undefined {
+  const pids = stack.pids();
+  const before = Object.fromEntries(roles.map((role) => [role, cpuMsOf(pids[role])]));
+  return (messages) => {
+    if (messages === 0 || Object.values(before).some((ms) => ms === undefined)) return undefined;
+    return Object.fromEntries(roles.map((role) => [role, ((cpuMsOf(pids[role]) ?? 0) - (before[role] as number)) / messages]));
+  };
 }
 
 /**
  * Closed loop: `chats` chats each send a message and wait for its reply before the next one. Every
  * chat is warmed up with one message first (its workflow started), then measured for `durationMs`.
  */
-async function closedLoop(chats: number[], durationMs: number, one: (chat: number) => Promise<OneResult>): Promise<LoadResult> {
+async function closedLoop(chats: number[], durationMs: number, one: (chat: number) => Promise<OneResult>, meter?: () => (messages: number) => Record<string, number> | undefined): Promise<LoadResult> {
   let errors = 0;
   await Promise.all(chats.map((chat) => one(chat).catch(() => void (errors += 1))));
+  const cpu = meter?.();
   const start = now();
   const end = start + durationMs;
   const acks: number[] = [];
@@ -196,7 +228,7 @@ async function closedLoop(chats: number[], durationMs: number, one: (chat: numbe
       }
     }),
   );
-  return { concurrency: chats.length, messages: acks.length, perSecond: inWindow / (durationMs / 1000), errors, ack: summarize(acks), total: summarize(totals) };
+  return { concurrency: chats.length, messages: acks.length, perSecond: inWindow / (durationMs / 1000), errors, ack: summarize(acks), total: summarize(totals), cpuPerMessage: cpu?.(acks.length) };
 }
 
 /** Open loop: messages at a fixed rate over a pool of chats, whatever the answers take. */
@@ -263,11 +295,11 @@ async function main() {
       const row: (typeof throughput)[number] = { concurrency };
       if (PHASES.has('floor')) {
         step(`floor at ${concurrency} concurrent chats`);
-        row.floor = await closedLoop(range(1, concurrency), DURATION_MS, (chat) => floorMessage(chat, String(concurrency)));
+        row.floor = await closedLoop(range(1, concurrency), DURATION_MS, (chat) => floorMessage(chat, String(concurrency)), () => cpuMeter(stack, FLOOR_PROCESSES));
       }
       if (PHASES.has('e2e')) {
         step(`end to end at ${concurrency} concurrent chats`);
-        row.e2e = await closedLoop(range(1_000_000 * (i + 1), concurrency), DURATION_MS, product);
+        row.e2e = await closedLoop(range(1_000_000 * (i + 1), concurrency), DURATION_MS, product, () => cpuMeter(stack, PRODUCT_PROCESSES));
       }
       throughput.push(row);
     }
@@ -418,6 +450,14 @@ export function renderTable(report: Report): string {
     rows.push([`messages/s, ${t.concurrency} chats`, t.floor ? t.floor.perSecond.toFixed(1) : '-', t.e2e ? t.e2e.perSecond.toFixed(1) : '-', pct(t.e2e?.perSecond, t.floor?.perSecond)]);
     rows.push([`  ack p50/p95/p99`, triple(t.floor?.ack), triple(t.e2e?.ack), pct(t.e2e?.ack.p99, t.floor?.ack.p99)]);
     rows.push([`  to send p50/p95/p99`, triple(t.floor?.total), triple(t.e2e?.total), pct(t.e2e?.total.p99, t.floor?.total.p99)]);
+    const cpu = (load: LoadResult | undefined) => {
+      const perMessage = load?.cpuPerMessage;
+      if (!perMessage) return '-';
+      const total = Object.values(perMessage).reduce((a, b) => a + b, 0);
+      return `${total.toFixed(1)} (${Object.entries(perMessage).map(([role, v]) => `${role} ${v.toFixed(1)}`).join(', ')})`;
+    };
+    const cpuTotal = (load: LoadResult | undefined) => (load?.cpuPerMessage ? Object.values(load.cpuPerMessage).reduce((a, b) => a + b, 0) : undefined);
+    rows.push([`  CPU ms per message`, cpu(t.floor), cpu(t.e2e), pct(cpuTotal(t.e2e), cpuTotal(t.floor))]);
     const errors = (t.floor?.errors ?? 0) + (t.e2e?.errors ?? 0);
     if (errors) rows.push([`  errors`, String(t.floor?.errors ?? '-'), String(t.e2e?.errors ?? '-'), '']);
   }

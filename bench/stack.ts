@@ -229,6 +229,10 @@ export async function startBenchStack(options: BenchStackOptions) {
         return worker;
       },
       bundleMs,
+      /** The processes whose CPU time the bench reads, by role. */
+      pids(): Record<string, number | undefined> {
+        return { temporal: temporal.pid, worker: worker.pid, api: api.process.pid, floor: floor.process.pid, bench: process.pid };
+      },
       databaseSize: database.size,
       temporalSize,
       /** SIGKILLs the dialog worker; resolves with the time it was sent. */

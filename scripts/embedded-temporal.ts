@@ -14,6 +14,8 @@ const { findTemporalCli, SEARCH_ATTRIBUTE_FLAGS } = require('./temporal-bin') as
 export interface EmbeddedTemporal {
   address: string;
   uiUrl?: string;
+  /** The server's process, when it runs as a child of ours. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startDevServer(options: { port: number; uiPort?: number; d
   return {
     address: `127.0.0.1:${options.port}`,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    pid: child.pid,
     stop: () => stopChild(child),
   };
 }
