@@ -164,8 +164,11 @@ export function createActivities(deps: ActivityDeps) {
   const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
   const scenarioCache = new Map<string, LoadedScenario>();
 
-  /** Delivers one reply, unless an earlier attempt did; `index` is its place in the activity. */
-  async function sendReply(input: SendMessageInput, index: number): Promise<{ messageIds: string[] }> {
+  /**
+   * Delivers one reply, unless an earlier attempt did; `index` is its place in the activity.
+   * `report` receives the progress as heartbeat details for the activity's periodic beat.
+   */
+  async function sendReply(input: SendMessageInput, index: number, report: (details: unknown) => void): Promise<{ messageIds: string[] }> {
     const context = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId, workflow_id: currentWorkflowId() };
     const delivered = await dialogs.findTranscriptEntry(input.dedupeKey);
     if (delivered) {
@@ -192,6 +195,7 @@ export function createActivities(deps: ActivityDeps) {
           messageIds: [...checkpoint.messageIds, ...part.messageIds],
           mediaFileIds: [...checkpoint.mediaFileIds, ...(part.mediaFileIds ?? [])],
         };
+        report({ send: index, ...checkpoint });
       },
     };
     if (resumedAt > 0) {
@@ -199,9 +203,7 @@ export function createActivities(deps: ActivityDeps) {
     }
     let sent: SendResult;
     try {
-      sent = await withHeartbeat(activity, () => ({ send: index, ...checkpoint }), () =>
-        adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext, progress),
-      );
+      sent = await adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext, progress);
     } catch (error) {
       // The next attempt starts from here. Parts are not each reported as they go: a heartbeat is a
       // write on the Temporal server, and most replies are one part; the periodic beat covers a
@@ -295,7 +297,9 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async sendMessage(input: SendMessageInput): Promise<{ messageIds: string[] }> {
-      return sendReply(input, 0);
+      const activity = currentContext();
+      let details = activity?.info.heartbeatDetails;
+      return withHeartbeat(activity, () => details, () => sendReply(input, 0, (latest) => (details = latest)));
     },
 
     /**
@@ -304,17 +308,23 @@ export function createActivities(deps: ActivityDeps) {
      * A reply the platform refuses for good becomes an `error` event and the others still go out.
      */
     async deliverTurn(input: DeliverTurnInput): Promise<DeliverTurnResult> {
-      const failed: RecordedEvent[] = [];
-      for (const [index, send] of input.sends.entries()) {
-        try {
-          await sendReply(send, index);
-        } catch (error) {
-          if (!(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
-          failed.push({ kind: 'error', step: send.step, at: new Date().toISOString(), data: { code: 'send_failed', message: error.message } });
+      const activity = currentContext();
+      // The beat runs for the whole activity, waits for the database included, so a slow but live
+      // attempt is never taken for a dead one (a second attempt beside it could send twice).
+      let details = activity?.info.heartbeatDetails;
+      return withHeartbeat(activity, () => details, async () => {
+        const failed: RecordedEvent[] = [];
+        for (const [index, send] of input.sends.entries()) {
+          try {
+            await sendReply(send, index, (latest) => (details = latest));
+          } catch (error) {
+            if (!(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
+            failed.push({ kind: 'error', step: send.step, at: new Date().toISOString(), data: { code: 'send_failed', message: error.message } });
+          }
         }
-      }
-      if (input.record) await recordTurn({ ...input.record, events: [...input.record.events, ...failed] });
-      return { failed };
+        if (input.record) await recordTurn({ ...input.record, events: [...input.record.events, ...failed] });
+        return { failed };
+      });
     },
 
     async httpRequest(spec: HttpRequestSpec): Promise<JsonValue> {
