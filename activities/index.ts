@@ -92,15 +92,18 @@ function currentWorkflowId(): string | undefined {
 }
 
 /**
- * Runs a call while heartbeating, so Temporal notices within the heartbeat timeout when the worker
- * running it died, and retries it elsewhere instead of waiting out the start-to-close timeout.
- * Each beat carries `details()`, the latest progress, so the periodic beat never overwrites it.
+ * Runs the activity's work while heartbeating every second, so Temporal notices within the
+ * heartbeat timeout when the worker running it died, and retries it elsewhere instead of waiting
+ * out the start-to-close timeout. Each beat carries the latest details the work `report`ed (at
+ * first those of the previous attempt), so the periodic beat never overwrites progress.
  */
-async function withHeartbeat<T>(context: Context | undefined, details: () => unknown, work: () => Promise<T>): Promise<T> {
-  if (!context) return work();
-  const beat = setInterval(() => context.heartbeat(details()), 1000);
+async function withHeartbeat<T>(work: (report: (details: unknown) => void) => Promise<T>): Promise<T> {
+  const context = currentContext();
+  if (!context) return work(() => undefined);
+  let details = context.info.heartbeatDetails;
+  const beat = setInterval(() => context.heartbeat(details), 1000);
   try {
-    return await work();
+    return await work((latest) => (details = latest));
   } finally {
     clearInterval(beat);
   }
@@ -297,9 +300,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async sendMessage(input: SendMessageInput): Promise<{ messageIds: string[] }> {
-      const activity = currentContext();
-      let details = activity?.info.heartbeatDetails;
-      return withHeartbeat(activity, () => details, () => sendReply(input, 0, (latest) => (details = latest)));
+      return withHeartbeat((report) => sendReply(input, 0, report));
     },
 
     /**
@@ -308,15 +309,13 @@ export function createActivities(deps: ActivityDeps) {
      * A reply the platform refuses for good becomes an `error` event and the others still go out.
      */
     async deliverTurn(input: DeliverTurnInput): Promise<DeliverTurnResult> {
-      const activity = currentContext();
       // The beat runs for the whole activity, waits for the database included, so a slow but live
       // attempt is never taken for a dead one (a second attempt beside it could send twice).
-      let details = activity?.info.heartbeatDetails;
-      return withHeartbeat(activity, () => details, async () => {
+      return withHeartbeat(async (report) => {
         const failed: RecordedEvent[] = [];
         for (const [index, send] of input.sends.entries()) {
           try {
-            await sendReply(send, index, (latest) => (details = latest));
+            await sendReply(send, index, report);
           } catch (error) {
             if (!(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
             failed.push({ kind: 'error', step: send.step, at: new Date().toISOString(), data: { code: 'send_failed', message: error.message } });

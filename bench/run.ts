@@ -442,6 +442,10 @@ const ms = (n: number | null | undefined) => (n === null || n === undefined || !
 const pct = (a: number | undefined, b: number | undefined) => (a && b ? `${Math.round((a / b) * 100)}%` : '-');
 const triple = (s: Summary | undefined) => (s ? `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}` : '-');
 
+const cpuTotal = (load: LoadResult | undefined) => (load?.cpuPerMessage ? Object.values(load.cpuPerMessage).reduce((a, b) => a + b, 0) : undefined);
+const cpu = (load: LoadResult | undefined) =>
+  load?.cpuPerMessage ? `${cpuTotal(load)?.toFixed(1)} (${Object.entries(load.cpuPerMessage).map(([role, v]) => `${role} ${v.toFixed(1)}`).join(', ')})` : '-';
+
 /** The one table: product against the floor, then the idle, eviction and recovery numbers. */
 export function renderTable(report: Report): string {
   const r = report.results;
@@ -450,13 +454,6 @@ export function renderTable(report: Report): string {
     rows.push([`messages/s, ${t.concurrency} chats`, t.floor ? t.floor.perSecond.toFixed(1) : '-', t.e2e ? t.e2e.perSecond.toFixed(1) : '-', pct(t.e2e?.perSecond, t.floor?.perSecond)]);
     rows.push([`  ack p50/p95/p99`, triple(t.floor?.ack), triple(t.e2e?.ack), pct(t.e2e?.ack.p99, t.floor?.ack.p99)]);
     rows.push([`  to send p50/p95/p99`, triple(t.floor?.total), triple(t.e2e?.total), pct(t.e2e?.total.p99, t.floor?.total.p99)]);
-    const cpu = (load: LoadResult | undefined) => {
-      const perMessage = load?.cpuPerMessage;
-      if (!perMessage) return '-';
-      const total = Object.values(perMessage).reduce((a, b) => a + b, 0);
-      return `${total.toFixed(1)} (${Object.entries(perMessage).map(([role, v]) => `${role} ${v.toFixed(1)}`).join(', ')})`;
-    };
-    const cpuTotal = (load: LoadResult | undefined) => (load?.cpuPerMessage ? Object.values(load.cpuPerMessage).reduce((a, b) => a + b, 0) : undefined);
     rows.push([`  CPU ms per message`, cpu(t.floor), cpu(t.e2e), pct(cpuTotal(t.e2e), cpuTotal(t.floor))]);
     const errors = (t.floor?.errors ?? 0) + (t.e2e?.errors ?? 0);
     if (errors) rows.push([`  errors`, String(t.floor?.errors ?? '-'), String(t.e2e?.errors ?? '-'), '']);

@@ -85,6 +85,9 @@ function failureMessage(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
+/** The event of a reply that could not be delivered. */
+const sendFailed = (step: string | null, error: unknown): RecordedEvent => ({ kind: 'error', step, at: nowIso(), data: { code: 'send_failed', message: failureMessage(error) } });
+
 function describeDuration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
@@ -213,7 +216,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
         events.push(...failed);
       } catch (error) {
         // Out of retries (a platform down for the whole schedule-to-close): the turn is still recorded.
-        for (const reply of replies) events.push({ kind: 'error', step: reply.step, at: nowIso(), data: { code: 'send_failed', message: failureMessage(error) } });
+        for (const reply of replies) events.push(sendFailed(reply.step, error));
         if (record) await deliverTurn.executeWithOptions({ summary: `record turn ${turn}` }, [{ sends: [], record: record() }]);
       }
     };
@@ -239,7 +242,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
             try {
               await sendMessage.executeWithOptions({ summary: `send reply of step "${effect.step ?? '-'}"` }, [send]);
             } catch (error) {
-              events.push({ kind: 'error', step: effect.step, at: nowIso(), data: { code: 'send_failed', message: failureMessage(error) } });
+              events.push(sendFailed(effect.step, error));
             }
           } else if (effect.type === 'http_request') {
             // Replies the engine produced before the call go out before it is made.

@@ -41,7 +41,7 @@ export async function sendTelegram(
 
   // An upload takes a while, so the user sees what is coming; a text arrives at once, and a chat
   // action before it would be an extra call that counts against the bot's rate limit.
-  if (media.length > 0) await showActivity(ctx, token, chatId, media[0]?.type);
+  if (media[0]) await showActivity(ctx, token, chatId, media[0].type);
 
   for (const group of albumGroups(media)) {
     if (group.length > 1 && parts.untouched()) {
@@ -96,7 +96,7 @@ export function inlineKeyboard(buttons: Button[]): TgInlineKeyboardMarkup {
 }
 
 /** Best effort: the chat action is a courtesy, its failure must not fail the message. */
-async function showActivity(ctx: PlatformContext, token: string, chatId: string, firstMedia: MediaItem['type'] | undefined): Promise<void> {
+async function showActivity(ctx: PlatformContext, token: string, chatId: string, firstMedia: MediaItem['type']): Promise<void> {
   const action = firstMedia === 'image' ? 'upload_photo' : firstMedia === 'video' ? 'upload_video' : 'upload_document';
   try {
     await callTelegram(ctx, token, 'sendChatAction', { chat_id: chatId, action });
