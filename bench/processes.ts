@@ -3,7 +3,8 @@
  *   BENCH_ROLE=api     the Koa app (as `npm run api`), webhook rate limit lifted for the load
  *   BENCH_ROLE=worker  the dialog worker (as `npm run worker`) with the product's defaults,
  *                      plus BENCH_TUNING (JSON WorkerOptions) for before/after comparisons
- *   BENCH_ROLE=floor   the raw-Temporal worker of bench/noop-workflow.ts
+ *   BENCH_ROLE=floor   the raw-Temporal worker of bench/noop-workflow.ts, with the SDK settings
+ *                      of the product's worker (sdkTuning)
  * Both workers take a prebuilt workflow bundle (BENCH_BUNDLE) so every start costs the same.
  * They talk to the orchestrator over IPC only: `ready` (with the API port) and floor `done` ids.
  */
@@ -15,7 +16,7 @@ import { loadConfig } from '../src/config';
 import { createDb } from '../src/db';
 import { createLogger } from '../src/log';
 import { connectClient, temporalAddress } from '../src/temporal';
-import { createWorker } from '../worker';
+import { createWorker, sdkTuning } from '../worker';
 import { createFloorActivities } from './floor-activities';
 
 const send = (message: unknown) => process.send?.(message);
@@ -46,6 +47,7 @@ async function runWorker(role: 'worker' | 'floor') {
       taskQueue: config.temporal.taskQueue,
       activities: createFloorActivities((id) => send({ type: 'done', id, at: Date.now() })),
       workflowsPath: require.resolve('./noop-workflow'),
+      ...sdkTuning(),
       ...tuning,
       ...bundle,
     });

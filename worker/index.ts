@@ -10,6 +10,31 @@ import { activityMetrics } from './activity-metrics';
  */
 export const SHARED_WORKFLOW_MODULES = ['libphonenumber-js/min', require.resolve('../src/engine/advance'), require.resolve('../src/engine/timeouts')];
 
+/**
+ * How the SDK runs on this kind of box, whatever the workflows do (the bench's floor worker uses
+ * the same, so the floor stays the best this box does with Temporal).
+ */
+export function sdkTuning(): Partial<WorkerOptions> {
+  // The SDK as patched in patches/ (sdk-typescript#1587): without this, every promise a workflow
+  // makes captures a stack trace, for the UI's stack trace view of a dialog, which always waits on
+  // its queue or on an activity. Set TEMPORAL_WORKFLOW_STACK_TRACES=true to debug one.
+  process.env.TEMPORAL_WORKFLOW_STACK_TRACES ??= 'false';
+  return {
+    // No watchdog on calls into the workflow sandbox: Node starts and joins a thread for every call
+    // with a timeout, a third of the workflow threads' time. 0 means none in the patched SDK (the
+    // option is read by Worker.create, not in WorkerOptions' type). Our workflow code cannot spin:
+    // the engine bounds a turn's transitions (max_auto_transitions).
+    ...{ isolateExecutionTimeout: 0 },
+    // Workflow code runs on these threads, not on the main one; with one (the SDK's default when V8
+    // contexts are reused) a busy worker cannot use a second core for its workflows.
+    workflowThreadPoolSize: 2,
+    // A workflow task holds its slot while its local activities run. With the SDK's 40, a busy
+    // worker stops polling and tasks wait on its sticky queue until they time out there (10 s).
+    maxConcurrentWorkflowTaskExecutions: 200,
+    maxConcurrentLocalActivityExecutions: 200,
+  };
+}
+
 export interface DialogWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
@@ -27,9 +52,7 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
     activities: createActivities(deps),
     interceptors: { activity: [activityMetrics] },
     maxCachedWorkflows: 1000,
-    // Workflow code runs on these threads, not on the main one; with one (the SDK's default when V8
-    // contexts are reused) a busy worker cannot use a second core for its dialogs.
-    workflowThreadPoolSize: 2,
+    ...sdkTuning(),
     // A prebuilt bundle (tests, bench) was given its preload list when it was built.
     ...(tuning?.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),
     ...tuning,
