@@ -50,11 +50,20 @@ export interface DeliverTurnInput {
   sends: SendMessageInput[];
   /** Written after the sends, with a reply that could not be delivered as an `error` event. */
   record?: RecordTurnInput;
+  /** Where an earlier (local) attempt stopped: the first reply resumes after these parts. */
+  resume?: SendCheckpoint;
+  /**
+   * Set on the local attempt: rather than retry, it stops at the first failure, or before a reply
+   * once this long has passed, and says where (`unfinished`), for an activity to go on from there.
+   */
+  handOverAfterMs?: number;
 }
 
 export interface DeliverTurnResult {
   /** The `send_failed` events of replies the platform refused for good (also in the record). */
   failed: RecordedEvent[];
+  /** Handed over: the reply at `send` (and those after it) and the record are still to do. */
+  unfinished?: SendCheckpoint & { send: number };
 }
 
 export interface ActivityDeps {
@@ -97,16 +106,27 @@ function currentWorkflowId(): string | undefined {
  * out the start-to-close timeout. Each beat carries the latest details the work `report`ed (at
  * first those of the previous attempt), so the periodic beat never overwrites progress.
  */
-async function withHeartbeat<T>(work: (report: (details: unknown) => void) => Promise<T>): Promise<T> {
+async function withHeartbeat<T>(work: (progress: Progress) => Promise<T>, handedOver?: unknown): Promise<T> {
   const context = currentContext();
-  if (!context) return work(() => undefined);
-  let details = context.info.heartbeatDetails;
-  const beat = setInterval(() => context.heartbeat(details), 1000);
+  const progress: Progress = {
+    latest: context?.info.heartbeatDetails ?? handedOver,
+    report(details) {
+      progress.latest = details;
+    },
+  };
+  // A local activity runs inside its workflow task, which Temporal watches instead.
+  const beat = context && !context.info.isLocal ? setInterval(() => context.heartbeat(progress.latest), 1000) : undefined;
   try {
-    return await work((latest) => (details = latest));
+    return await work(progress);
   } finally {
     clearInterval(beat);
   }
+}
+
+/** How far a send got: the details of the last beat (at first the previous attempt's). */
+interface Progress {
+  latest: unknown;
+  report(details: unknown): void;
 }
 
 /** The activity's context when it runs inside Temporal. */
@@ -169,9 +189,9 @@ export function createActivities(deps: ActivityDeps) {
 
   /**
    * Delivers one reply, unless an earlier attempt did; `index` is its place in the activity.
-   * `report` receives the progress as heartbeat details for the activity's periodic beat.
+   * Its progress goes to `progress`, the heartbeat details of the activity's periodic beat.
    */
-  async function sendReply(input: SendMessageInput, index: number, report: (details: unknown) => void): Promise<{ messageIds: string[] }> {
+  async function sendReply(input: SendMessageInput, index: number, progress: Progress): Promise<{ messageIds: string[] }> {
     const context = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId, workflow_id: currentWorkflowId() };
     const delivered = await dialogs.findTranscriptEntry(input.dedupeKey);
     if (delivered) {
@@ -188,9 +208,9 @@ export function createActivities(deps: ActivityDeps) {
     const resolved = await resolveOutgoingMedia(deps, input.botId, input.platform, input.message);
     // A retry resumes after the parts earlier attempts delivered: the user never gets one twice.
     const activity = currentContext();
-    let checkpoint = checkpointOf(activity?.info.heartbeatDetails, index);
+    let checkpoint = checkpointOf(progress.latest, index);
     const resumedAt = checkpoint.partsSent;
-    const progress: SendProgress = {
+    const partsProgress: SendProgress = {
       done: checkpoint.partsSent,
       onPartSent(part) {
         checkpoint = {
@@ -198,7 +218,7 @@ export function createActivities(deps: ActivityDeps) {
           messageIds: [...checkpoint.messageIds, ...part.messageIds],
           mediaFileIds: [...checkpoint.mediaFileIds, ...(part.mediaFileIds ?? [])],
         };
-        report({ send: index, ...checkpoint });
+        progress.report({ send: index, ...checkpoint });
       },
     };
     if (resumedAt > 0) {
@@ -206,12 +226,12 @@ export function createActivities(deps: ActivityDeps) {
     }
     let sent: SendResult;
     try {
-      sent = await adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext, progress);
+      sent = await adapter.send(platformContext, secrets.credentials, input.chatId, resolved.message, input.replyContext, partsProgress);
     } catch (error) {
       // The next attempt starts from here. Parts are not each reported as they go: a heartbeat is a
       // write on the Temporal server, and most replies are one part; the periodic beat covers a
       // worker that dies during a long send.
-      if (checkpoint.partsSent > resumedAt) activity?.heartbeat({ send: index, ...checkpoint });
+      if (checkpoint.partsSent > resumedAt && !activity?.info.isLocal) activity?.heartbeat({ send: index, ...checkpoint });
       deps.log.warn(
         { event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), parts_sent: checkpoint.partsSent, error: error instanceof Error ? error.message : String(error) },
         'send failed',
@@ -300,7 +320,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async sendMessage(input: SendMessageInput): Promise<{ messageIds: string[] }> {
-      return withHeartbeat((report) => sendReply(input, 0, report));
+      return withHeartbeat((progress) => sendReply(input, 0, progress));
     },
 
     /**
@@ -309,21 +329,31 @@ export function createActivities(deps: ActivityDeps) {
      * A reply the platform refuses for good becomes an `error` event and the others still go out.
      */
     async deliverTurn(input: DeliverTurnInput): Promise<DeliverTurnResult> {
+      const started = Date.now();
+      const handingOver = input.handOverAfterMs !== undefined;
       // The beat runs for the whole activity, waits for the database included, so a slow but live
       // attempt is never taken for a dead one (a second attempt beside it could send twice).
-      return withHeartbeat(async (report) => {
+      return withHeartbeat(async (progress) => {
         const failed: RecordedEvent[] = [];
         for (const [index, send] of input.sends.entries()) {
+          if (handingOver && index > 0 && Date.now() - started > (input.handOverAfterMs as number)) {
+            return { failed, unfinished: { send: index, ...checkpointOf(undefined) } };
+          }
           try {
-            await sendReply(send, index, report);
+            await sendReply(send, index, progress);
           } catch (error) {
-            if (!(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
-            failed.push({ kind: 'error', step: send.step, at: new Date().toISOString(), data: { code: 'send_failed', message: error.message } });
+            if (error instanceof ApplicationFailure && error.nonRetryable) {
+              failed.push({ kind: 'error', step: send.step, at: new Date().toISOString(), data: { code: 'send_failed', message: error.message } });
+            } else if (handingOver) {
+              return { failed, unfinished: { send: index, ...checkpointOf(progress.latest, index) } };
+            } else {
+              throw error;
+            }
           }
         }
         if (input.record) await recordTurn({ ...input.record, events: [...input.record.events, ...failed] });
         return { failed };
-      });
+      }, input.resume && { send: 0, ...input.resume });
     },
 
     async httpRequest(spec: HttpRequestSpec): Promise<JsonValue> {

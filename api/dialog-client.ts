@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { IncomingMessage, PlatformName } from '../src/platforms/types';
 import { AppError, conflict, unprocessable } from '../src/errors';
 import {
+  DIALOG_WORKFLOW_TASK_TIMEOUT,
   DIALOG_WORKFLOW_TYPE,
   type DialogSnapshot,
   type DialogWorkflowInput,
@@ -25,6 +26,7 @@ export function dialogClient(temporal: Client, taskQueue: string) {
   const startOptions = (botId: string, platform: PlatformName, chatId: string) => ({
     workflowId: dialogWorkflowId(botId, platform, chatId),
     taskQueue,
+    workflowTaskTimeout: DIALOG_WORKFLOW_TASK_TIMEOUT,
     args: [{ botId, platform, chatId }] as [DialogWorkflowInput],
     typedSearchAttributes: [
       { key: searchAttributes.botId, value: botId },

@@ -2,12 +2,20 @@
  * The dialog workflow's surface, shared by the workflow and the API so names cannot drift.
  * Safe to import from workflow code: definitions only.
  */
-import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineSearchAttributeKey, type Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CollectedData, DialogStatus } from '../src/engine/types';
 import type { IncomingMessage, PlatformName } from '../src/platforms/types';
 
 export const DIALOG_WORKFLOW_TYPE = 'dialogWorkflow';
+
+/**
+ * A dialog's workflow task timeout (Temporal's default is 10 s). A turn's replies go out in a local
+ * activity inside the workflow task; the SDK extends a long one at 80% of this, and each extension
+ * takes in the signals, updates and queries that arrived meanwhile. It is also how long a task a
+ * dead worker held waits before another worker takes it. Continue-as-new keeps it.
+ */
+export const DIALOG_WORKFLOW_TASK_TIMEOUT: Duration = '5 seconds';
 
 export function dialogWorkflowId(botId: string, platform: PlatformName, chatId: string): string {
   return `dialog:${botId}:${platform}:${chatId}`;

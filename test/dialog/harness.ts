@@ -18,7 +18,7 @@ import { scenariosRepository } from '../../src/db/scenarios';
 import type { Scenario } from '../../src/engine/types';
 import { createLogger, type Logger } from '../../src/log';
 import type { IncomingMessage } from '../../src/platforms/types';
-import { DIALOG_WORKFLOW_TYPE, type DialogSnapshot, type DialogWorkflowInput, dialogWorkflowId, searchAttributes, stateQuery, userMessageSignal } from '../../workflows/messages';
+import { DIALOG_WORKFLOW_TASK_TIMEOUT, DIALOG_WORKFLOW_TYPE, type DialogSnapshot, type DialogWorkflowInput, dialogWorkflowId, searchAttributes, stateQuery, userMessageSignal } from '../../workflows/messages';
 import type { FakeServer } from '../fakes';
 import { createTestDb, createTestWorker, type DbKind, type TestDb, testConfig } from '../support/stack';
 
@@ -115,6 +115,7 @@ export async function startHarness(options: HarnessOptions) {
     await client.workflow.signalWithStart(DIALOG_WORKFLOW_TYPE, {
       workflowId: workflowId(chatId),
       taskQueue: config.temporal.taskQueue,
+      workflowTaskTimeout: DIALOG_WORKFLOW_TASK_TIMEOUT,
       args,
       signal: userMessageSignal,
       signalArgs: [message],

@@ -1,7 +1,8 @@
 /**
- * A reply that goes out as several platform calls fails part-way; Temporal retries the sendMessage
- * activity, which resumes after the parts its heartbeat details say were delivered. Through the
- * real path: webhook → dialog workflow → activity (heartbeats, retry) → adapter → the fake.
+ * A reply that goes out as several platform calls fails part-way; Temporal retries the deliverTurn
+ * activity, which resumes after the parts its heartbeat details say were delivered (a text-only
+ * turn's local attempt hands its progress over instead). Through the real path: webhook → dialog
+ * workflow → activity (heartbeats, retry) → adapter → the fake.
  *
  * The failure is put after two parts on purpose: the SDK sends the first heartbeat at once and
  * throttles the next ones, so the second part's progress reaches the server only because the SDK
@@ -94,6 +95,37 @@ describe('a reply failing part-way is resumed by the retried activity', () => {
 
     expect(rows).toHaveLength(1);
     expect(rows[0]?.platform_message_id?.split(',')).toEqual(delivered.flatMap(idsOf));
+  });
+
+  it('telegram text only: the local attempt sends the first chunk, the second fails; the activity sends only the second', async () => {
+    const bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7000001:AAH-resume-text' }, scenario: scenarioWith([]) });
+    const chat = '7101';
+    const realFetch = globalThis.fetch;
+    let seen = 0;
+    const spy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      if (String(input).startsWith(tg.url) && String(input).endsWith('/sendMessage') && typeof init?.body === 'string' && String((JSON.parse(init.body) as { chat_id?: unknown }).chat_id) === chat) {
+        seen += 1;
+        if (seen === 2) tg.failNext({ method: 'sendMessage', status: 502, description: 'Bad Gateway' });
+      }
+      return realFetch(input, init);
+    });
+    try {
+      const update = telegramUpdate({ updateId: 880101, chatId: chat, text: '/start', secret: bot.webhookSecret });
+      expect((await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body)).status).toBe(200);
+      const rows = await eventually(async () => {
+        const found = await botRows(stack, bot.id, chat);
+        return found.length > 0 ? found : undefined;
+      }, 30_000, 'the bot transcript row');
+
+      const sends = tg.callsTo('sendMessage').filter((call) => String(call.body.chat_id) === chat);
+      expect(sends.map((call) => call.status)).toEqual([200, 502, 200]);
+      const delivered = sends.filter((call) => call.ok);
+      expect(delivered.map((call) => call.body.text).join(' ')).toBe(TEXT);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.platform_message_id?.split(',')).toEqual(delivered.flatMap(idsOf));
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('whatsapp: four media one by one, a 429 on the third; after the retry every part was delivered once', async () => {
