@@ -322,11 +322,12 @@ async function main() {
       step(`${LONG_DIALOGS} dialogs with ${HISTORY}-event histories`);
       // A dialog's history is that of all its runs (continue-as-new); an evicted one replays its last.
       const historyOf = async (chat: number) => {
-        const history = { events: 0, runs: 0, lastRun: 0 };
-        for await (const run of stack.client.workflow.list({ query: `WorkflowId = 'dialog:${stack.botId}:telegram:${chat}'` })) {
+        const workflowId = `dialog:${stack.botId}:telegram:${chat}`;
+        const lastRun = (await stack.client.workflow.getHandle(workflowId).describe()).historyLength;
+        const history = { events: lastRun, runs: 1, lastRun };
+        for await (const run of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}' AND ExecutionStatus != 'Running'` })) {
           history.events += run.historyLength;
           history.runs += 1;
-          if (run.status.name === 'RUNNING') history.lastRun = run.historyLength;
         }
         return history;
       };
