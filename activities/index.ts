@@ -2,7 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db';
 import { dialogsRepository, type DialogKey, type DialogRecord } from '../src/db/dialogs';
-import { platformsRepository } from '../src/db/platforms';
+import { type PlatformSecrets, platformsRepository } from '../src/db/platforms';
+import { CONNECTION_CACHE_TTL_MS, expiringCache } from '../src/expiring-cache';
 import { scenariosRepository } from '../src/db/scenarios';
 import type { HttpRequestSpec, JsonValue, OutgoingMessage, Scenario, UserInput } from '../src/engine/types';
 import type { LogEvent, Logger } from '../src/log';
@@ -185,6 +186,8 @@ export function createActivities(deps: ActivityDeps) {
   const dialogs = dialogsRepository(deps.db);
   const scenarios = scenariosRepository(deps.db);
   const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
+  // Read and decrypted for every reply otherwise; a change made elsewhere shows within the TTL.
+  const connections = expiringCache<PlatformSecrets>(CONNECTION_CACHE_TTL_MS);
   const scenarioCache = new Map<string, LoadedScenario>();
 
   /**
@@ -199,10 +202,11 @@ export function createActivities(deps: ActivityDeps) {
       return { messageIds: delivered.platform_message_id ? delivered.platform_message_id.split(',') : [] };
     }
 
-    const secrets = await platforms.secrets(input.botId, input.platform);
-    if (!secrets) {
-      throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
-    }
+    const secrets = await connections.get(`${input.botId}:${input.platform}`, async () => {
+      const found = await platforms.secrets(input.botId, input.platform);
+      if (!found) throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
+      return found;
+    });
     const adapter = getAdapter(input.platform);
     const platformContext = { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch };
     const resolved = await resolveOutgoingMedia(deps, input.botId, input.platform, input.message);

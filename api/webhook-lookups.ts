@@ -1,10 +1,7 @@
 import type { Bot, botsRepository } from '../src/db/bots';
 import type { PlatformSecrets, platformsRepository } from '../src/db/platforms';
+import { CONNECTION_CACHE_TTL_MS, expiringCache } from '../src/expiring-cache';
 import type { PlatformName } from '../src/platforms/types';
-
-/** How long another API process may go on using a bot or connection this one did not change. */
-export const WEBHOOK_LOOKUP_TTL_MS = 5_000;
-const MAX_ENTRIES = 10_000;
 
 type Bots = ReturnType<typeof botsRepository>;
 type Platforms = ReturnType<typeof platformsRepository>;
@@ -12,28 +9,20 @@ type Found = { bot: Bot; secrets: PlatformSecrets } | null;
 
 /**
  * What a webhook reads before it can check the platform's proof: the bot and its decrypted
- * connection secrets. They are read on every platform call and change rarely, so they are kept a
- * few seconds; every change made through this process forgets them at once (`forgetAll`).
+ * connection secrets, kept a few seconds; every change made through this process forgets them at
+ * once (`forgetAll`).
  */
-export function webhookLookups(bots: Bots, platforms: Platforms, ttlMs = WEBHOOK_LOOKUP_TTL_MS) {
-  const entries = new Map<string, { found: Found; until: number }>();
-
+export function webhookLookups(bots: Bots, platforms: Platforms, ttlMs = CONNECTION_CACHE_TTL_MS) {
+  const cache = expiringCache<Found>(ttlMs);
   return {
     /** The bot and its secrets for the platform; null when either is missing. */
-    async find(botId: string, platform: PlatformName): Promise<Found> {
-      const key = `${botId}:${platform}`;
-      const entry = entries.get(key);
-      if (entry && entry.until > Date.now()) return entry.found;
-      const [bot, secrets] = await Promise.all([bots.get(botId), platforms.secrets(botId, platform)]);
-      const found = bot && secrets ? { bot, secrets } : null;
-      entries.delete(key);
-      entries.set(key, { found, until: Date.now() + ttlMs });
-      if (entries.size > MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
-      return found;
+    find(botId: string, platform: PlatformName): Promise<Found> {
+      return cache.get(`${botId}:${platform}`, async () => {
+        const [bot, secrets] = await Promise.all([bots.get(botId), platforms.secrets(botId, platform)]);
+        return bot && secrets ? { bot, secrets } : null;
+      });
     },
-    forgetAll(): void {
-      entries.clear();
-    },
+    forgetAll: cache.clear,
   };
 }
 
