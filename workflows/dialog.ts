@@ -53,6 +53,12 @@ const { deliverTurn: deliverTurnLocally } = proxyLocalActivities<DialogActivitie
   retry: { maximumAttempts: 1 },
 });
 const HAND_OVER_AFTER_MS = 2_000;
+/**
+ * Queued messages run one after the other in the same workflow task while their deliveries are
+ * local. Past this many the turn's delivery goes to the activity, which ends the task: a burst
+ * must not keep one task open past its timeout (the server would give it to another attempt).
+ */
+const LOCAL_TURNS_PER_TASK = 5;
 /** A local delivery's marker, and room for the turn's search attribute change. */
 const EVENTS_PER_LOCAL_TURN = 2;
 
@@ -228,7 +234,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
       if (replies.length === 0 && !record) return;
       let resume: SendCheckpoint | undefined;
       // Media can take long to upload: those turns go to the activity at once.
-      if (patched('local-delivery-first') && replies.every((reply) => !reply.message.media?.length)) {
+      if (patched('local-delivery-first') && replies.every((reply) => !reply.message.media?.length) && localTurnsInTask() < LOCAL_TURNS_PER_TASK) {
         countLocalTurn();
         try {
           const local = await deliverTurnLocally.executeWithOptions({ summary: describe(replies, record) }, [{ sends: replies, record: record?.(), handOverAfterMs: HAND_OVER_AFTER_MS }]);
@@ -391,13 +397,13 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
    * marker joins the history only when the task completes, and one task can run many turns.
    */
   let localTurns = { atLength: 0, count: 0 };
+  const localTurnsInTask = () => (localTurns.atLength === workflowInfo().historyLength ? localTurns.count : 0);
   const countLocalTurn = () => {
-    const { historyLength } = workflowInfo();
-    localTurns = { atLength: historyLength, count: (localTurns.atLength === historyLength ? localTurns.count : 0) + 1 };
+    localTurns = { atLength: workflowInfo().historyLength, count: localTurnsInTask() + 1 };
   };
   const historyIsLong = () => {
     const { historyLength, continueAsNewSuggested } = workflowInfo();
-    const pending = localTurns.atLength === historyLength ? EVENTS_PER_LOCAL_TURN * localTurns.count : 0;
+    const pending = EVENTS_PER_LOCAL_TURN * localTurnsInTask();
     return continueAsNewSuggested || historyLength + pending > historyLimit;
   };
 
