@@ -128,7 +128,9 @@ export async function startBenchStack(options: BenchStackOptions) {
 
   try {
     const temporalDir = path.join(dir, 'temporal');
-    const temporal: EmbeddedTemporal = await startDevServer({ port: await freePort(), dataDir: options.temporalStore === 'file' ? temporalDir : undefined, quiet: true });
+    // The children's output, the Temporal server's warnings and errors included.
+    const log = openSync(path.join(dir, 'children.log'), 'a');
+    const temporal: EmbeddedTemporal = await startDevServer({ port: await freePort(), dataDir: options.temporalStore === 'file' ? temporalDir : undefined, output: log });
     stops.push(() => temporal.stop());
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
@@ -161,7 +163,6 @@ export async function startBenchStack(options: BenchStackOptions) {
       TELEGRAM_API_BASE: tg.url,
       ...database.env,
     };
-    const log = openSync(path.join(dir, 'children.log'), 'a');
 
     const spawnChild = (role: 'api' | 'worker' | 'floor', extra: Record<string, string>): Child => {
       // `node --import tsx` rather than the tsx CLI, which forks: a SIGKILL must reach the worker itself.

@@ -51,7 +51,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * The Temporal CLI dev server with the dialog search attributes. With `dataDir` its state is a
  * SQLite file there and survives restarts; without, it lives in memory (tests).
  */
-export async function startDevServer(options: { port: number; uiPort?: number; dataDir?: string; quiet?: boolean }): Promise<EmbeddedTemporal> {
+export async function startDevServer(options: { port: number; uiPort?: number; dataDir?: string; quiet?: boolean; output?: number }): Promise<EmbeddedTemporal> {
   const cli = findTemporalCli({ install: true });
   if (!cli) return startDownloadedDevServer(options);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn', ...SEARCH_ATTRIBUTE_FLAGS];
@@ -61,7 +61,8 @@ export async function startDevServer(options: { port: number; uiPort?: number; d
     mkdirSync(options.dataDir, { recursive: true });
     args.push('--db-filename', path.join(options.dataDir, 'temporal.sqlite'));
   }
-  const child = spawn(cli, args, { stdio: options.quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'] });
+  // `output`: a file descriptor for the server's own output; `quiet`: none.
+  const child = spawn(cli, args, { stdio: options.output !== undefined ? ['ignore', options.output, options.output] : options.quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'] });
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`the Temporal dev server exited with code ${code} while starting`);
   });
