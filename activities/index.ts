@@ -334,13 +334,14 @@ export function createActivities(deps: ActivityDeps) {
      */
     async deliverTurn(input: DeliverTurnInput): Promise<DeliverTurnResult> {
       const started = Date.now();
-      const handingOver = input.handOverAfterMs !== undefined;
+      const { handOverAfterMs } = input;
+      const handingOver = handOverAfterMs !== undefined;
       // The beat runs for the whole activity, waits for the database included, so a slow but live
       // attempt is never taken for a dead one (a second attempt beside it could send twice).
       return withHeartbeat(async (progress) => {
         const failed: RecordedEvent[] = [];
         for (const [index, send] of input.sends.entries()) {
-          if (handingOver && index > 0 && Date.now() - started > (input.handOverAfterMs as number)) {
+          if (handingOver && index > 0 && Date.now() - started > handOverAfterMs) {
             return { failed, unfinished: { send: index, ...checkpointOf(undefined) } };
           }
           try {

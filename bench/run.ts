@@ -321,7 +321,7 @@ async function main() {
       const longChats = range(20_000_000, LONG_DIALOGS);
       step(`${LONG_DIALOGS} dialogs with ${HISTORY}-event histories`);
       // A dialog's history is that of all its runs (continue-as-new); an evicted one replays its last.
-      const historyOf = async (chat: number) => {
+      const historyOf = async (chat: number): Promise<DialogHistory> => {
         const workflowId = `dialog:${stack.botId}:telegram:${chat}`;
         const lastRun = (await stack.client.workflow.getHandle(workflowId).describe()).historyLength;
         const history = { events: lastRun, runs: 1, lastRun };
@@ -335,7 +335,9 @@ async function main() {
         longChats.map(async (chat) => {
           for (let turn = 1; ; turn++) {
             await product(chat);
-            if (turn % 10 === 0 && (await historyOf(chat)).events >= HISTORY) return historyOf(chat);
+            if (turn % 10 !== 0) continue;
+            const history = await historyOf(chat);
+            if (history.events >= HISTORY) return history;
           }
         }),
       );
@@ -446,6 +448,9 @@ async function main() {
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 
+/** A dialog's history events over all its runs, and those of its last (the one an evicted dialog replays). */
+type DialogHistory = { events: number; runs: number; lastRun: number };
+
 type Report = { machine: ReturnType<typeof machine> & { loadavgBefore: number[] }; options: Record<string, unknown>; results: Record<string, any> };
 
 const ms = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${n.toFixed(n < 10 ? 1 : 0)} ms`);
@@ -479,7 +484,7 @@ export function renderTable(report: Report): string {
     rows.push([`idle dialogs`, '', `${i.dialogs} (${i.createdPerSecond.toFixed(0)}/s created)`, i.errors ? `${i.errors} errors` : '']);
     rows.push([`  worker RSS before / after / max`, '', `${i.workerRssBeforeMiB.toFixed(0)} / ${i.workerRssAfterMiB.toFixed(0)} / ${i.workerRssMaxMiB.toFixed(0)} MiB`, '']);
     rows.push([`  bytes per dialog: database / Temporal`, '', `${Math.round(i.databaseBytesPerDialog)} / ${Math.round(i.temporalBytesPerDialog)}`, '']);
-    const least = (i.longHistories as { events: number; runs: number; lastRun: number }[]).reduce((a, b) => (a.events <= b.events ? a : b));
+    const least = (i.longHistories as DialogHistory[]).reduce((a, b) => (a.events <= b.events ? a : b));
     const runs = `${least.runs} run${least.runs === 1 ? '' : 's'}, the last ${least.lastRun}`;
     rows.push([`  evicted dialog (${least.events}+ events, ${runs}) answers p50/max`, '', `${ms(i.evicted.p50)} / ${ms(i.evicted.max)}`, `cached: ${ms(i.cachedAfterwards.p50)}`]);
   }

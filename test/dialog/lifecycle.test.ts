@@ -22,7 +22,7 @@ const echoScenario = {
 
 describe('a dialog through a thousand messages (LONG_DIALOG_MESSAGES for more)', () => {
   const MESSAGES = Number(process.env.LONG_DIALOG_MESSAGES ?? 1000);
-  // Small enough that the thousand messages take several runs (a turn adds 1 to 5 events).
+  // The product's limit, so the test shows several generations in a minute (a turn adds 1 to 5 events).
   const HISTORY_LIMIT = 250;
   let tg: FakeTelegram;
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
@@ -31,7 +31,6 @@ describe('a dialog through a thousand messages (LONG_DIALOG_MESSAGES for more)',
   beforeAll(async () => {
     tg = await startFakeTelegram();
     temporal = await connectTemporal();
-    // 1,000 events per run instead of 10,000, so the test shows several generations in a minute.
     h = await startHarness({ telegram: tg, scenario: echoScenario, dbKind: 'postgres', temporal, historyLimit: HISTORY_LIMIT });
   });
   afterAll(async () => {
