@@ -2,7 +2,7 @@
  * `npm run bench`: throughput, latency and memory of the product against the raw Temporal floor,
  * measured in one run on this machine. Load goes only to 127.0.0.1, bounded in count and time.
  *
- *   npm run bench -- [--duration 15] [--concurrency 100,1000] [--rate 100,25] [--idle 10000]
+ *   npm run bench -- [--duration 10] [--concurrency 100,1000] [--rate 100,25] [--idle 10000]
  *                    [--history 1000] [--db sqlite|postgres] [--temporal file|memory] [--phases floor,e2e,rate,idle,recovery]
  *                    [--tuning '{"maxCachedWorkflows":500}'] [--keep]
  */
@@ -12,11 +12,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { telegramUpdate } from '../test/fakes';
 import { type BenchStack, rssOf, startBenchStack } from './stack';
-import { round, type Summary, summarize } from './stats';
+import { round, summarize } from './stats';
+import { type DialogHistory, type LoadResult, type Machine, type RateResult, renderTable } from './table';
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: 'string', default: '15' },
+    duration: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '100,1000' },
     rate: { type: 'string', default: '100,25' },
     idle: { type: 'string', default: '10000' },
@@ -144,7 +145,7 @@ function floorMessenger(stack: BenchStack) {
     waiting.delete(message.id);
   });
   let next = 1;
-  return async (chat: number, group: string): Promise<OneResult> => {
+  return async (chat: number): Promise<OneResult> => {
     const id = `f${next++}`;
     const done = new Promise<number>((resolve, reject) => {
       const timeout = setTimeout(() => reject(new Error(`floor message ${id} not done within ${REPLY_TIMEOUT_MS} ms`)), REPLY_TIMEOUT_MS);
@@ -153,7 +154,7 @@ function floorMessenger(stack: BenchStack) {
     done.catch(() => undefined);
     const started = now();
     await stack.client.workflow.signalWithStart('noopWorkflow', {
-      workflowId: `floor-${group}-${chat}`,
+      workflowId: `floor-${chat}`,
       taskQueue: stack.floorQueue,
       signal: 'ping',
       signalArgs: [id],
@@ -162,17 +163,6 @@ function floorMessenger(stack: BenchStack) {
     const doneAt = await done;
     return { ackMs, totalMs: doneAt - started, doneAt };
   };
-}
-
-interface LoadResult {
-  concurrency: number;
-  messages: number;
-  perSecond: number;
-  errors: number;
-  ack: Summary;
-  total: Summary;
-  /** CPU milliseconds per message of each process that took part (Linux only). */
-  cpuPerMessage?: Record<string, number>;
 }
 
 /** Linux clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on every mainstream kernel). */
@@ -207,7 +197,10 @@ function cpuMeter(stack: BenchStack, roles: string[]): (messages: number) => Rec
  */
 async function closedLoop(chats: number[], durationMs: number, one: (chat: number) => Promise<OneResult>, meter?: () => (messages: number) => Record<string, number> | undefined): Promise<LoadResult> {
   let errors = 0;
+  const startsCpu = meter?.();
+  const startsBegan = now();
   await Promise.all(chats.map((chat) => one(chat).catch(() => void (errors += 1))));
+  const starts = { chats: chats.length, perSecond: chats.length / ((now() - startsBegan) / 1000), cpuPerStart: startsCpu?.(chats.length) };
   const cpu = meter?.();
   const start = now();
   const end = start + durationMs;
@@ -228,7 +221,7 @@ async function closedLoop(chats: number[], durationMs: number, one: (chat: numbe
       }
     }),
   );
-  return { concurrency: chats.length, messages: acks.length, perSecond: inWindow / (durationMs / 1000), errors, ack: summarize(acks), total: summarize(totals), cpuPerMessage: cpu?.(acks.length) };
+  return { concurrency: chats.length, messages: acks.length, perSecond: inWindow / (durationMs / 1000), errors, ack: summarize(acks), total: summarize(totals), cpuPerMessage: cpu?.(acks.length), starts };
 }
 
 /** Open loop: messages at a fixed rate over a pool of chats, whatever the answers take. */
@@ -266,7 +259,7 @@ async function pool<T>(items: T[], parallel: number, work: (item: T) => Promise<
 
 const range = (base: number, count: number) => Array.from({ length: count }, (_, i) => base + i);
 
-function machine() {
+function machine(): Machine {
   return {
     nproc: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -282,12 +275,33 @@ async function main() {
   console.log(`bench: load ${loadBefore.map((n) => n.toFixed(2)).join(' ')} on ${os.cpus().length} cores; starting the stack ...`);
   const stack = await startBenchStack({ db: args.db as 'sqlite' | 'postgres', tuning: args.tuning, temporalStore: args.temporal as 'file' | 'memory', keep: args.keep });
   const tracker = replyTracker(stack);
-  const product = (chat: number) => productMessage(stack, tracker, chat);
-  const floorMessage = floorMessenger(stack);
+  /** Chats with a dialog, in the order they were started; the later phases reuse and count them. */
+  const dialogs = new Set<number>();
+  const product = async (chat: number) => {
+    const result = await productMessage(stack, tracker, chat);
+    dialogs.add(chat);
+    return result;
+  };
+  const floorOne = floorMessenger(stack);
+  /** The floor's workflows, in the order they were started (as `dialogs` for the product). */
+  const floorChats = new Set<number>();
+  const floorMessage = async (chat: number) => {
+    const result = await floorOne(chat);
+    floorChats.add(chat);
+    return result;
+  };
   const results: Record<string, unknown> = {};
   const rssSamples: number[] = [];
   const rssTimer = setInterval(() => rssSamples.push(rssOf(stack.worker.pid)), 1000);
-  const step = (what: string) => console.log(`bench: ${what} (load ${os.loadavg()[0].toFixed(2)})`);
+  /** Wall-clock seconds of each phase, so the run's length can be read off the table. */
+  const phaseSeconds: Record<string, number> = {};
+  let phase = { name: 'starting the stack', at: now() - (Date.now() - startedAt.getTime()) };
+  const endPhase = () => (phaseSeconds[phase.name] = (now() - phase.at) / 1000);
+  const step = (what: string) => {
+    endPhase();
+    phase = { name: what, at: now() };
+    console.log(`bench: ${what} (load ${os.loadavg()[0].toFixed(2)})`);
+  };
 
   try {
     const throughput: { concurrency: number; floor?: LoadResult; e2e?: LoadResult }[] = [];
@@ -295,7 +309,7 @@ async function main() {
       const row: (typeof throughput)[number] = { concurrency };
       if (PHASES.has('floor')) {
         step(`floor at ${concurrency} concurrent chats`);
-        row.floor = await closedLoop(range(1, concurrency), DURATION_MS, (chat) => floorMessage(chat, String(concurrency)), () => cpuMeter(stack, FLOOR_PROCESSES));
+        row.floor = await closedLoop(range(1_000_000 * (i + 1), concurrency), DURATION_MS, floorMessage, () => cpuMeter(stack, FLOOR_PROCESSES));
       }
       if (PHASES.has('e2e')) {
         step(`end to end at ${concurrency} concurrent chats`);
@@ -306,14 +320,26 @@ async function main() {
     results.throughput = throughput;
 
     if (PHASES.has('rate')) {
-      const rates: (LoadResult & { target: number })[] = [];
+      const rates: RateResult[] = [];
       results.rates = rates;
+      // Steady chats, not starts: the ones started last (still cached, as a busy chat's are), and
+      // new ones warmed up first only where the earlier phases left too few.
+      const steadyChats = async (started: Set<number>, wanted: number, base: number, one: (chat: number) => Promise<OneResult>) => {
+        const chats = [...started].slice(-wanted);
+        const fresh = range(base, wanted - chats.length);
+        await pool(fresh, IDLE_PARALLEL, async (chat) => void (await one(chat).catch(() => undefined)));
+        return [...chats, ...fresh];
+      };
       for (const [i, rate] of RATES.entries()) {
+        const wanted = Math.max(100, rate * 10);
+        let floor: LoadResult | undefined;
+        if (PHASES.has('floor')) {
+          step(`floor open loop at ${rate} messages/s`);
+          floor = await openLoop(await steadyChats(floorChats, wanted, 9_000_000 + 100_000 * i, floorMessage), rate, DURATION_MS, floorMessage);
+        }
         step(`open loop at ${rate} messages/s`);
-        // Chats of their own, warmed up first: the rate phase measures steady dialogs, not starts.
-        const chats = range(9_000_000 + 100_000 * i, Math.max(100, rate * 10));
-        await pool(chats, 200, async (chat) => void (await product(chat).catch(() => undefined)));
-        rates.push({ target: rate, ...(await openLoop(chats, rate, DURATION_MS, product)) });
+        const e2e = await openLoop(await steadyChats(dialogs, wanted, 9_000_000 + 100_000 * i, product), rate, DURATION_MS, product);
+        rates.push({ target: rate, ...e2e, floor });
       }
     }
 
@@ -342,18 +368,28 @@ async function main() {
         }),
       );
 
-      step(`${IDLE} idle dialogs`);
+      // The dialogs of the phases before are idle now too: only the rest is created here.
+      const existing = dialogs.size;
+      const created = Math.max(0, IDLE - existing);
+      step(`${IDLE} idle dialogs: ${existing} exist, ${created} to create`);
       const rssBefore = rssOf(stack.worker.pid);
       const dbBefore = await stack.databaseSize();
       const temporalBefore = stack.temporalSize();
       const idleRss: number[] = [];
       const idleTimer = setInterval(() => idleRss.push(rssOf(stack.worker.pid)), 1000);
+      const idleCpu = cpuMeter(stack, PRODUCT_PROCESSES);
       const idleStarted = now();
       let idleErrors = 0;
-      await pool(range(30_000_000, IDLE), IDLE_PARALLEL, async (chat) => {
+      // The worker's memory as the dialogs pile up: flat once its workflow cache is full.
+      const rssAlong: { dialogs: number; rssMiB: number }[] = [];
+      const checkpoint = Math.max(1, Math.round(created / 10));
+      let done = 0;
+      await pool(range(30_000_000, created), IDLE_PARALLEL, async (chat) => {
         await product(chat).catch(() => void (idleErrors += 1));
+        if (++done % checkpoint === 0) rssAlong.push({ dialogs: dialogs.size, rssMiB: Math.round(rssOf(stack.worker.pid) / 2 ** 20) });
       });
       const idleSeconds = (now() - idleStarted) / 1000;
+      const cpuPerDialog = idleCpu(created);
       clearInterval(idleTimer);
       await sleep(2000);
       const rssAfter = rssOf(stack.worker.pid);
@@ -368,14 +404,17 @@ async function main() {
         cached.push((await product(chat)).totalMs);
       }
       results.idle = {
-        dialogs: IDLE,
-        createdPerSecond: IDLE / idleSeconds,
+        dialogs: dialogs.size,
+        created,
+        createdPerSecond: created / idleSeconds,
+        cpuPerDialog,
         errors: idleErrors,
         workerRssBeforeMiB: rssBefore / 2 ** 20,
         workerRssAfterMiB: rssAfter / 2 ** 20,
         workerRssMaxMiB: Math.max(...idleRss.filter(Number.isFinite), rssAfter) / 2 ** 20,
-        databaseBytesPerDialog: (dbAfter - dbBefore) / IDLE,
-        temporalBytesPerDialog: (temporalAfter - temporalBefore) / IDLE,
+        workerRssAlong: rssAlong,
+        databaseBytesPerDialog: (dbAfter - dbBefore) / created,
+        temporalBytesPerDialog: (temporalAfter - temporalBefore) / created,
         longHistories: histories,
         evicted: summarize(evicted),
         cachedAfterwards: summarize(cached),
@@ -425,12 +464,15 @@ async function main() {
       };
     }
   } finally {
+    step('stopping the stack');
     clearInterval(rssTimer);
     tracker.stop();
     results.workerRssMaxMiB = Math.max(...rssSamples.filter(Number.isFinite)) / 2 ** 20;
     results.unexpectedReplies = tracker.unexpected;
     results.workerBundleMs = stack.bundleMs;
     await stack.close();
+    endPhase();
+    results.phaseSeconds = phaseSeconds;
   }
 
   const report = {
@@ -446,64 +488,6 @@ async function main() {
   writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
   console.log('\n' + renderTable(report));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
-}
-
-/** A dialog's history events over all its runs, and those of its last (the one an evicted dialog replays). */
-type DialogHistory = { events: number; runs: number; lastRun: number };
-
-type Report = { machine: ReturnType<typeof machine> & { loadavgBefore: number[] }; options: Record<string, unknown>; results: Record<string, any> };
-
-const ms = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${n.toFixed(n < 10 ? 1 : 0)} ms`);
-const pct = (a: number | undefined, b: number | undefined) => (a && b ? `${Math.round((a / b) * 100)}%` : '-');
-const triple = (s: Summary | undefined) => (s ? `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}` : '-');
-
-const cpuTotal = (load: LoadResult | undefined) => (load?.cpuPerMessage ? Object.values(load.cpuPerMessage).reduce((a, b) => a + b, 0) : undefined);
-const cpu = (load: LoadResult | undefined) =>
-  load?.cpuPerMessage ? `${cpuTotal(load)?.toFixed(1)} (${Object.entries(load.cpuPerMessage).map(([role, v]) => `${role} ${v.toFixed(1)}`).join(', ')})` : '-';
-
-/** The one table: product against the floor, then the idle, eviction and recovery numbers. */
-export function renderTable(report: Report): string {
-  const r = report.results;
-  const rows: string[][] = [['measure', 'raw Temporal floor', 'product (end to end)', 'product / floor']];
-  for (const t of (r.throughput ?? []) as { concurrency: number; floor?: LoadResult; e2e?: LoadResult }[]) {
-    rows.push([`messages/s, ${t.concurrency} chats`, t.floor ? t.floor.perSecond.toFixed(1) : '-', t.e2e ? t.e2e.perSecond.toFixed(1) : '-', pct(t.e2e?.perSecond, t.floor?.perSecond)]);
-    rows.push([`  ack p50/p95/p99`, triple(t.floor?.ack), triple(t.e2e?.ack), pct(t.e2e?.ack.p99, t.floor?.ack.p99)]);
-    rows.push([`  to send p50/p95/p99`, triple(t.floor?.total), triple(t.e2e?.total), pct(t.e2e?.total.p99, t.floor?.total.p99)]);
-    rows.push([`  CPU ms per message`, cpu(t.floor), cpu(t.e2e), pct(cpuTotal(t.e2e), cpuTotal(t.floor))]);
-    const errors = (t.floor?.errors ?? 0) + (t.e2e?.errors ?? 0);
-    if (errors) rows.push([`  errors`, String(t.floor?.errors ?? '-'), String(t.e2e?.errors ?? '-'), '']);
-  }
-  // Reports written before rates became a list hold one `rate`.
-  for (const rate of (r.rates ?? (r.rate ? [r.rate] : [])) as (LoadResult & { target: number })[]) {
-    rows.push([`open loop ${rate.target} msg/s (got ${rate.perSecond.toFixed(1)})`, '', '', '']);
-    rows.push([`  ack p50/p95/p99`, '', triple(rate.ack), '']);
-    rows.push([`  to send p50/p95/p99`, '', triple(rate.total), rate.errors ? `${rate.errors} errors` : '']);
-  }
-  if (r.idle) {
-    const i = r.idle;
-    rows.push([`idle dialogs`, '', `${i.dialogs} (${i.createdPerSecond.toFixed(0)}/s created)`, i.errors ? `${i.errors} errors` : '']);
-    rows.push([`  worker RSS before / after / max`, '', `${i.workerRssBeforeMiB.toFixed(0)} / ${i.workerRssAfterMiB.toFixed(0)} / ${i.workerRssMaxMiB.toFixed(0)} MiB`, '']);
-    rows.push([`  bytes per dialog: database / Temporal`, '', `${Math.round(i.databaseBytesPerDialog)} / ${Math.round(i.temporalBytesPerDialog)}`, '']);
-    const least = (i.longHistories as DialogHistory[]).reduce((a, b) => (a.events <= b.events ? a : b));
-    const runs = `${least.runs} run${least.runs === 1 ? '' : 's'}, the last ${least.lastRun}`;
-    rows.push([`  evicted dialog (${least.events}+ events, ${runs}) answers p50/max`, '', `${ms(i.evicted.p50)} / ${ms(i.evicted.max)}`, `cached: ${ms(i.cachedAfterwards.p50)}`]);
-  }
-  if (r.recovery) {
-    const c = r.recovery;
-    rows.push([`recovery after SIGKILL (${c.chats} busy chats)`, '', `first reply ${ms(c.firstReplyMs)}`, `worker up ${ms(c.workerReadyMs)}`]);
-    rows.push([`  every chat answered again`, '', c.allChatsAnsweredMs === null ? `${c.chatsAnswered}/${c.chats} chats` : ms(c.allChatsAnsweredMs), `duplicates ${c.duplicateSends}`]);
-  }
-  rows.push([`worker RSS max over the run`, '', `${(r.workerRssMaxMiB as number).toFixed(0)} MiB`, `bundle ${ms(r.workerBundleMs)}`]);
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  const m = report.machine;
-  return [
-    `machine: ${m.nproc} cores (${m.cpu}), ${m.memoryGiB} GiB, node ${m.node}; load before ${m.loadavgBefore.join(' ')}, after ${m.loadavg.join(' ')}`,
-    `options: ${JSON.stringify(report.options)}`,
-    line(rows[0]),
-    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
-    ...rows.slice(1).map(line),
-  ].join('\n');
 }
 
 main().catch((error) => {

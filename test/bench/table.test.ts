@@ -1,0 +1,92 @@
+import { type LoadResult, type Report, renderTable } from '../../bench/table';
+
+const summary = (p50: number, p95: number, p99: number) => ({ count: 100, p50, p95, p99, max: p99 * 2 });
+const load = (perSecond: number, ack: number, total: number, extra: Partial<LoadResult> = {}): LoadResult => ({
+  concurrency: 100,
+  messages: perSecond * 10,
+  perSecond,
+  errors: 0,
+  ack: summary(ack, ack * 2, ack * 4),
+  total: summary(total, total * 2, total * 4),
+  ...extra,
+});
+const machine = { nproc: 2, cpu: 'test cpu', memoryGiB: 24, loadavg: [1, 1, 1], loadavgBefore: [0.5, 0.5, 0.5], node: 'v20' };
+
+/** The cells of the first table row whose first cell starts with `label` (below the row `below`). */
+function row(table: string, label: string, below?: string): string[] {
+  const lines = table.split('\n');
+  const from = below ? lines.findIndex((l) => l.startsWith(`| ${below}`)) : 0;
+  const line = lines.slice(from).find((l) => l.startsWith(`| ${label}`));
+  if (!line) throw new Error(`no row "${label}" in\n${table}`);
+  return line.split('|').slice(1, -1).map((cell) => cell.trim());
+}
+
+describe('bench table', () => {
+  it('puts the product beside the floor with their ratios, the starts and the open loops', () => {
+    const report: Report = {
+      machine,
+      options: {},
+      results: {
+        throughput: [
+          {
+            concurrency: 100,
+            floor: load(180, 10, 500, { cpuPerMessage: { temporal: 6, floor: 3, bench: 1 }, starts: { chats: 100, perSecond: 40, cpuPerStart: { temporal: 20, floor: 10, bench: 2 } } }),
+            e2e: load(135, 9, 700, { cpuPerMessage: { temporal: 4, worker: 6, api: 2, bench: 2 }, starts: { chats: 100, perSecond: 30 } }),
+          },
+        ],
+        rates: [{ target: 100, ...load(100, 10, 60), floor: load(100, 8, 40) }],
+        idle: {
+          dialogs: 10_000,
+          created: 7_900,
+          createdPerSecond: 33,
+          errors: 0,
+          workerRssBeforeMiB: 900,
+          workerRssAfterMiB: 910,
+          workerRssMaxMiB: 950,
+          workerRssAlong: [
+            { dialogs: 2_890, rssMiB: 905 },
+            { dialogs: 10_000, rssMiB: 910 },
+          ],
+          databaseBytesPerDialog: 2600,
+          temporalBytesPerDialog: 0,
+          longHistories: [{ events: 1019, runs: 5, lastRun: 19 }],
+          evicted: summary(40, 50, 58),
+          cachedAfterwards: summary(16, 18, 20),
+        },
+        workerRssMaxMiB: 950,
+        workerBundleMs: 2500,
+        phaseSeconds: { 'starting the stack': 12, 'idle dialogs': 240, 'stopping the stack': 8 },
+      },
+    };
+    const table = renderTable(report);
+    expect(row(table, 'messages/s, 100 chats')).toEqual(['messages/s, 100 chats', '180.0', '135.0', '75%']);
+    expect(row(table, '  CPU ms per message')).toEqual(['CPU ms per message', '10.0 (temporal 6.0, floor 3.0, bench 1.0)', '14.0 (temporal 4.0, worker 6.0, api 2.0, bench 2.0)', '140%']);
+    expect(row(table, '  first messages/s')).toEqual(['first messages/s (workflow starts)', '40.0', '30.0', '75%']);
+    expect(row(table, '  CPU ms per start')[1]).toBe('32.0 (temporal 20.0, floor 10.0, bench 2.0)');
+    expect(row(table, 'open loop at 100 msg/s')).toEqual(['open loop at 100 msg/s', 'got 100.0/s', 'got 100.0/s', '']);
+    // ack p99: the product's 40 ms against the floor's 32 ms at the same rate.
+    expect(row(table, '  ack p50/p95/p99', 'open loop').slice(1)).toEqual(['8.0 ms / 16 ms / 32 ms', '10 ms / 20 ms / 40 ms', '125%']);
+    expect(table).toContain('| 10000 (7900 created here, 33/s)');
+    expect(row(table, '  worker RSS (MiB) as dialogs pile up')[2]).toBe('2890 905, 10k 910');
+    expect(row(table, '  evicted dialog')).toEqual(['evicted dialog (1019+ events, 5 runs, the last 19) answers p50/max', '', '40 ms / 116 ms', 'cached: 16 ms']);
+    expect(table).toMatch(/^took 4\.3 min: starting the stack 12 s, idle dialogs 240 s, stopping the stack 8 s$/m);
+  });
+
+  it('renders a report written before the starts, the floor open loop and the phase times', () => {
+    const old: Report = {
+      machine,
+      options: {},
+      results: {
+        throughput: [{ concurrency: 100, floor: load(160, 10, 500), e2e: load(120, 9, 700) }],
+        rate: { target: 100, ...load(98, 10, 60) },
+        workerRssMaxMiB: 900,
+        workerBundleMs: 2000,
+      },
+    };
+    const table = renderTable(old);
+    expect(row(table, 'messages/s, 100 chats')[3]).toBe('75%');
+    expect(table).not.toContain('first messages/s');
+    expect(row(table, 'open loop at 100 msg/s')).toEqual(['open loop at 100 msg/s', '', 'got 98.0/s', '']);
+    expect(table).not.toMatch(/^took/m);
+  });
+});
