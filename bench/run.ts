@@ -247,15 +247,18 @@ async function openLoop(chats: number[], rate: number, durationMs: number, one: 
   return { concurrency: chats.length, messages: acks.length, perSecond: count / (sent / 1000), errors, ack: summarize(acks), total: summarize(totals) };
 }
 
-/** Runs `work` on every item, at most `parallel` at a time. */
-async function pool<T>(items: T[], parallel: number, work: (item: T) => Promise<void>): Promise<void> {
+/** Runs `work` on every item, at most `parallel` at a time, until `stop` says so. */
+async function pool<T>(items: T[], parallel: number, work: (item: T) => Promise<void>, stop = () => false): Promise<void> {
   let index = 0;
   await Promise.all(
     Array.from({ length: Math.min(parallel, items.length) }, async () => {
-      while (index < items.length) await work(items[index++]);
+      while (index < items.length && !stop()) await work(items[index++]);
     }),
   );
 }
+
+/** Failures in a row after which a phase gives up: the stack is down, not busy. */
+const FAILURES_IN_A_ROW = 200;
 
 const range = (base: number, count: number) => Array.from({ length: count }, (_, i) => base + i);
 
@@ -380,14 +383,31 @@ async function main() {
       const idleCpu = cpuMeter(stack, PRODUCT_PROCESSES);
       const idleStarted = now();
       let idleErrors = 0;
+      let failuresInARow = 0;
       // The worker's memory as the dialogs pile up: flat once its workflow cache is full.
       const rssAlong: { dialogs: number; rssMiB: number }[] = [];
       const checkpoint = Math.max(1, Math.round(created / 10));
       let done = 0;
-      await pool(range(30_000_000, created), IDLE_PARALLEL, async (chat) => {
-        await product(chat).catch(() => void (idleErrors += 1));
-        if (++done % checkpoint === 0) rssAlong.push({ dialogs: dialogs.size, rssMiB: Math.round(rssOf(stack.worker.pid) / 2 ** 20) });
-      });
+      const sample = () => rssAlong.push({ dialogs: dialogs.size, rssMiB: Math.round(rssOf(stack.worker.pid) / 2 ** 20) });
+      const gaveUp = () => failuresInARow >= FAILURES_IN_A_ROW;
+      await pool(
+        range(30_000_000, created),
+        IDLE_PARALLEL,
+        async (chat) => {
+          await product(chat).then(
+            () => void (failuresInARow = 0),
+            () => void ((idleErrors += 1), (failuresInARow += 1)),
+          );
+          if (++done % checkpoint === 0) sample();
+        },
+        gaveUp,
+      );
+      // What was measured is kept (the report is written) before the phase fails.
+      if (gaveUp()) {
+        sample();
+        results.idle = { dialogs: dialogs.size, created: done, errors: idleErrors, workerRssAlong: rssAlong };
+        throw new Error(`idle dialogs: ${FAILURES_IN_A_ROW} failed in a row after ${dialogs.size} dialogs; see children.log`);
+      }
       const idleSeconds = (now() - idleStarted) / 1000;
       const cpuPerDialog = idleCpu(created);
       clearInterval(idleTimer);
@@ -463,6 +483,11 @@ async function main() {
         errors,
       };
     }
+  } catch (error) {
+    // The phases that finished, and what the failed one measured, are still reported.
+    console.error(error);
+    results.failed = error instanceof Error ? error.message : String(error);
+    process.exitCode = 1;
   } finally {
     step('stopping the stack');
     clearInterval(rssTimer);

@@ -69,17 +69,21 @@ export function renderTable(report: Report): string {
   }
   if (r.idle) {
     const i = r.idle;
-    rows.push([`idle dialogs`, '', `${i.dialogs} (${i.created ?? i.dialogs} created here, ${i.createdPerSecond.toFixed(0)}/s)`, i.errors ? `${i.errors} errors` : '']);
+    // A phase that failed midway left only its count and memory samples.
+    const rate = i.createdPerSecond === undefined ? '' : `, ${i.createdPerSecond.toFixed(0)}/s`;
+    rows.push([`idle dialogs`, '', `${i.dialogs} (${i.created ?? i.dialogs} created here${rate})`, i.errors ? `${i.errors} errors` : '']);
     if (i.cpuPerDialog) rows.push([`  CPU ms per dialog created`, '', cpu({ cpuPerMessage: i.cpuPerDialog } as LoadResult), '']);
-    rows.push([`  worker RSS before / after / max`, '', `${i.workerRssBeforeMiB.toFixed(0)} / ${i.workerRssAfterMiB.toFixed(0)} / ${i.workerRssMaxMiB.toFixed(0)} MiB`, '']);
+    if (i.workerRssAfterMiB !== undefined) rows.push([`  worker RSS before / after / max`, '', `${i.workerRssBeforeMiB.toFixed(0)} / ${i.workerRssAfterMiB.toFixed(0)} / ${i.workerRssMaxMiB.toFixed(0)} MiB`, '']);
     if (i.workerRssAlong?.length) {
       const along = (i.workerRssAlong as { dialogs: number; rssMiB: number }[]).map((p) => `${p.dialogs >= 10_000 ? `${Math.round(p.dialogs / 1000)}k` : p.dialogs} ${p.rssMiB}`).join(', ');
       rows.push([`  worker RSS (MiB) as dialogs pile up`, '', along, '']);
     }
-    rows.push([`  bytes per dialog: database / Temporal`, '', `${Math.round(i.databaseBytesPerDialog)} / ${Math.round(i.temporalBytesPerDialog)}`, '']);
-    const least = (i.longHistories as DialogHistory[]).reduce((a, b) => (a.events <= b.events ? a : b));
-    const runs = `${least.runs} run${least.runs === 1 ? '' : 's'}, the last ${least.lastRun}`;
-    rows.push([`  evicted dialog (${least.events}+ events, ${runs}) answers p50/max`, '', `${ms(i.evicted.p50)} / ${ms(i.evicted.max)}`, `cached: ${ms(i.cachedAfterwards.p50)}`]);
+    if (i.databaseBytesPerDialog !== undefined) rows.push([`  bytes per dialog: database / Temporal`, '', `${Math.round(i.databaseBytesPerDialog)} / ${Math.round(i.temporalBytesPerDialog)}`, '']);
+    if (i.evicted) {
+      const least = (i.longHistories as DialogHistory[]).reduce((a, b) => (a.events <= b.events ? a : b));
+      const runs = `${least.runs} run${least.runs === 1 ? '' : 's'}, the last ${least.lastRun}`;
+      rows.push([`  evicted dialog (${least.events}+ events, ${runs}) answers p50/max`, '', `${ms(i.evicted.p50)} / ${ms(i.evicted.max)}`, `cached: ${ms(i.cachedAfterwards.p50)}`]);
+    }
   }
   if (r.recovery) {
     const c = r.recovery;
@@ -99,5 +103,6 @@ export function renderTable(report: Report): string {
     `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
     ...rows.slice(1).map(line),
     ...(took ? [took] : []),
+    ...(r.failed ? [`FAILED: ${r.failed}`] : []),
   ].join('\n');
 }

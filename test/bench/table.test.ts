@@ -89,4 +89,22 @@ describe('bench table', () => {
     expect(row(table, 'open loop at 100 msg/s')).toEqual(['open loop at 100 msg/s', '', 'got 98.0/s', '']);
     expect(table).not.toMatch(/^took/m);
   });
+
+  it('reports what a failed phase measured, and why it failed', () => {
+    const failed: Report = {
+      machine,
+      options: {},
+      results: {
+        idle: { dialogs: 70_380, created: 70_375, errors: 200, workerRssAlong: [{ dialogs: 10_005, rssMiB: 690 }, { dialogs: 70_380, rssMiB: 570 }] },
+        failed: 'idle dialogs: 200 failed in a row after 70380 dialogs; see children.log',
+        workerRssMaxMiB: 700,
+        workerBundleMs: 2000,
+      },
+    };
+    const table = renderTable(failed);
+    expect(row(table, 'idle dialogs')).toEqual(['idle dialogs', '', '70380 (70375 created here)', '200 errors']);
+    expect(row(table, '  worker RSS (MiB) as dialogs pile up')[2]).toBe('10k 690, 70k 570');
+    expect(table).not.toContain('evicted dialog');
+    expect(table).toMatch(/^FAILED: idle dialogs: 200 failed in a row after 70380 dialogs; see children.log$/m);
+  });
 });
