@@ -44,6 +44,11 @@ const REPLY_TIMEOUT_MS = 60_000;
 const IDLE_PARALLEL = 200;
 /** Dialogs with a long history, measured after they were evicted. */
 const LONG_DIALOGS = 5;
+/**
+ * Each long dialog goes this many events further than the one before, so their last runs (what an
+ * evicted dialog replays; a run ends every ~250 events) have different lengths, long ones included.
+ */
+const LONG_DIALOG_SPREAD = 50;
 /** Processes each side runs on; `bench` is this process (load, and the fake Telegram for the product). */
 const FLOOR_PROCESSES = ['temporal', 'floor', 'bench'];
 const PRODUCT_PROCESSES = ['temporal', 'worker', 'api', 'bench'];
@@ -348,7 +353,7 @@ async function main() {
 
     if (PHASES.has('idle')) {
       const longChats = range(20_000_000, LONG_DIALOGS);
-      step(`${LONG_DIALOGS} dialogs with ${HISTORY}-event histories`);
+      step(`${LONG_DIALOGS} dialogs with ${HISTORY}–${HISTORY + (LONG_DIALOGS - 1) * LONG_DIALOG_SPREAD}-event histories`);
       // A dialog's history is that of all its runs (continue-as-new); an evicted one replays its last.
       const historyOf = async (chat: number): Promise<DialogHistory> => {
         const workflowId = `dialog:${stack.botId}:telegram:${chat}`;
@@ -361,12 +366,12 @@ async function main() {
         return history;
       };
       const histories = await Promise.all(
-        longChats.map(async (chat) => {
+        longChats.map(async (chat, k) => {
           for (let turn = 1; ; turn++) {
             await product(chat);
             if (turn % 10 !== 0) continue;
             const history = await historyOf(chat);
-            if (history.events >= HISTORY) return history;
+            if (history.events >= HISTORY + k * LONG_DIALOG_SPREAD) return history;
           }
         }),
       );
@@ -437,6 +442,8 @@ async function main() {
         temporalBytesPerDialog: (temporalAfter - temporalBefore) / created,
         longHistories: histories,
         evicted: summarize(evicted),
+        // In the order of longHistories: how the answer time follows the length of the last run.
+        evictedMs: evicted,
         cachedAfterwards: summarize(cached),
       };
     }

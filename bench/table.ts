@@ -80,8 +80,12 @@ export function renderTable(report: Report): string {
     }
     if (i.databaseBytesPerDialog !== undefined) rows.push([`  bytes per dialog: database / Temporal`, '', `${Math.round(i.databaseBytesPerDialog)} / ${Math.round(i.temporalBytesPerDialog)}`, '']);
     if (i.evicted) {
-      const least = (i.longHistories as DialogHistory[]).reduce((a, b) => (a.events <= b.events ? a : b));
-      const runs = `${least.runs} run${least.runs === 1 ? '' : 's'}, the last ${least.lastRun}`;
+      const histories = i.longHistories as DialogHistory[];
+      const least = histories.reduce((a, b) => (a.events <= b.events ? a : b));
+      const lastRuns = histories.map((h) => h.lastRun);
+      const [shortest, longest] = [Math.min(...lastRuns), Math.max(...lastRuns)];
+      const last = shortest === longest ? `the last ${shortest}` : `the last ${shortest}–${longest}`;
+      const runs = `${least.runs} run${least.runs === 1 ? '' : 's'}, ${last}`;
       rows.push([`  evicted dialog (${least.events}+ events, ${runs}) answers p50/max`, '', `${ms(i.evicted.p50)} / ${ms(i.evicted.max)}`, `cached: ${ms(i.cachedAfterwards.p50)}`]);
     }
   }

@@ -49,7 +49,10 @@ describe('bench table', () => {
           ],
           databaseBytesPerDialog: 2600,
           temporalBytesPerDialog: 0,
-          longHistories: [{ events: 1019, runs: 5, lastRun: 19 }],
+          longHistories: [
+            { events: 1019, runs: 5, lastRun: 19 },
+            { events: 1210, runs: 5, lastRun: 206 },
+          ],
           evicted: summary(40, 50, 58),
           cachedAfterwards: summary(16, 18, 20),
         },
@@ -68,7 +71,7 @@ describe('bench table', () => {
     expect(row(table, '  ack p50/p95/p99', 'open loop').slice(1)).toEqual(['8.0 ms / 16 ms / 32 ms', '10 ms / 20 ms / 40 ms', '125%']);
     expect(table).toContain('| 10000 (7900 created here, 33/s)');
     expect(row(table, '  worker RSS (MiB) as dialogs pile up')[2]).toBe('2890 905, 10k 910');
-    expect(row(table, '  evicted dialog')).toEqual(['evicted dialog (1019+ events, 5 runs, the last 19) answers p50/max', '', '40 ms / 116 ms', 'cached: 16 ms']);
+    expect(row(table, '  evicted dialog')).toEqual(['evicted dialog (1019+ events, 5 runs, the last 19–206) answers p50/max', '', '40 ms / 116 ms', 'cached: 16 ms']);
     expect(table).toMatch(/^took 4\.3 min: starting the stack 12 s, idle dialogs 240 s, stopping the stack 8 s$/m);
   });
 
