@@ -283,21 +283,17 @@ async function main() {
   console.log(`bench: load ${loadBefore.map((n) => n.toFixed(2)).join(' ')} on ${os.cpus().length} cores; starting the stack ...`);
   const stack = await startBenchStack({ db: args.db as 'sqlite' | 'postgres', tuning: args.tuning, temporalStore: args.temporal as 'file' | 'memory', keep: args.keep });
   const tracker = replyTracker(stack);
-  /** Chats with a dialog, in the order they were started; the later phases reuse and count them. */
+  /** `one`, noting each chat it got an answer for in `started` (in the order they were started). */
+  const noting = (started: Set<number>, one: (chat: number) => Promise<OneResult>) => async (chat: number) => {
+    const result = await one(chat);
+    started.add(chat);
+    return result;
+  };
+  /** Chats with a dialog, and chats with a floor workflow: the later phases reuse and count them. */
   const dialogs = new Set<number>();
-  const product = async (chat: number) => {
-    const result = await productMessage(stack, tracker, chat);
-    dialogs.add(chat);
-    return result;
-  };
-  const floorOne = floorMessenger(stack);
-  /** The floor's workflows, in the order they were started (as `dialogs` for the product). */
   const floorChats = new Set<number>();
-  const floorMessage = async (chat: number) => {
-    const result = await floorOne(chat);
-    floorChats.add(chat);
-    return result;
-  };
+  const product = noting(dialogs, (chat) => productMessage(stack, tracker, chat));
+  const floorMessage = noting(floorChats, floorMessenger(stack));
   const results: Record<string, unknown> = {};
   const rssSamples: number[] = [];
   const rssTimer = setInterval(() => rssSamples.push(rssOf(stack.worker.pid)), 1000);
@@ -407,15 +403,15 @@ async function main() {
         },
         gaveUp,
       );
+      clearInterval(idleTimer);
       // What was measured is kept (the report is written) before the phase fails.
       if (gaveUp()) {
         sample();
-        results.idle = { dialogs: dialogs.size, created: done, errors: idleErrors, workerRssAlong: rssAlong };
+        results.idle = { dialogs: dialogs.size, created: dialogs.size - existing, errors: idleErrors, workerRssAlong: rssAlong };
         throw new Error(`idle dialogs: ${FAILURES_IN_A_ROW} failed in a row after ${dialogs.size} dialogs; see children.log`);
       }
       const idleSeconds = (now() - idleStarted) / 1000;
       const cpuPerDialog = idleCpu(created);
-      clearInterval(idleTimer);
       await sleep(2000);
       const rssAfter = rssOf(stack.worker.pid);
       const dbAfter = await stack.databaseSize();
@@ -458,17 +454,14 @@ async function main() {
       // was posted after the kill, or it came after the new worker was up. (A send the killed worker
       // had on the wire may reach the fake platform a few ms after the kill.)
       const answered = new Map<number, number>();
-      const afterKill: { chat: number; posted: number; doneAt: number }[] = [];
-      const recovered = (r: (typeof afterKill)[number]) => r.posted > killedAt || r.doneAt > readyAt;
       let stop = false;
       let errors = 0;
       const loops = chats.map(async (chat) => {
         while (!stop) {
           try {
             const result = await product(chat);
-            const reply = { chat, posted: result.doneAt - result.totalMs, doneAt: result.doneAt };
-            if (reply.doneAt > killedAt) afterKill.push(reply);
-            if (recovered(reply) && !answered.has(chat)) answered.set(chat, reply.doneAt - killedAt);
+            const posted = result.doneAt - result.totalMs;
+            if ((posted > killedAt || result.doneAt > readyAt) && !answered.has(chat)) answered.set(chat, result.doneAt - killedAt);
           } catch {
             errors += 1;
           }
@@ -479,7 +472,6 @@ async function main() {
       killedAt = stack.killWorker();
       await stack.restartWorker();
       readyAt = now();
-      for (const reply of afterKill) if (recovered(reply) && !answered.has(reply.chat)) answered.set(reply.chat, reply.doneAt - killedAt);
       const deadline = now() + 120_000;
       while (answered.size < chats.length && now() < deadline) await sleep(50);
       stop = true;
