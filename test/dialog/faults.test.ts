@@ -146,7 +146,7 @@ describe('a worker process killed with SIGKILL, redeliveries and platform error 
   }, 90_000);
 });
 
-describe('the Temporal server restarted in the middle of dialogs', () => {
+describe('the Temporal server killed (SIGKILL) and restarted in the middle of dialogs', () => {
   it('dialogs go on after the server comes back, each message answered once', async () => {
     const tg = await startFakeTelegram();
     const gate = await startGate(tg);
@@ -190,6 +190,8 @@ describe('the Temporal server restarted in the middle of dialogs', () => {
       gate.close();
       for (const chat of chats) expect((await post(chat, 'Anna')).status).toBe(200);
       await eventually(() => gate.waiting >= chats.length || undefined, 30_000, 'sends in flight');
+      // SIGKILL: the server's SQLite file must hold every acknowledged write without a clean shutdown.
+      process.kill(server.pid as number, 'SIGKILL');
       await server.stop();
       gate.open();
       await eventually(() => okTextsTo(tg, 8003).length >= 3 || undefined, 30_000, 'the held sends reaching the platform');
