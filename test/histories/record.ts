@@ -60,7 +60,7 @@ async function save(h: Harness, chat: number, scenarioName: string): Promise<num
 
 async function main() {
   const tg = await startFakeTelegram();
-  const h = await startHarness({ telegram: tg, scenario, dbKind: 'sqlite', historyLimit: 150 });
+  const h = await startHarness({ telegram: tg, scenario, dbKind: 'sqlite' });
   const env = h.env as NonNullable<Harness['env']>;
   const replies = (chat: number, n: number) => eventually(() => h.textsTo(chat).length >= n || undefined, 30_000, `${n} replies to ${chat}`);
   const revision = (chat: number, n: number) => eventually(async () => (await h.state(chat)).version >= n || undefined, 30_000, `revision ${n} of ${chat}`);
@@ -95,7 +95,8 @@ async function main() {
     await handle.executeUpdate(closeUpdate, { args: [{ reason: 'merged', merged_into: 'dialog:other:whatsapp:1' }] });
     await save(h, 3, 'operator-update-reset-close');
 
-    // A long dialog: continue-as-new (150 events per run here) carrying state and queued messages.
+    // A long dialog: continue-as-new at the workflow's own limit (its runs hold that limit's patch
+    // marker), carrying state and queued messages.
     // Half the messages wait for the previous turn: the time-skipping server drops the events of a
     // run whose first workflow task runs local activities and continues as new at once.
     await h.send(4, '/start');
