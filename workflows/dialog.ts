@@ -86,11 +86,10 @@ const { httpRequest } = proxyActivities<DialogActivities>({
 const SEEN_WINDOW = 1000;
 /**
  * Continue-as-new past this many events. A dialog evicted from the worker's cache replays its
- * current run to answer (about 1.1 ms per turn of 5–6 events), so the run is kept short: 100 events
- * are some 17 turns, more than most conversations. Runs begun under an older limit keep theirs.
+ * current run to answer (about 1.3 ms per turn), so the run is kept short: 250 events are some 50
+ * turns. Runs begun before a smaller limit keep theirs.
  */
-const historyLimitOf = () =>
-  patched('history-limit-100') ? 100 : patched('history-limit-250') ? 250 : patched('history-limit-2000') ? 2_000 : 10_000;
+const historyLimitOf = () => (patched('history-limit-250') ? 250 : patched('history-limit-2000') ? 2_000 : 10_000);
 
 type Waiting = { done?: DialogSnapshot; error?: Error };
 type WorkItem =
