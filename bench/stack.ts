@@ -10,7 +10,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { signToken } from '../api/auth';
@@ -30,17 +29,6 @@ export interface BenchStackOptions {
   /** Temporal's own persistence: a SQLite file (as `npm start`) or memory (as the tests). */
   temporalStore: 'file' | 'memory';
   keep?: boolean;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resident memory of a process in bytes (/proc, so Temporal Core's native memory counts too). */
@@ -130,7 +118,7 @@ export async function startBenchStack(options: BenchStackOptions) {
     const temporalDir = path.join(dir, 'temporal');
     // The children's output, the Temporal server's warnings and errors included.
     const log = openSync(path.join(dir, 'children.log'), 'a');
-    const temporal: EmbeddedTemporal = await startDevServer({ port: await freePort(), dataDir: options.temporalStore === 'file' ? temporalDir : undefined, output: log });
+    const temporal: EmbeddedTemporal = await startDevServer({ dataDir: options.temporalStore === 'file' ? temporalDir : undefined, output: log });
     stops.push(() => temporal.stop());
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());

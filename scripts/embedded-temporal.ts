@@ -54,29 +54,69 @@ async function stopChild(child: ChildProcess): Promise<void> {
  */
 const SQLITE_PRAGMA_FLAGS = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];
 
+/** A port nothing listens on right now (the caller binds it soon after; another process may win the race). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface DevServerOptions {
+  /** Without one, a free port (another for each start). */
+  port?: number;
+  uiPort?: number;
+  dataDir?: string;
+  /** No output of the server's own, except in the error when it dies while starting. */
+  quiet?: boolean;
+  /** A file descriptor for the server's own output. */
+  output?: number;
+}
+
+class ExitedWhileStarting extends Error {}
+
 /**
  * The Temporal CLI dev server with the dialog search attributes. With `dataDir` its state is a
  * SQLite file there and survives restarts; without, it lives in memory (tests).
  */
-export async function startDevServer(options: { port: number; uiPort?: number; dataDir?: string; quiet?: boolean; output?: number }): Promise<EmbeddedTemporal> {
+export async function startDevServer(options: DevServerOptions): Promise<EmbeddedTemporal> {
   const cli = findTemporalCli({ install: true });
-  if (!cli) return startDownloadedDevServer(options);
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn', ...SEARCH_ATTRIBUTE_FLAGS];
+  if (!cli) return startDownloadedDevServer({ ...options, port: options.port ?? (await freePort()) });
+  // The server binds half a dozen ports of its own, each picked free a moment before it binds it,
+  // so a busy machine can take one from under it; a second start picks others.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCliDevServer(cli, options.port ?? (await freePort()), options);
+    } catch (error) {
+      if (!(error instanceof ExitedWhileStarting) || attempt === 3) throw error;
+      console.warn(`${error.message}\nStarting it again.`);
+    }
+  }
+}
+
+async function startCliDevServer(cli: string, port: number, options: DevServerOptions): Promise<EmbeddedTemporal> {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', ...SEARCH_ATTRIBUTE_FLAGS];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1', '--ui-disable-news-fetch');
   else args.push('--headless');
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     args.push('--db-filename', path.join(options.dataDir, 'temporal.sqlite'), ...SQLITE_PRAGMA_FLAGS);
   }
-  // `output`: a file descriptor for the server's own output; `quiet`: none.
-  const child = spawn(cli, args, { stdio: options.output !== undefined ? ['ignore', options.output, options.output] : options.quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'] });
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`the Temporal dev server exited with code ${code} while starting`);
+  const child = spawn(cli, args, { stdio: options.output !== undefined ? ['ignore', options.output, options.output] : options.quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'] });
+  // A quiet server's last words, kept for the error below; the pipes are drained for its whole life.
+  let lastOutput = '';
+  for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => (lastOutput = (lastOutput + chunk.toString()).slice(-4000)));
+  const exited = once(child, 'close').then(([code, signal]) => {
+    throw new ExitedWhileStarting(`the Temporal dev server exited with ${signal ?? `code ${code}`} while starting on port ${port}${lastOutput ? `:\n${lastOutput.trim()}` : ''}`);
   });
-  await Promise.race([waitForPort('127.0.0.1', options.port, 60_000), exited]);
+  await Promise.race([waitForPort('127.0.0.1', port, 60_000), exited]);
   exited.catch(() => undefined);
   return {
-    address: `127.0.0.1:${options.port}`,
+    address: `127.0.0.1:${port}`,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
     pid: child.pid,
     stop: () => stopChild(child),
@@ -84,7 +124,7 @@ export async function startDevServer(options: { port: number; uiPort?: number; d
 }
 
 /** Last resort where pip is not available: the SDK downloads the CLI (needs internet). */
-async function startDownloadedDevServer(options: { port: number; uiPort?: number; dataDir?: string }): Promise<EmbeddedTemporal> {
+async function startDownloadedDevServer(options: DevServerOptions & { port: number }): Promise<EmbeddedTemporal> {
   let testing: typeof import('@temporalio/testing');
   try {
     testing = await import('@temporalio/testing');

@@ -9,12 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { startDevServer } from '../../scripts/embedded-temporal';
-import { freePort } from './net';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export default async function globalSetup(): Promise<void> {
-  const temporal = await startDevServer({ port: await freePort(), quiet: true });
+  const temporal = await startDevServer({ quiet: true });
   (globalThis as Record<string, unknown>).__TEMPORAL__ = temporal;
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
 
