@@ -89,7 +89,14 @@ const SEEN_WINDOW = 1000;
  * current run to answer (about 1.3 ms per turn), so the run is kept short: 250 events are some 50
  * turns. Runs begun before a smaller limit keep theirs.
  */
-const historyLimitOf = () => (patched('history-limit-250') ? 250 : patched('history-limit-2000') ? 2_000 : 10_000);
+const historyLimitOf = (hasChange: (patch: string) => boolean) => (hasChange('history-limit-250') ? 250 : hasChange('history-limit-2000') ? 2_000 : 10_000);
+
+/**
+ * Runs begun since this patch take every change before it without asking for each. Each patch a run
+ * takes is a marker and a `TemporalChangeVersion` upsert (a visibility write) in its history: one
+ * per run now instead of three or four. Runs begun before it keep asking for each change.
+ */
+const ALL_CHANGES_TO_HISTORY_LIMIT_250 = 'all-changes-to-history-limit-250';
 
 type Waiting = { done?: DialogSnapshot; error?: Error };
 type WorkItem =
@@ -119,7 +126,11 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   const { botId, platform, chatId } = input;
   const info = workflowInfo();
   const carried = input.carried;
-  const historyLimit = input.historyLimit ?? historyLimitOf();
+  // Asked once, at the run's first workflow task: a run replaying without the marker stays on the
+  // individual patches for its whole life.
+  const runHasAllChanges = patched(ALL_CHANGES_TO_HISTORY_LIMIT_250);
+  const hasChange = (patch: string) => runHasAllChanges || patched(patch);
+  const historyLimit = input.historyLimit ?? historyLimitOf(hasChange);
 
   let state: DialogState = carried?.state ?? initialState();
   let scenario = null as LoadedScenario | null;
@@ -226,7 +237,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     let sends = 0;
     // Replies and the record leave in one activity at the end of the turn (one round trip instead
     // of one per reply plus a local activity); histories from before kept their own commands.
-    const oneActivityPerTurn = patched('one-activity-per-turn');
+    const oneActivityPerTurn = hasChange('one-activity-per-turn');
     const outbox: SendMessageInput[] = [];
     const describe = (replies: SendMessageInput[], record?: unknown) =>
       `deliver ${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}${record ? ` and record turn ${turn}: ${before.step ?? '-'} → ${state.currentStep ?? '-'} (${state.status})` : ''}`;
@@ -234,7 +245,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
       if (replies.length === 0 && !record) return;
       let resume: SendCheckpoint | undefined;
       // Media can take long to upload: those turns go to the activity at once.
-      if (patched('local-delivery-first') && replies.every((reply) => !reply.message.media?.length) && localTurnsInTask() < LOCAL_TURNS_PER_TASK) {
+      if (hasChange('local-delivery-first') && replies.every((reply) => !reply.message.media?.length) && localTurnsInTask() < LOCAL_TURNS_PER_TASK) {
         countLocalTurn();
         try {
           const local = await deliverTurnLocally.executeWithOptions({ summary: describe(replies, record) }, [{ sends: replies, record: record?.(), handOverAfterMs: HAND_OVER_AFTER_MS }]);
@@ -332,7 +343,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
    * fails the dialog goes on with the platform's id and an error event.
    */
   const withStoredMedia = async (message: IncomingMessage): Promise<{ message: IncomingMessage; error?: string }> => {
-    if (message.input.kind !== 'media' || !patched('store-incoming-media')) return { message };
+    if (message.input.kind !== 'media' || !hasChange('store-incoming-media')) return { message };
     try {
       const media = await storeIncomingMedia({ botId, platform, media: message.input.media });
       return { message: media ? { ...message, input: { ...message.input, media } } : message };
