@@ -29,7 +29,7 @@ export function sdkTuning(): Partial<WorkerOptions> {
     // evicted dialog replayed faster (a 207-event run in 65–77 ms instead of 97–117), but a burst
     // of a thousand messages to one dialog (test/dialog/lifecycle.test.ts) then stalled it with a
     // nondeterminism error ("Missing associated machine for LocalActivity") in 4 of 10 runs on the
-    // AMD box, and in none of 6 on threads.
+    // AMD box; on threads in 1 of 12. The stall itself is not fixed (docs/performance.md).
     workflowThreadPoolSize: 2,
     // A workflow task holds its slot while its local activities run. With the SDK's 40, a busy
     // worker stops polling and tasks wait on its sticky queue until they time out there (10 s).
