@@ -88,12 +88,20 @@ export async function startDevServer(options: DevServerOptions): Promise<Embedde
   if (!cli) return startDownloadedDevServer({ ...options, port: options.port ?? (await freePort()) });
   // The server binds half a dozen ports of its own, each picked free a moment before it binds it,
   // so a busy machine can take one from under it; a second start picks others.
+  return startAgainOnFailure(async () => startCliDevServer(cli, options.port ?? (await freePort()), options), (error) => error instanceof ExitedWhileStarting);
+}
+
+/**
+ * A server that did not start is started again, up to 3 times in all, when `retryable` says so: for
+ * servers bound to ports picked free a moment before, which a busy machine can take in between.
+ */
+export async function startAgainOnFailure<T>(start: () => Promise<T>, retryable: (error: unknown) => boolean = () => true): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startCliDevServer(cli, options.port ?? (await freePort()), options);
+      return await start();
     } catch (error) {
-      if (!(error instanceof ExitedWhileStarting) || attempt === 3) throw error;
-      console.warn(`${error.message}\nStarting it again.`);
+      if (!retryable(error) || attempt === 3) throw error;
+      console.warn(`${error instanceof Error ? error.message : String(error)}\nStarting it again.`);
     }
   }
 }

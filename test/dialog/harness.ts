@@ -12,6 +12,7 @@ import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
+import { startAgainOnFailure } from '../../scripts/embedded-temporal';
 import { botsRepository } from '../../src/db/bots';
 import { platformsRepository } from '../../src/db/platforms';
 import { scenariosRepository } from '../../src/db/scenarios';
@@ -30,24 +31,10 @@ export function testServerPath(): string {
   return found;
 }
 
-/**
- * The SDK binds the test server to a port it picked free a moment before, which a busy machine can
- * take in between (as with the dev server in scripts/embedded-temporal.ts): a second start picks another.
- */
-async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
-    } catch (error) {
-      if (attempt === 3) throw error;
-      console.warn(`the time-skipping test server did not start (${error instanceof Error ? error.message : String(error)}); starting it again`);
-    }
-  }
-}
-
 /** The time-skipping test server, with the dialog search attributes registered (as `npm start` does). */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await startTimeSkippingServer();
+  // The SDK binds the test server to a port it picked free a moment before (core's get_free_port).
+  const env = await startAgainOnFailure(() => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } }));
   const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
