@@ -61,6 +61,8 @@ const HAND_OVER_AFTER_MS = 2_000;
 const LOCAL_TURNS_PER_TASK = 5;
 /** A local delivery's marker, and room for the turn's search attribute change. */
 const EVENTS_PER_LOCAL_TURN = 2;
+/** The fewest events a message's turn adds: its signal and its delivery's marker. */
+const MIN_EVENTS_PER_TURN = 2;
 
 const { sendMessage, deliverTurn } = proxyActivities<DialogActivities>({
   startToCloseTimeout: '30 seconds',
@@ -97,6 +99,11 @@ const historyLimitOf = (hasChange: (patch: string) => boolean) => (hasChange('hi
  * per run now instead of three or four. Runs begun before it keep asking for each change.
  */
 const ALL_CHANGES_TO_HISTORY_LIMIT_250 = 'all-changes-to-history-limit-250';
+/**
+ * Runs begun since this patch count their local turns themselves (see `localTurnsInTask`), and take
+ * every change before it as well: one marker per run, as with the patch before.
+ */
+const LOCAL_TURNS_COUNTED_BY_THE_WORKFLOW = 'local-turns-counted-by-the-workflow';
 
 type Waiting = { done?: DialogSnapshot; error?: Error };
 type WorkItem =
@@ -128,7 +135,8 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   const carried = input.carried;
   // Asked once, at the run's first workflow task: a run replaying without the marker stays on the
   // individual patches for its whole life.
-  const runHasAllChanges = patched(ALL_CHANGES_TO_HISTORY_LIMIT_250);
+  const runCountsLocalTurns = patched(LOCAL_TURNS_COUNTED_BY_THE_WORKFLOW);
+  const runHasAllChanges = runCountsLocalTurns || patched(ALL_CHANGES_TO_HISTORY_LIMIT_250);
   const hasChange = (patch: string) => runHasAllChanges || patched(patch);
   const historyLimit = input.historyLimit ?? historyLimitOf(hasChange);
 
@@ -260,12 +268,12 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
         }
       }
       try {
-        const { failed } = await deliverTurn.executeWithOptions({ summary: describe(replies, record) }, [{ sends: replies, record: record?.(), resume }]);
+        const { failed } = await outsideTask(deliverTurn.executeWithOptions({ summary: describe(replies, record) }, [{ sends: replies, record: record?.(), resume }]));
         events.push(...failed);
       } catch (error) {
         // Out of retries (a platform down for the whole schedule-to-close): the turn is still recorded.
         for (const reply of replies) events.push(sendFailed(reply.step, error));
-        if (record) await deliverTurn.executeWithOptions({ summary: `record turn ${turn}` }, [{ sends: [], record: record() }]);
+        if (record) await outsideTask(deliverTurn.executeWithOptions({ summary: `record turn ${turn}` }, [{ sends: [], record: record() }]));
       }
     };
 
@@ -296,7 +304,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
             // Replies the engine produced before the call go out before it is made.
             await deliver(outbox.splice(0));
             try {
-              const value = await httpRequest.executeWithOptions({ summary: `http_request of step "${effect.step}"` }, [effect.request]);
+              const value = await outsideTask(httpRequest.executeWithOptions({ summary: `http_request of step "${effect.step}"` }, [effect.request]));
               next = { type: 'action_result', step: effect.step, ok: true, value };
             } catch (error) {
               next = { type: 'action_result', step: effect.step, ok: false, error: failureMessage(error) };
@@ -345,7 +353,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   const withStoredMedia = async (message: IncomingMessage): Promise<{ message: IncomingMessage; error?: string }> => {
     if (message.input.kind !== 'media' || !hasChange('store-incoming-media')) return { message };
     try {
-      const media = await storeIncomingMedia({ botId, platform, media: message.input.media });
+      const media = await outsideTask(storeIncomingMedia({ botId, platform, media: message.input.media }));
       return { message: media ? { ...message, input: { ...message.input, media } } : message };
     } catch (error) {
       return { message, error: failureMessage(error) };
@@ -404,19 +412,44 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   };
 
   /**
-   * The history length the SDK reports is that of the workflow task's start: a local delivery's
-   * marker joins the history only when the task completes, and one task can run many turns.
+   * Local turns since the workflow last waited on something outside its workflow task: an
+   * activity, a timer or the next message. Such a wait ends the task, and local deliveries are all
+   * a task holds. The count is the workflow's own, so a replay computes it the same way. Runs begun
+   * before `LOCAL_TURNS_COUNTED_BY_THE_WORKFLOW` took it from the history length at the task's start,
+   * which is not replay-safe: when the server fails a task while its local activities run (it does
+   * past 100 buffered signals), the SDK goes on in the same run with the next task, and the length
+   * changes under turns that a replay sees in one task.
    */
   let localTurns = { atLength: 0, count: 0 };
-  const localTurnsInTask = () => (localTurns.atLength === workflowInfo().historyLength ? localTurns.count : 0);
+  const localTurnsInTask = () => (runCountsLocalTurns || localTurns.atLength === workflowInfo().historyLength ? localTurns.count : 0);
   const countLocalTurn = () => {
     localTurns = { atLength: workflowInfo().historyLength, count: localTurnsInTask() + 1 };
+  };
+  /** Waits on what ends the workflow task. */
+  const outsideTask = async <T>(wait: Promise<T>): Promise<T> => {
+    try {
+      return await wait;
+    } finally {
+      if (runCountsLocalTurns) localTurns.count = 0;
+    }
   };
   const historyIsLong = () => {
     const { historyLength, continueAsNewSuggested } = workflowInfo();
     const pending = EVENTS_PER_LOCAL_TURN * localTurnsInTask();
     return continueAsNewSuggested || historyLength + pending > historyLimit;
   };
+  /**
+   * Whether the run stops taking queued work to continue as new. Runs that count their local turns
+   * ask the history length only once the queue is empty: between turns it can differ on replay for
+   * the same reason as above (the server's flush brings the rest of a burst in the middle of the
+   * task, where a replay has it from the task's start). Between turns they go by their own count of
+   * turns, each at least a signal and a marker, so a queue that never empties still moves to a new
+   * run; and by the server's suggestion, which comes only with thousands of events, before the
+   * server's hard limit would end the dialog.
+   */
+  const firstTurnOfRun = turn;
+  const mustMoveOnBetweenTurns = () =>
+    runCountsLocalTurns ? workflowInfo().continueAsNewSuggested || (turn - firstTurnOfRun) * MIN_EVENTS_PER_TURN > historyLimit : historyIsLong();
 
   // The API sets these when it starts a dialog; a dialog started any other way gets them here.
   const given = info.typedSearchAttributes;
@@ -436,17 +469,17 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     if (policy) {
       // A durable timer: it survives worker and server restarts, and any queued work cancels it.
       const summary = `timeout: ${policy.action}${policy.action === 'remind' ? ` ${state.reminders + 1}/${policy.maxReminders}` : ''} after ${describeDuration(policy.afterMs)} on "${state.currentStep}"`;
-      const woke = await condition(() => queue.length > 0, policy.afterMs, { summary });
+      const woke = await outsideTask(condition(() => queue.length > 0, policy.afterMs, { summary }));
       if (!woke) {
         const action = policy.action === 'remind' && state.reminders >= policy.maxReminders ? policy.then : policy.action;
         await runTurn({ type: 'timeout' }, { leading: [{ kind: 'timeout_fired', step: state.currentStep, at: nowIso(), data: { action, after_ms: policy.afterMs } }] });
       }
     } else {
-      await condition(() => queue.length > 0);
+      await outsideTask(condition(() => queue.length > 0));
     }
-    while (queue.length > 0 && !historyIsLong()) await process(queue.shift() as WorkItem);
+    while (queue.length > 0 && !mustMoveOnBetweenTurns()) await process(queue.shift() as WorkItem);
 
-    if (historyIsLong()) {
+    if (mustMoveOnBetweenTurns() || historyIsLong()) {
       // Operator requests are update handlers waiting for their reply: they run in this run, and so do
       // the messages queued before them (order is kept). Later messages move to the next run.
       const lastWaiting = () => {

@@ -2,11 +2,13 @@
  * A dialog's whole life on the run's Temporal dev server: a thousand messages across
  * continue-as-new generations, scenario versions pinned and moved, and work queued inside one dialog.
  */
+import { temporal as proto } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { scenariosRepository } from '../../src/db/scenarios';
 import type { Scenario } from '../../src/engine/types';
 import { closeUpdate, resetUpdate, searchAttributes, stateQuery } from '../../workflows/messages';
 import { type FakeTelegram, startFakeTelegram } from '../fakes';
-import { eventually } from '../support/stack';
+import { eventually, testWorkflowCode } from '../support/stack';
 import { connectTemporal, type Harness, startGate, startHarness } from './harness';
 import { bookingScenario } from './scenarios';
 
@@ -204,5 +206,61 @@ describe('scenario versions and work queued inside a dialog', () => {
     const ours = new Set(Object.values(searchAttributes).map((key) => key.name));
     const values = d.typedSearchAttributes.getAll().filter((p) => ours.has(p.key.name)).map((p) => String(p.value));
     expect(values.sort()).toEqual([h.botId, 'telegram', 'completed', ''].sort());
+  });
+});
+
+describe('a flood of messages while a reply is in flight', () => {
+  // The server's limit of buffered events for a workflow task in flight (history.maximumBufferedEventsBatch).
+  const SERVER_BUFFER_LIMIT = 100;
+  let tg: FakeTelegram;
+  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
+  let gate: Awaited<ReturnType<typeof startGate>>;
+  let h: Harness;
+
+  beforeAll(async () => {
+    tg = await startFakeTelegram();
+    gate = await startGate(tg);
+    temporal = await connectTemporal();
+    // A limit the flood alone passes: the run must decide to continue as new the same way on replay.
+    h = await startHarness({ telegram: tg, apiBase: gate.url, scenario: echoScenario, dbKind: 'sqlite', temporal, historyLimit: SERVER_BUFFER_LIMIT });
+  });
+  afterAll(async () => {
+    gate.open();
+    await h?.close();
+    await temporal?.close();
+    await gate?.stop();
+    await tg.close();
+  });
+
+  it('the server fails the workflow task to flush its buffer; every message is answered and the history replays', async () => {
+    const chat = 5001;
+    const messages = SERVER_BUFFER_LIMIT + 20;
+    gate.close();
+    await h.send(chat, '/start', 'start');
+    // The welcome's local delivery is mid-call: the workflow task stays open while the flood arrives.
+    await eventually(() => gate.waiting >= 1 || undefined, 20_000, 'the welcome held at the gate');
+    await Promise.all(Array.from({ length: messages }, (_, i) => h.send(chat, `m${i + 1}`, `m${i + 1}`)));
+    const handle = h.client.workflow.getHandle(h.workflowId(chat));
+    const firstRun = (await handle.describe()).runId;
+    const failedTasks = async () =>
+      ((await h.client.workflow.getHandle(h.workflowId(chat), firstRun).fetchHistory()).events ?? []).flatMap((e) => {
+        const cause = e.workflowTaskFailedEventAttributes?.cause;
+        return cause === undefined || cause === null ? [] : [cause];
+      });
+    expect(await failedTasks()).toContain(proto.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND);
+    gate.open();
+
+    await eventually(() => new Set(h.textsTo(chat)).size >= messages + 1 || undefined, 60_000, `${messages + 1} replies`).catch((error) => {
+      throw new Error(`${(error as Error).message}; got ${new Set(h.textsTo(chat)).size}`);
+    });
+    expect(new Set(h.textsTo(chat).slice(1))).toEqual(new Set(Array.from({ length: messages }, (_, i) => `Got m${i + 1}`)));
+    expect((await handle.query(stateQuery)).version).toBe(messages + 1);
+
+    // What a worker that lost the dialog from its cache would do: replay every run from its history.
+    const runs = [];
+    for await (const run of h.client.workflow.list({ query: `WorkflowId = '${h.workflowId(chat)}'` })) runs.push(run.runId);
+    for (const runId of runs) {
+      await Worker.runReplayHistory(testWorkflowCode(), await h.client.workflow.getHandle(h.workflowId(chat), runId).fetchHistory(), runId);
+    }
   });
 });

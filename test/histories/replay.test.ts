@@ -6,6 +6,7 @@
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { testWorkflowCode } from '../support/stack';
 import { historyFromJson } from './json';
 
 const files = readdirSync(__dirname).filter((f) => f.endsWith('.json')).sort();
@@ -17,9 +18,7 @@ describe('recorded dialog histories replay on the current workflow code', () => 
 
   it.each(files)('%s', async (file) => {
     const history = historyFromJson(JSON.parse(readFileSync(path.join(__dirname, file), 'utf8')));
-    const bundle = process.env.TEST_WORKFLOW_BUNDLE;
-    const options = bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') };
     // Throws DeterminismViolationError (or the workflow's own failure) when the code no longer fits.
-    await Worker.runReplayHistory(options, history, file);
+    await Worker.runReplayHistory(testWorkflowCode(), history, file);
   });
 });

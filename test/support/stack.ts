@@ -88,14 +88,19 @@ export function testConfig(overrides: { apiBases?: Partial<Record<PlatformName, 
   return config;
 }
 
-/** A dialog worker on the workflows jest's global setup bundled once; a script run alone bundles here. */
-export function createTestWorker(options: { connection: NativeConnection; config: Config; db: Db; log: Logger }): Promise<Worker> {
+/** The workflows jest's global setup bundled once; a script run alone bundles them itself. */
+export function testWorkflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
   const bundle = process.env.TEST_WORKFLOW_BUNDLE;
+  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') };
+}
+
+/** A dialog worker on the test workflow code. */
+export function createTestWorker(options: { connection: NativeConnection; config: Config; db: Db; log: Logger }): Promise<Worker> {
   return createWorker({
     ...options,
     namespace: options.config.temporal.namespace,
     taskQueue: options.config.temporal.taskQueue,
-    tuning: bundle ? { workflowBundle: { codePath: bundle }, workflowsPath: undefined } : {},
+    tuning: { workflowsPath: undefined, ...testWorkflowCode() },
   });
 }
 
