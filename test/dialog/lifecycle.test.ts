@@ -22,6 +22,28 @@ const echoScenario = {
   },
 };
 
+/**
+ * A harness on the run's dev server whose Telegram calls pass a gate (closed, it holds them), set up
+ * and torn down with the enclosing describe block.
+ */
+function gatedHarness(options: { scenario: unknown; historyLimit?: number }) {
+  const ctx = {} as { tg: FakeTelegram; temporal: Awaited<ReturnType<typeof connectTemporal>>; gate: Awaited<ReturnType<typeof startGate>>; h: Harness };
+  beforeAll(async () => {
+    ctx.tg = await startFakeTelegram();
+    ctx.gate = await startGate(ctx.tg);
+    ctx.temporal = await connectTemporal();
+    ctx.h = await startHarness({ ...options, telegram: ctx.tg, apiBase: ctx.gate.url, dbKind: 'sqlite', temporal: ctx.temporal });
+  });
+  afterAll(async () => {
+    ctx.gate?.open();
+    await ctx.h?.close();
+    await ctx.temporal?.close();
+    await ctx.gate?.stop();
+    await ctx.tg?.close();
+  });
+  return ctx;
+}
+
 describe('a dialog through a thousand messages (LONG_DIALOG_MESSAGES for more)', () => {
   const MESSAGES = Number(process.env.LONG_DIALOG_MESSAGES ?? 1000);
   // The product's limit, so the test shows several generations in a minute (a turn adds 1 to 5 events).
@@ -90,84 +112,67 @@ describe('a dialog through a thousand messages (LONG_DIALOG_MESSAGES for more)',
 });
 
 describe('scenario versions and work queued inside a dialog', () => {
-  let tg: FakeTelegram;
-  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
-  let gate: Awaited<ReturnType<typeof startGate>>;
-  let h: Harness;
+  const g = gatedHarness({ scenario: bookingScenario });
 
-  beforeAll(async () => {
-    tg = await startFakeTelegram();
-    gate = await startGate(tg);
-    temporal = await connectTemporal();
-    h = await startHarness({ telegram: tg, apiBase: gate.url, scenario: bookingScenario, dbKind: 'sqlite', temporal });
-  });
-  afterAll(async () => {
-    gate.open();
-    await h?.close();
-    await temporal?.close();
-    await gate?.stop();
-    await tg.close();
-  });
-
-  const waitTexts = (chat: number, count: number) => eventually(() => (h.textsTo(chat).length >= count ? h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
+  const waitTexts = (chat: number, count: number) => eventually(() => (g.h.textsTo(chat).length >= count ? g.h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
   const publish = async (welcome: string) => {
     const scenario = { ...bookingScenario, steps: { ...bookingScenario.steps, welcome: { ...bookingScenario.steps.welcome, message: { text: welcome } } } };
-    return scenariosRepository(h.db).createVersion({ bot_id: h.botId, name: 'main', scenario_data: scenario as Scenario, warnings: [], activate: true });
+    return scenariosRepository(g.h.db).createVersion({ bot_id: g.h.botId, name: 'main', scenario_data: scenario as Scenario, warnings: [], activate: true });
   };
 
   it('a running dialog keeps its version; /start, completion and an operator reset move to the active one', async () => {
     const chat = 4001;
-    await h.send(chat, '/start');
+    await g.h.send(chat, '/start');
     await waitTexts(chat, 2);
     const v2 = await publish('Welcome (v2)!');
     expect(v2.version).toBe(2);
 
-    await h.send(chat, 'Anna');
+    await g.h.send(chat, 'Anna');
     await waitTexts(chat, 3);
-    expect(await h.state(chat)).toMatchObject({ scenario_id: h.scenarioId, scenario_version: 1, current_step: 'ask_guests' });
+    expect(await g.h.state(chat)).toMatchObject({ scenario_id: g.h.scenarioId, scenario_version: 1, current_step: 'ask_guests' });
 
     // /start begins a new conversation: on the active version, with fresh data.
-    await h.send(chat, '/start');
+    await g.h.send(chat, '/start');
     await waitTexts(chat, 5);
-    expect(h.textsTo(chat).slice(3)).toEqual(['Welcome (v2)!', 'Your name?']);
-    expect(await h.state(chat)).toMatchObject({ scenario_id: v2.id, scenario_version: 2, collected_data: {} });
+    expect(g.h.textsTo(chat).slice(3)).toEqual(['Welcome (v2)!', 'Your name?']);
+    expect(await g.h.state(chat)).toMatchObject({ scenario_id: v2.id, scenario_version: 2, collected_data: {} });
 
     // Completed on v2, then v3 is published: the next message starts over on v3.
-    await h.send(chat, 'Anna');
-    await h.send(chat, '2');
-    await h.send(chat, '18');
+    await g.h.send(chat, 'Anna');
+    await g.h.send(chat, '2');
+    await g.h.send(chat, '18');
     await waitTexts(chat, 8);
-    expect((await h.state(chat)).status).toBe('completed');
+    expect((await g.h.state(chat)).status).toBe('completed');
     const v3 = await publish('Welcome (v3)!');
-    await h.send(chat, 'hi');
+    await g.h.send(chat, 'hi');
     await waitTexts(chat, 10);
-    expect(h.textsTo(chat).slice(8)).toEqual(['Welcome (v3)!', 'Your name?']);
-    expect((await h.state(chat)).scenario_version).toBe(3);
+    expect(g.h.textsTo(chat).slice(8)).toEqual(['Welcome (v3)!', 'Your name?']);
+    expect((await g.h.state(chat)).scenario_version).toBe(3);
 
     // A reset to the checkpoint keeps the version; a full reset takes the active one.
     const v4 = await publish('Welcome (v4)!');
-    const handle = h.client.workflow.getHandle(h.workflowId(chat));
+    const handle = g.h.client.workflow.getHandle(g.h.workflowId(chat));
     const toCheckpoint = await handle.executeUpdate(resetUpdate, { args: [{ to_checkpoint: true }] });
     expect(toCheckpoint.scenario_id).toBe(v3.id);
     const fresh = await handle.executeUpdate(resetUpdate, { args: [{ to_checkpoint: false }] });
     expect(fresh).toMatchObject({ scenario_id: v4.id, scenario_version: 4, current_step: 'ask_name', status: 'active' });
-    expect(h.textsTo(chat).at(-2)).toBe('Welcome (v4)!');
+    expect(g.h.textsTo(chat).at(-2)).toBe('Welcome (v4)!');
 
-    const started = (await h.events(chat)).filter((e: { kind: string }) => e.kind === 'dialog_started');
+    const started = (await g.h.events(chat)).filter((e: { kind: string }) => e.kind === 'dialog_started');
     expect(started).toHaveLength(4);
   });
 
   it('messages arriving while a step is sending wait their turn; an update waits for the current step', async () => {
     const chat = 4002;
-    gate.close();
-    await h.send(chat, '/start');
-    await eventually(() => gate.waiting >= 1 || undefined, 20_000, 'the welcome held at the gate');
+    g.gate.close();
+    await g.h.send(chat, '/start');
+    await eventually(() => g.gate.waiting >= 1 || undefined, 20_000, 'the welcome held at the gate');
 
     // While the welcome is still being sent: three answers and an operator reset arrive.
-    await h.send(chat, 'Anna');
-    await h.send(chat, 'many');
-    await h.send(chat, '4');
-    const handle = h.client.workflow.getHandle(h.workflowId(chat));
+    await g.h.send(chat, 'Anna');
+    await g.h.send(chat, 'many');
+    await g.h.send(chat, '4');
+    const handle = g.h.client.workflow.getHandle(g.h.workflowId(chat));
     const reset = await handle.startUpdate(resetUpdate, { args: [{ to_checkpoint: true }], waitForStage: 'ACCEPTED' });
     let resetDone = false;
     const resetResult = reset.result().then((r) => {
@@ -176,23 +181,23 @@ describe('scenario versions and work queued inside a dialog', () => {
     });
     // The first turn is computed and its replies are held; nothing queued behind it has run.
     expect(await handle.query(stateQuery)).toMatchObject({ version: 1, current_step: 'ask_name' });
-    expect(gate.waiting).toBe(1);
+    expect(g.gate.waiting).toBe(1);
     expect(resetDone).toBe(false);
 
-    gate.open();
+    g.gate.open();
     const afterReset = await resetResult;
     // The reset ran after the four queued messages, in arrival order: revision 5, back at ask_name.
     expect(afterReset).toMatchObject({ version: 5, current_step: 'ask_name', collected_data: { user_name: 'Anna', guests: 4 } });
     await waitTexts(chat, 6);
-    expect(h.textsTo(chat)).toEqual([expect.stringMatching(/^Welcome/), 'Your name?', 'How many guests, Anna?', expect.stringMatching(/number/i), 'When?', 'Your name?']);
-    expect(gate.heldCount).toBe(1);
+    expect(g.h.textsTo(chat)).toEqual([expect.stringMatching(/^Welcome/), 'Your name?', 'How many guests, Anna?', expect.stringMatching(/number/i), 'When?', 'Your name?']);
+    expect(g.gate.heldCount).toBe(1);
   });
 
   it('search attributes follow the dialog and a close update ends its conversation', async () => {
     const chat = 4003;
-    await h.send(chat, '/start');
+    await g.h.send(chat, '/start');
     await waitTexts(chat, 2);
-    const handle = h.client.workflow.getHandle(h.workflowId(chat));
+    const handle = g.h.client.workflow.getHandle(g.h.workflowId(chat));
     await eventually(async () => {
       const d = await handle.describe();
       return d.typedSearchAttributes.get(searchAttributes.currentStep) === 'ask_name' || undefined;
@@ -201,66 +206,49 @@ describe('scenario versions and work queued inside a dialog', () => {
     expect(closed).toMatchObject({ status: 'completed', current_step: null });
     const d = await handle.describe();
     expect(d.typedSearchAttributes.get(searchAttributes.dialogStatus)).toBe('completed');
-    expect(d.typedSearchAttributes.get(searchAttributes.botId)).toBe(h.botId);
+    expect(d.typedSearchAttributes.get(searchAttributes.botId)).toBe(g.h.botId);
     // Nothing personal in them: ids of the bot, the platform, the step and the status only.
     const ours = new Set(Object.values(searchAttributes).map((key) => key.name));
     const values = d.typedSearchAttributes.getAll().filter((p) => ours.has(p.key.name)).map((p) => String(p.value));
-    expect(values.sort()).toEqual([h.botId, 'telegram', 'completed', ''].sort());
+    expect(values.sort()).toEqual([g.h.botId, 'telegram', 'completed', ''].sort());
   });
 });
 
 describe('a flood of messages while a reply is in flight', () => {
   // The server's limit of buffered events for a workflow task in flight (history.maximumBufferedEventsBatch).
   const SERVER_BUFFER_LIMIT = 100;
-  let tg: FakeTelegram;
-  let temporal: Awaited<ReturnType<typeof connectTemporal>>;
-  let gate: Awaited<ReturnType<typeof startGate>>;
-  let h: Harness;
-
-  beforeAll(async () => {
-    tg = await startFakeTelegram();
-    gate = await startGate(tg);
-    temporal = await connectTemporal();
-    // A limit the flood alone passes: the run must decide to continue as new the same way on replay.
-    h = await startHarness({ telegram: tg, apiBase: gate.url, scenario: echoScenario, dbKind: 'sqlite', temporal, historyLimit: SERVER_BUFFER_LIMIT });
-  });
-  afterAll(async () => {
-    gate.open();
-    await h?.close();
-    await temporal?.close();
-    await gate?.stop();
-    await tg.close();
-  });
+  // A limit the flood alone passes: the run must decide to continue as new the same way on replay.
+  const g = gatedHarness({ scenario: echoScenario, historyLimit: SERVER_BUFFER_LIMIT });
 
   it('the server fails the workflow task to flush its buffer; every message is answered and the history replays', async () => {
     const chat = 5001;
     const messages = SERVER_BUFFER_LIMIT + 20;
-    gate.close();
-    await h.send(chat, '/start', 'start');
+    g.gate.close();
+    await g.h.send(chat, '/start', 'start');
     // The welcome's local delivery is mid-call: the workflow task stays open while the flood arrives.
-    await eventually(() => gate.waiting >= 1 || undefined, 20_000, 'the welcome held at the gate');
-    await Promise.all(Array.from({ length: messages }, (_, i) => h.send(chat, `m${i + 1}`, `m${i + 1}`)));
-    const handle = h.client.workflow.getHandle(h.workflowId(chat));
+    await eventually(() => g.gate.waiting >= 1 || undefined, 20_000, 'the welcome held at the gate');
+    await Promise.all(Array.from({ length: messages }, (_, i) => g.h.send(chat, `m${i + 1}`, `m${i + 1}`)));
+    const handle = g.h.client.workflow.getHandle(g.h.workflowId(chat));
     const firstRun = (await handle.describe()).runId;
     const failedTasks = async () =>
-      ((await h.client.workflow.getHandle(h.workflowId(chat), firstRun).fetchHistory()).events ?? []).flatMap((e) => {
+      ((await g.h.client.workflow.getHandle(g.h.workflowId(chat), firstRun).fetchHistory()).events ?? []).flatMap((e) => {
         const cause = e.workflowTaskFailedEventAttributes?.cause;
         return cause === undefined || cause === null ? [] : [cause];
       });
     expect(await failedTasks()).toContain(proto.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND);
-    gate.open();
+    g.gate.open();
 
-    await eventually(() => new Set(h.textsTo(chat)).size >= messages + 1 || undefined, 60_000, `${messages + 1} replies`).catch((error) => {
-      throw new Error(`${(error as Error).message}; got ${new Set(h.textsTo(chat)).size}`);
+    await eventually(() => new Set(g.h.textsTo(chat)).size >= messages + 1 || undefined, 60_000, `${messages + 1} replies`).catch((error) => {
+      throw new Error(`${(error as Error).message}; got ${new Set(g.h.textsTo(chat)).size}`);
     });
-    expect(new Set(h.textsTo(chat).slice(1))).toEqual(new Set(Array.from({ length: messages }, (_, i) => `Got m${i + 1}`)));
+    expect(new Set(g.h.textsTo(chat).slice(1))).toEqual(new Set(Array.from({ length: messages }, (_, i) => `Got m${i + 1}`)));
     expect((await handle.query(stateQuery)).version).toBe(messages + 1);
 
     // What a worker that lost the dialog from its cache would do: replay every run from its history.
     const runs = [];
-    for await (const run of h.client.workflow.list({ query: `WorkflowId = '${h.workflowId(chat)}'` })) runs.push(run.runId);
+    for await (const run of g.h.client.workflow.list({ query: `WorkflowId = '${g.h.workflowId(chat)}'` })) runs.push(run.runId);
     for (const runId of runs) {
-      await Worker.runReplayHistory(testWorkflowCode(), await h.client.workflow.getHandle(h.workflowId(chat), runId).fetchHistory(), runId);
+      await Worker.runReplayHistory(testWorkflowCode(), await g.h.client.workflow.getHandle(g.h.workflowId(chat), runId).fetchHistory(), runId);
     }
   });
 });
