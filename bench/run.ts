@@ -361,13 +361,12 @@ async function main() {
         }
         return history;
       };
-      const histories = await Promise.all(
+      await Promise.all(
         longChats.map(async (chat, k) => {
           for (let turn = 1; ; turn++) {
             await product(chat);
             if (turn % 10 !== 0) continue;
-            const history = await historyOf(chat);
-            if (history.events >= HISTORY + k * LONG_DIALOG_SPREAD) return history;
+            if ((await historyOf(chat)).events >= HISTORY + k * LONG_DIALOG_SPREAD) return;
           }
         }),
       );
@@ -418,6 +417,9 @@ async function main() {
       const temporalAfter = stack.temporalSize();
 
       step('evicted dialogs answer their next message');
+      // Read now rather than while building: a run past the limit continues as new just after the
+      // message that took it there, and then the dialog replays that new, short run.
+      const histories = await Promise.all(longChats.map(historyOf));
       const evicted: number[] = [];
       const cached: number[] = [];
       for (const chat of longChats) {
