@@ -46,7 +46,7 @@ const IDLE_PARALLEL = 200;
 const LONG_DIALOGS = 5;
 /**
  * Each long dialog goes this many events further than the one before, so their last runs (what an
- * evicted dialog replays; a run ends every ~250 events) have different lengths, long ones included.
+ * evicted dialog replays; a run ends every ~120 events) have different lengths, long ones included.
  */
 const LONG_DIALOG_SPREAD = 50;
 /** Processes each side runs on; `bench` is this process (load, and the fake Telegram for the product). */
