@@ -64,6 +64,30 @@ const EVENTS_PER_LOCAL_TURN = 2;
 /** The fewest events a message's turn adds: its signal and its delivery's marker. */
 const MIN_EVENTS_PER_TURN = 2;
 
+/**
+ * A local activity that returns this many events after it began has come back in another workflow
+ * task: the server failed the one it began in to flush over 100 buffered events, and the SDK (core
+ * 1.24) went on with the next task in this run, in memory. A replay cannot reproduce that run (an
+ * update accepted meanwhile lands in another place), so the workflow fails the task instead and the
+ * SDK replays the dialog from its history. Deliveries already made are skipped by their transcript
+ * rows. Not while replaying: a replay takes its tasks from the history.
+ */
+const TASK_TAKEN_OVER_EVENTS = 100;
+class TaskTakenOver extends Error {}
+async function local<T>(run: Promise<T>): Promise<T> {
+  const before = workflowInfo().historyLength;
+  const settled = await run.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  const { historyLength, unsafe } = workflowInfo();
+  if (!unsafe.isReplaying && historyLength - before > TASK_TAKEN_OVER_EVENTS) {
+    throw new TaskTakenOver(`workflow task taken over while a local activity ran (history ${before} → ${historyLength}): replaying from history`);
+  }
+  if ('error' in settled) throw settled.error;
+  return settled.value;
+}
+
 const { sendMessage, deliverTurn } = proxyActivities<DialogActivities>({
   startToCloseTimeout: '30 seconds',
   // The activity heartbeats while the platform call is in flight, so a send on a worker that died
@@ -216,8 +240,8 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     if (scenario && !useActive) return;
     const pinned = useActive ? undefined : (scenario?.id ?? carried?.scenarioId ?? undefined);
     const summary = pinned ? 'load pinned scenario version' : 'load active scenario';
-    let loaded = await loadScenario.executeWithOptions({ summary }, [{ botId, scenarioId: pinned }]);
-    if (!loaded && pinned) loaded = await loadScenario.executeWithOptions({ summary: 'load active scenario' }, [{ botId }]);
+    let loaded = await local(loadScenario.executeWithOptions({ summary }, [{ botId, scenarioId: pinned }]));
+    if (!loaded && pinned) loaded = await local(loadScenario.executeWithOptions({ summary: 'load active scenario' }, [{ botId }]));
     if (loaded) scenario = loaded;
   };
 
@@ -261,13 +285,14 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
       if (hasChange('local-delivery-first') && replies.every((reply) => !reply.message.media?.length) && localTurnsInTask() < LOCAL_TURNS_PER_TASK) {
         countLocalTurn();
         try {
-          const local = await deliverTurnLocally.executeWithOptions({ summary: describe(replies, record) }, [{ sends: replies, record: record?.(), handOverAfterMs: HAND_OVER_AFTER_MS }]);
-          events.push(...local.failed);
-          if (!local.unfinished) return;
-          const { send, ...stopped } = local.unfinished;
+          const attempt = await local(deliverTurnLocally.executeWithOptions({ summary: describe(replies, record) }, [{ sends: replies, record: record?.(), handOverAfterMs: HAND_OVER_AFTER_MS }]));
+          events.push(...attempt.failed);
+          if (!attempt.unfinished) return;
+          const { send, ...stopped } = attempt.unfinished;
           replies = replies.slice(send);
           resume = stopped;
-        } catch {
+        } catch (error) {
+          if (error instanceof TaskTakenOver) throw error;
           // The local attempt failed as a whole: the activity starts over, and skips the replies
           // already delivered by their transcript rows.
         }
@@ -347,7 +372,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
       projection: snapshot(),
     });
     if (oneActivityPerTurn) await deliver(outbox.splice(0), record);
-    else await recordTurn.executeWithOptions({ summary: `record turn ${turn}: ${before.step ?? '-'} → ${state.currentStep ?? '-'} (${state.status})` }, [record()]);
+    else await local(recordTurn.executeWithOptions({ summary: `record turn ${turn}: ${before.step ?? '-'} → ${state.currentStep ?? '-'} (${state.status})` }, [record()]));
   };
 
   /**

@@ -220,15 +220,21 @@ describe('a flood of messages while a reply is in flight', () => {
   // A limit the flood alone passes: the run must decide to continue as new the same way on replay.
   const g = gatedHarness({ scenario: echoScenario, historyLimit: SERVER_BUFFER_LIMIT });
 
-  it('the server fails the workflow task to flush its buffer; every message is answered and the history replays', async () => {
+  it('the server fails the workflow task to flush its buffer; every message and an update are answered and the history replays', async () => {
     const chat = 5001;
     const messages = SERVER_BUFFER_LIMIT + 20;
+    const send = (from: number, count: number) => Promise.all(Array.from({ length: count }, (_, i) => g.h.send(chat, `m${from + i}`, `m${from + i}`)));
     g.gate.close();
     await g.h.send(chat, '/start', 'start');
     // The welcome's local delivery is mid-call: the workflow task stays open while the flood arrives.
     await eventually(() => g.gate.waiting >= 1 || undefined, 20_000, 'the welcome held at the gate');
-    await Promise.all(Array.from({ length: messages }, (_, i) => g.h.send(chat, `m${i + 1}`, `m${i + 1}`)));
     const handle = g.h.client.workflow.getHandle(g.h.workflowId(chat));
+    await send(1, messages / 2);
+    // An operator's update in the middle of it: its acceptance is what a run continued in memory puts
+    // where a replay cannot find it.
+    const reset = handle.executeUpdate(resetUpdate, { args: [{ to_checkpoint: true }] });
+    reset.catch(() => undefined);
+    await send(messages / 2 + 1, messages / 2);
     const firstRun = (await handle.describe()).runId;
     const failedTasks = async () =>
       ((await g.h.client.workflow.getHandle(g.h.workflowId(chat), firstRun).fetchHistory()).events ?? []).flatMap((e) => {
@@ -242,7 +248,8 @@ describe('a flood of messages while a reply is in flight', () => {
       throw new Error(`${(error as Error).message}; got ${new Set(g.h.textsTo(chat)).size}`);
     });
     expect(new Set(g.h.textsTo(chat).slice(1))).toEqual(new Set(Array.from({ length: messages }, (_, i) => `Got m${i + 1}`)));
-    expect((await handle.query(stateQuery)).version).toBe(messages + 1);
+    expect((await reset).current_step).toBe('echo');
+    expect((await handle.query(stateQuery)).version).toBe(messages + 2);
 
     // What a worker that lost the dialog from its cache would do: replay every run from its history.
     const runs = [];
