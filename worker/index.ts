@@ -5,7 +5,7 @@ import { activityMetrics } from './activity-metrics';
 /**
  * Modules of the workflow bundle that keep no per-workflow state: the phone-number library and the
  * pure scenario engine. With reuseV8Context (the default) every module a workflow loads is
- * evaluated again for each workflow in the cache; these are evaluated once per worker thread and
+ * evaluated again for each workflow in the cache; these are evaluated once per worker and
  * shared (frozen) instead, which makes each cached dialog smaller and each new one quicker to start.
  */
 export const SHARED_WORKFLOW_MODULES = ['libphonenumber-js/min', require.resolve('../src/engine/advance'), require.resolve('../src/engine/timeouts')];

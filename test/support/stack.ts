@@ -100,7 +100,7 @@ export function createTestWorker(options: { connection: NativeConnection; config
     ...options,
     namespace: options.config.temporal.namespace,
     taskQueue: options.config.temporal.taskQueue,
-    tuning: { workflowsPath: undefined, ...testWorkflowCode() },
+    tuning: testWorkflowCode(),
   });
 }
 
