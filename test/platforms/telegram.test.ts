@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import http from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { adapters, getAdapter, PlatformApiError, PlatformNetworkError, WebhookAuthError } from '../../src/platforms';
 import { telegramAdapter } from '../../src/platforms/telegram';
 import { startFakeTelegram, telegramRequest, telegramUpdate, toWebhookRequest, type FakeTelegram } from '../fakes';
@@ -348,6 +349,20 @@ describe('telegram errors', () => {
     const error = await failure(telegramAdapter.testConnection({ apiBase: tg.url, fetch: never, timeoutMs: 20 }, credentials));
     expect(error).toBeInstanceOf(PlatformNetworkError);
     expect(error.message).toBe('telegram getMe: network error: request timed out');
+  });
+
+  it('an API that never answers times out as a network error', async () => {
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const error = await failure(telegramAdapter.send({ apiBase: `http://127.0.0.1:${port}`, timeoutMs: 50 }, credentials, '1111', { text: 'hi' }));
+      expect(error).toBeInstanceOf(PlatformNetworkError);
+      expect(error.message).toBe('telegram sendMessage: network error: request timed out');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

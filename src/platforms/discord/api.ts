@@ -1,5 +1,5 @@
 import { PlatformApiError } from '../errors';
-import { callPlatform, isRecord, retryAfterHeader } from '../shared/http';
+import { callPlatform, isRecord } from '../shared/http';
 import type { PlatformContext } from '../types';
 import type { DiscordErrorBody } from './wire';
 
@@ -38,7 +38,7 @@ export async function callDiscord<T>(ctx: PlatformContext, call: DiscordCall): P
 
   const body = isRecord(response.body) ? (response.body as DiscordErrorBody) : {};
   // 429 bodies carry fractional seconds; the header is rounded up, so prefer the body.
-  const retryAfter = typeof body.retry_after === 'number' ? body.retry_after : retryAfterHeader(response.headers);
+  const retryAfter = typeof body.retry_after === 'number' ? body.retry_after : response.retryAfter;
   const retryable = response.status === 429 || response.status >= 500;
   let description = body.message ?? `HTTP ${response.status}`;
   if (body.code) description += ` (code ${body.code})`;

@@ -1,3 +1,4 @@
+import { request as undiciRequest } from 'undici';
 import { PlatformNetworkError } from '../errors';
 import type { PlatformContext, PlatformName } from '../types';
 
@@ -18,7 +19,8 @@ export interface PlatformRequest {
 
 export interface PlatformResponse {
   status: number;
-  headers: Headers;
+  /** Seconds from a `Retry-After` header (delta-seconds form); undefined when absent or unreadable. */
+  retryAfter?: number;
   /** The parsed JSON body; undefined when the body is not JSON (a proxy's HTML error page). */
   body: unknown;
 }
@@ -26,30 +28,31 @@ export interface PlatformResponse {
 /**
  * One HTTP call to a platform. Interpreting the status is the platform's business; this only turns
  * "could not reach it" into `PlatformNetworkError`, with every secret scrubbed from the cause, because
- * fetch's own messages may quote the URL (and Telegram puts the bot token in the URL path).
+ * the HTTP client's own messages may quote the URL (and Telegram puts the bot token in the URL path).
+ *
+ * It goes through undici's `request` (keep-alive connections of its global agent): every reply of
+ * every dialog is one such call, and `fetch` costs three times its CPU for the same exchange (its
+ * WHATWG streams, headers and abort signal). A context's own `fetch` replaces it (tests inject faults).
  */
 export async function callPlatform(ctx: PlatformContext, request: PlatformRequest): Promise<PlatformResponse> {
-  const doFetch = ctx.fetch ?? fetch;
   const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
   let body: string | undefined;
   if (request.json !== undefined) {
     headers['content-type'] = 'application/json; charset=utf-8';
     body = JSON.stringify(request.json);
   }
-  let response: Response;
-  let text: string;
+  const timeoutMs = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
-    response = await doFetch(request.url, {
-      method: request.httpMethod,
-      headers,
-      body,
-      signal: AbortSignal.timeout(ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    });
-    text = await response.text();
+    if (ctx.fetch) {
+      const response = await ctx.fetch(request.url, { method: request.httpMethod, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+      return { status: response.status, retryAfter: retryAfterSeconds(response.headers.get('retry-after')), body: parseJson(await response.text()) };
+    }
+    const response = await undiciRequest(request.url, { method: request.httpMethod, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const retryAfter = response.headers['retry-after'];
+    return { status: response.statusCode, retryAfter: retryAfterSeconds(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter), body: parseJson(await response.body.text()) };
   } catch (error) {
     throw new PlatformNetworkError(request.platform, request.method, scrubError(error, request.secrets));
   }
-  return { status: response.status, headers: response.headers, body: parseJson(text) };
 }
 
 function parseJson(text: string): unknown {
@@ -60,6 +63,9 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/** fetch's, and undici's for a server that stops answering before or during its reply. */
+const TIMEOUT_ERRORS = new Set(['TimeoutError', 'HeadersTimeoutError', 'BodyTimeoutError']);
 
 /** A plain copy of the error (and its cause chain) whose messages no longer contain any secret. */
 export function scrubError(error: unknown, secrets: readonly string[]): Error {
@@ -73,7 +79,7 @@ export function scrubError(error: unknown, secrets: readonly string[]): Error {
   }
   if (reasons.length === 0) reasons.push(String(error));
   const name = isErrorLike(error) && typeof error.name === 'string' ? error.name : 'Error';
-  const scrubbed = new Error(name === 'TimeoutError' ? 'request timed out' : redact(reasons.join(': '), secrets));
+  const scrubbed = new Error(TIMEOUT_ERRORS.has(name) ? 'request timed out' : redact(reasons.join(': '), secrets));
   scrubbed.name = name;
   return scrubbed;
 }
@@ -90,10 +96,9 @@ export function redact(text: string, secrets: readonly string[]): string {
   return result;
 }
 
-/** Seconds from a `Retry-After` header (delta-seconds form); undefined when absent or unreadable. */
-export function retryAfterHeader(headers: Headers): number | undefined {
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
+/** Seconds from a `Retry-After` header value (delta-seconds form); undefined when absent or unreadable. */
+function retryAfterSeconds(value: string | null | undefined): number | undefined {
+  if (value === null || value === undefined) return undefined;
   const seconds = Number(value);
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }

@@ -1,7 +1,7 @@
 import { PlatformApiError, WebhookAuthError } from '../errors';
 import type { PlatformContext, PlatformName, WebhookRequest, WebhookResult } from '../types';
 import { hmacSha256Hex, safeEqual } from './crypto';
-import { callPlatform, isRecord, retryAfterHeader } from './http';
+import { callPlatform, isRecord } from './http';
 
 /** What WhatsApp Cloud API and Messenger share: Meta's webhook proof and the Graph API's errors. */
 type MetaPlatform = Extract<PlatformName, 'whatsapp' | 'messenger'>;
@@ -107,5 +107,5 @@ export async function callGraph<T>(ctx: PlatformContext, call: GraphCall): Promi
   if (details && details !== error?.message) parts.push(details);
   const codes = code !== undefined ? ` (code ${code}${subcode !== undefined ? `, subcode ${subcode}` : ''})` : '';
   const description = (parts.join(': ') + codes).split(call.accessToken).join('[redacted]');
-  throw new GraphApiError(call.platform, call.method, response.status, description, retryable, retryAfterHeader(response.headers), code, subcode);
+  throw new GraphApiError(call.platform, call.method, response.status, description, retryable, response.retryAfter, code, subcode);
 }

@@ -1,5 +1,5 @@
 import { PlatformApiError } from '../errors';
-import { callPlatform, isRecord, retryAfterHeader } from '../shared/http';
+import { callPlatform, isRecord } from '../shared/http';
 import type { PlatformContext } from '../types';
 import type { SlackMethods, SlackResponse } from './wire';
 
@@ -30,5 +30,5 @@ export async function callSlack<M extends keyof SlackMethods>(
 
   const error = isRecord(body) && body.ok === false && typeof body.error === 'string' ? body.error : response.status === 429 ? 'ratelimited' : `HTTP ${response.status}`;
   const retryable = response.status === 429 || response.status >= 500 || RETRYABLE_ERRORS.has(error);
-  throw new PlatformApiError('slack', method, response.status, error.split(token).join('[redacted]'), retryable, retryAfterHeader(response.headers));
+  throw new PlatformApiError('slack', method, response.status, error.split(token).join('[redacted]'), retryable, response.retryAfter);
 }
