@@ -100,32 +100,21 @@ describe('a reply failing part-way is resumed by the retried activity', () => {
   it('telegram text only: the local attempt sends the first chunk, the second fails; the activity sends only the second', async () => {
     const bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7000001:AAH-resume-text' }, scenario: scenarioWith([]) });
     const chat = '7101';
-    const realFetch = globalThis.fetch;
-    let seen = 0;
-    const spy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      if (String(input).startsWith(tg.url) && String(input).endsWith('/sendMessage') && typeof init?.body === 'string' && String((JSON.parse(init.body) as { chat_id?: unknown }).chat_id) === chat) {
-        seen += 1;
-        if (seen === 2) tg.failNext({ method: 'sendMessage', status: 502, description: 'Bad Gateway' });
-      }
-      return realFetch(input, init);
-    });
-    try {
-      const update = telegramUpdate({ updateId: 880101, chatId: chat, text: '/start', secret: bot.webhookSecret });
-      expect((await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body)).status).toBe(200);
-      const rows = await eventually(async () => {
-        const found = await botRows(stack, bot.id, chat);
-        return found.length > 0 ? found : undefined;
-      }, 30_000, 'the bot transcript row');
+    // The second chunk fails: the first is the local attempt's, the third the retried activity's.
+    tg.failNext({ method: 'sendMessage', status: 502, description: 'Bad Gateway', after: 1 });
+    const update = telegramUpdate({ updateId: 880101, chatId: chat, text: '/start', secret: bot.webhookSecret });
+    expect((await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body)).status).toBe(200);
+    const rows = await eventually(async () => {
+      const found = await botRows(stack, bot.id, chat);
+      return found.length > 0 ? found : undefined;
+    }, 30_000, 'the bot transcript row');
 
-      const sends = tg.callsTo('sendMessage').filter((call) => String(call.body.chat_id) === chat);
-      expect(sends.map((call) => call.status)).toEqual([200, 502, 200]);
-      const delivered = sends.filter((call) => call.ok);
-      expect(delivered.map((call) => call.body.text).join(' ')).toBe(TEXT);
-      expect(rows).toHaveLength(1);
-      expect(rows[0]?.platform_message_id?.split(',')).toEqual(delivered.flatMap(idsOf));
-    } finally {
-      spy.mockRestore();
-    }
+    const sends = tg.callsTo('sendMessage').filter((call) => String(call.body.chat_id) === chat);
+    expect(sends.map((call) => call.status)).toEqual([200, 502, 200]);
+    const delivered = sends.filter((call) => call.ok);
+    expect(delivered.map((call) => call.body.text).join(' ')).toBe(TEXT);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.platform_message_id?.split(',')).toEqual(delivered.flatMap(idsOf));
   });
 
   it('whatsapp: four media one by one, a 429 on the third; after the retry every part was delivered once', async () => {
@@ -137,41 +126,29 @@ describe('a reply failing part-way is resumed by the retried activity', () => {
     ];
     const bot = await stack.createBot({ platform: 'whatsapp', credentials: waCredentials, scenario: scenarioWith(media) });
     const chat = '16505559001';
-    // All parts share the fake's method `messages`: the failure is armed just before the third one leaves.
-    const realFetch = globalThis.fetch;
-    let seen = 0;
-    const spy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      if (String(input).startsWith(wa.url) && typeof init?.body === 'string' && (JSON.parse(init.body) as { to?: string }).to === chat) {
-        seen += 1;
-        if (seen === 3) wa.failNext({ method: 'messages', status: 429, retryAfter: 1 });
-      }
-      return realFetch(input, init);
-    });
-    try {
-      const hook = whatsappWebhook({ phoneNumberId: waCredentials.phone_number_id, from: chat, id: `wamid.${randomUUID()}`, text: 'hi', appSecret: waCredentials.app_secret });
-      const response = await stack.http.post(`/v1/webhooks/whatsapp/${bot.id}`).set(hook.headers).send(hook.body);
-      expect(response.status).toBe(200);
-      const rows = await eventually(async () => {
-        const found = await botRows(stack, bot.id, chat);
-        return found.length > 0 ? found : undefined;
-      }, 30_000, 'the bot transcript row');
+    // All parts share the fake's method `messages`: the third one fails.
+    wa.failNext({ method: 'messages', status: 429, retryAfter: 1, after: 2 });
+    const hook = whatsappWebhook({ phoneNumberId: waCredentials.phone_number_id, from: chat, id: `wamid.${randomUUID()}`, text: 'hi', appSecret: waCredentials.app_secret });
+    const response = await stack.http.post(`/v1/webhooks/whatsapp/${bot.id}`).set(hook.headers).send(hook.body);
+    expect(response.status).toBe(200);
+    const rows = await eventually(async () => {
+      const found = await botRows(stack, bot.id, chat);
+      return found.length > 0 ? found : undefined;
+    }, 30_000, 'the bot transcript row');
 
-      const sends = wa.callsTo('messages').filter((call) => call.body.to === chat);
-      expect(sends.map((call) => `${String(call.body.type)}:${call.status}`)).toEqual([
-        'image:200',
-        'video:200',
-        'image:429',
-        'image:200',
-        'document:200',
-        'text:200',
-        'text:200',
-      ]);
-      const delivered = sends.filter((call) => call.ok);
-      expect(new Set(delivered.map((call) => call.rawBody)).size).toBe(delivered.length);
-      expect(rows).toHaveLength(1);
-      expect(rows[0]?.platform_message_id?.split(',')).toEqual(delivered.flatMap(idsOf));
-    } finally {
-      spy.mockRestore();
-    }
+    const sends = wa.callsTo('messages').filter((call) => call.body.to === chat);
+    expect(sends.map((call) => `${String(call.body.type)}:${call.status}`)).toEqual([
+      'image:200',
+      'video:200',
+      'image:429',
+      'image:200',
+      'document:200',
+      'text:200',
+      'text:200',
+    ]);
+    const delivered = sends.filter((call) => call.ok);
+    expect(new Set(delivered.map((call) => call.rawBody)).size).toBe(delivered.length);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.platform_message_id?.split(',')).toEqual(delivered.flatMap(idsOf));
   });
 });

@@ -17,7 +17,7 @@
  * Every fake records `calls` ({method, httpMethod, path, query, headers, body, rawBody, status,
  * response, ok}; `ok` is the platform's own notion of success, e.g. Slack's `ok:false` on HTTP 200),
  * answers with the platform's real JSON shapes, and takes `failNext({status, retryAfter?,
- * description?, code?, subcode?, method?, times?})`; `method` is the platform's call name
+ * description?, code?, subcode?, method?, times?, after?})`; `method` is the platform's call name
  * (`sendMessage`, `messages`, `chat.postMessage`, `createFollowupMessage`, ...). Builders return
  * `{body, rawBody, headers}`: send `body` byte for byte, since the signatures cover it;
  * `toWebhookRequest` turns one into the adapter's input.

@@ -38,6 +38,8 @@ export interface FailureSpec {
   method?: string;
   /** How many matching calls fail. Default 1. */
   times?: number;
+  /** Matching calls answered normally before the failures begin. Default 0. */
+  after?: number;
 }
 
 export interface FakeResponse {
@@ -88,7 +90,7 @@ export function matches(call: RecordedCall, filter: CallFilter | undefined): boo
 
 export async function startFakeServer(definition: FakeDefinition): Promise<FakeServer> {
   const calls: RecordedCall[] = [];
-  let failures: (FailureSpec & { remaining: number })[] = [];
+  let failures: (FailureSpec & { remaining: number; passing: number })[] = [];
   const waiters = new Set<() => void>();
 
   const server = createServer((request, response) => {
@@ -113,7 +115,11 @@ export async function startFakeServer(definition: FakeDefinition): Promise<FakeS
       ok: false,
     };
     let answer: FakeResponse;
-    const failure = failures.find((spec) => spec.method === undefined || spec.method === call.method);
+    let failure = failures.find((spec) => spec.method === undefined || spec.method === call.method);
+    if (failure && failure.passing > 0) {
+      failure.passing -= 1;
+      failure = undefined;
+    }
     if (failure) {
       failure.remaining -= 1;
       if (failure.remaining <= 0) failures = failures.filter((spec) => spec !== failure);
@@ -144,7 +150,7 @@ export async function startFakeServer(definition: FakeDefinition): Promise<FakeS
     url: `http://127.0.0.1:${port}`,
     calls,
     failNext(spec) {
-      failures.push({ ...spec, remaining: spec.times ?? 1 });
+      failures.push({ ...spec, remaining: spec.times ?? 1, passing: spec.after ?? 0 });
     },
     callsTo(method) {
       return calls.filter((call) => call.method === method);
