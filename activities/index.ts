@@ -1,8 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db';
-import { dialogsRepository, type DialogKey, type DialogRecord, type DialogWrite } from '../src/db/dialogs';
-import { groupCommit } from '../src/db/group-commit';
+import { dialogsRepository, type DialogKey, type DialogRecord } from '../src/db/dialogs';
 import { type PlatformSecrets, platformsRepository } from '../src/db/platforms';
 import { CONNECTION_CACHE_TTL_MS, expiringCache } from '../src/expiring-cache';
 import { scenariosRepository } from '../src/db/scenarios';
@@ -185,8 +184,6 @@ function redactValues(kind: string, data: Record<string, JsonValue>): Record<str
 /** Every side effect of a dialog. Each one is safe to retry. */
 export function createActivities(deps: ActivityDeps) {
   const dialogs = dialogsRepository(deps.db);
-  // The rows of concurrent turns, and of the replies they sent, share transactions (group commit).
-  const writeDialog = groupCommit((writes: DialogWrite[]) => dialogs.write(writes));
   const scenarios = scenariosRepository(deps.db);
   const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
   // Read and decrypted for every reply otherwise; a change made elsewhere shows within the TTL.
@@ -250,20 +247,17 @@ export function createActivities(deps: ActivityDeps) {
       : { messageIds: checkpoint.messageIds };
     await rememberSentMedia(deps, input.platform, resolved, result);
     const key = { bot_id: input.botId, platform: input.platform, chat_id: input.chatId };
-    await writeDialog({
-      key,
-      transcript: [
-        {
-          message_type: 'bot',
-          text: input.message.text ?? null,
-          payload: input.message as unknown as JsonValue,
-          step: input.step,
-          platform_message_id: result.messageIds.join(','),
-          dedupe_key: input.dedupeKey,
-          created_at: new Date().toISOString(),
-        },
-      ],
-    });
+    await dialogs.appendTranscript(key, [
+      {
+        message_type: 'bot',
+        text: input.message.text ?? null,
+        payload: input.message as unknown as JsonValue,
+        step: input.step,
+        platform_message_id: result.messageIds.join(','),
+        dedupe_key: input.dedupeKey,
+        created_at: new Date().toISOString(),
+      },
+    ]);
     deps.log.info(
       { event: 'OUTGOING', ...context, step: input.step, message_ids: result.messageIds, text_length: input.message.text?.length ?? 0, media: input.message.media?.length ?? 0 },
       'message sent',
@@ -275,24 +269,27 @@ export function createActivities(deps: ActivityDeps) {
   async function recordTurn(input: RecordTurnInput): Promise<void> {
     const context = { bot_id: input.key.bot_id, platform: input.key.platform, chat_id: input.key.chat_id, workflow_id: input.projection.workflow_id };
     const incomingInput = input.incoming && (await incomingForTranscript(deps, input.key.bot_id, input.key.platform, input.incoming.input));
-    await writeDialog({
-      key: input.key,
-      scenarioId: input.scenarioId,
-      transcript: input.incoming
-        ? [
-            {
-              message_type: 'user',
-              text: describeInput(input.incoming.input),
-              payload: incomingInput as unknown as JsonValue,
-              step: input.incoming.step,
-              platform_message_id: input.incoming.messageId,
-              dedupe_key: `in:${input.key.bot_id}:${input.key.platform}:${input.key.chat_id}:${input.incoming.messageId}`,
-              created_at: input.incoming.at,
-            },
-          ]
-        : [],
-      events: input.events.map((e, i) => ({ kind: e.kind, step: e.step, data: e.data, dedupe_key: `${input.turnKey}:event:${i}`, created_at: e.at })),
-      projection: input.projection,
+    await deps.db.transaction(async (trx) => {
+      const repo = dialogsRepository(trx as unknown as Db);
+      if (input.incoming) {
+        await repo.appendTranscript(input.key, [
+          {
+            message_type: 'user',
+            text: describeInput(input.incoming.input),
+            payload: incomingInput as unknown as JsonValue,
+            step: input.incoming.step,
+            platform_message_id: input.incoming.messageId,
+            dedupe_key: `in:${input.key.bot_id}:${input.key.platform}:${input.key.chat_id}:${input.incoming.messageId}`,
+            created_at: input.incoming.at,
+          },
+        ]);
+      }
+      await repo.appendEvents(
+        input.key,
+        input.scenarioId,
+        input.events.map((e, i) => ({ kind: e.kind, step: e.step, data: e.data, dedupe_key: `${input.turnKey}:event:${i}`, created_at: e.at })),
+      );
+      await repo.saveProjection(input.projection);
     });
     if (input.incoming) {
       const text = describeInput(input.incoming.input);

@@ -69,85 +69,20 @@ function toHistoryItem(r: Record<string, any>): HistoryItem {
   };
 }
 
-/** What one turn of a dialog (or one reply it delivered) writes; see `write`. */
-export interface DialogWrite {
-  key: DialogKey;
-  /** The scenario version its events belong to. */
-  scenarioId?: string | null;
-  transcript?: TranscriptEntry[];
-  events?: DialogEventEntry[];
-  projection?: DialogRecord;
-}
-
-const transcriptRow = (key: DialogKey, e: TranscriptEntry) => ({
-  ...key,
-  message_type: e.message_type,
-  text: e.text,
-  payload: e.payload === undefined ? null : toJson(e.payload),
-  step: e.step,
-  platform_message_id: e.platform_message_id ?? null,
-  dedupe_key: e.dedupe_key,
-  created_at: e.created_at,
-});
-
-const eventRow = (key: DialogKey, scenarioId: string | null, e: DialogEventEntry) => ({
-  ...key,
-  scenario_id: scenarioId,
-  kind: e.kind,
-  step: e.step,
-  data: e.data === undefined ? null : toJson(e.data),
-  dedupe_key: e.dedupe_key,
-  created_at: e.created_at,
-});
-
-async function insertTranscript(db: Db, rows: ReturnType<typeof transcriptRow>[]): Promise<void> {
-  if (rows.length > 0) await db('dialog_messages').insert(rows).onConflict('dedupe_key').ignore();
-}
-
-async function insertEvents(db: Db, rows: ReturnType<typeof eventRow>[]): Promise<void> {
-  if (rows.length > 0) await db('dialog_events').insert(rows).onConflict('dedupe_key').ignore();
-}
-
-/** An older revision of a dialog never overwrites a newer one (retries can reorder). */
-async function upsertProjections(db: Db, dialogs: DialogRecord[]): Promise<void> {
-  if (dialogs.length === 0) return;
-  const updatedAt = new Date().toISOString();
-  await db('dialogs')
-    .insert(dialogs.map((dialog) => ({ ...dialog, collected_data: toJson(dialog.collected_data), updated_at: updatedAt })))
-    .onConflict(['bot_id', 'platform', 'chat_id'])
-    .merge()
-    .where('dialogs.version', '<=', db.ref('excluded.version'));
-}
-
-/** Rows per statement: far below the bound parameters SQLite and PostgreSQL take in one. */
-const ROWS_PER_STATEMENT = 500;
-const chunks = <T>(rows: T[]): T[][] => Array.from({ length: Math.ceil(rows.length / ROWS_PER_STATEMENT) }, (_, i) => rows.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT));
-
 export function dialogsRepository(db: Db) {
   return {
     /** Writes the workflow's state; an older revision never overwrites a newer one (retries can reorder). */
     async saveProjection(dialog: DialogRecord): Promise<void> {
-      await upsertProjections(db, [dialog]);
-    },
-
-    /**
-     * What turns of any dialogs wrote, in one transaction: transcript entries, events, and the
-     * newest projection of each dialog. Idempotent as the single writes are.
-     */
-    async write(writes: DialogWrite[]): Promise<void> {
-      const transcript = writes.flatMap((w) => (w.transcript ?? []).map((e) => transcriptRow(w.key, e)));
-      const events = writes.flatMap((w) => (w.events ?? []).map((e) => eventRow(w.key, w.scenarioId ?? null, e)));
-      const newest = new Map<string, DialogRecord>();
-      for (const { projection } of writes) {
-        if (!projection) continue;
-        const id = `${projection.bot_id}\u0000${projection.platform}\u0000${projection.chat_id}`;
-        if ((newest.get(id)?.version ?? -1) <= projection.version) newest.set(id, projection);
-      }
-      await db.transaction(async (trx) => {
-        for (const rows of chunks(transcript)) await insertTranscript(trx, rows);
-        for (const rows of chunks(events)) await insertEvents(trx, rows);
-        for (const dialogs of chunks([...newest.values()])) await upsertProjections(trx, dialogs);
-      });
+      const row = {
+        ...dialog,
+        collected_data: toJson(dialog.collected_data),
+        updated_at: new Date().toISOString(),
+      };
+      await db('dialogs')
+        .insert(row)
+        .onConflict(['bot_id', 'platform', 'chat_id'])
+        .merge()
+        .where('dialogs.version', '<=', dialog.version);
     },
 
     async get(key: DialogKey): Promise<DialogRecord | undefined> {
@@ -180,11 +115,36 @@ export function dialogsRepository(db: Db) {
 
     /** Idempotent: an entry whose dedupe key is already stored is skipped. */
     async appendTranscript(key: DialogKey, entries: TranscriptEntry[]): Promise<void> {
-      await insertTranscript(db, entries.map((e) => transcriptRow(key, e)));
+      if (entries.length === 0) return;
+      const rows = entries.map((e) => ({
+        ...key,
+        message_type: e.message_type,
+        text: e.text,
+        payload: e.payload === undefined ? null : toJson(e.payload),
+        step: e.step,
+        platform_message_id: e.platform_message_id ?? null,
+        dedupe_key: e.dedupe_key,
+        created_at: e.created_at,
+      }));
+      await db('dialog_messages').insert(rows).onConflict('dedupe_key').ignore();
     },
 
     async findTranscriptEntry(dedupeKey: string): Promise<{ platform_message_id: string | null } | undefined> {
       return db('dialog_messages').where({ dedupe_key: dedupeKey }).first('platform_message_id');
+    },
+
+    async appendEvents(key: DialogKey, scenarioId: string | null, events: DialogEventEntry[]): Promise<void> {
+      if (events.length === 0) return;
+      const rows = events.map((e) => ({
+        ...key,
+        scenario_id: scenarioId,
+        kind: e.kind,
+        step: e.step,
+        data: e.data === undefined ? null : toJson(e.data),
+        dedupe_key: e.dedupe_key,
+        created_at: e.created_at,
+      }));
+      await db('dialog_events').insert(rows).onConflict('dedupe_key').ignore();
     },
 
     async activeWorkflowIds(botId: string): Promise<string[]> {
