@@ -30,8 +30,12 @@ interface TranscriptRow {
   dedupe_key: string;
 }
 
-async function botRows(stack: Stack, botId: string, chat: string): Promise<TranscriptRow[]> {
-  return stack.db('dialog_messages').where({ bot_id: botId, chat_id: chat, message_type: 'bot' });
+/** The bot's transcript rows in the chat, once the reply's row is there. */
+function botRowsOnceWritten(stack: Stack, botId: string, chat: string): Promise<TranscriptRow[]> {
+  return eventually(async () => {
+    const found: TranscriptRow[] = await stack.db('dialog_messages').where({ bot_id: botId, chat_id: chat, message_type: 'bot' });
+    return found.length > 0 ? found : undefined;
+  }, 30_000, 'the bot transcript row');
 }
 
 const idsOf = (call: RecordedCall): string[] => {
@@ -73,10 +77,7 @@ describe('a reply failing part-way is resumed by the retried activity', () => {
     const response = await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body);
     expect(response.status).toBe(200);
 
-    const rows = await eventually(async () => {
-      const found = await botRows(stack, bot.id, chat);
-      return found.length > 0 ? found : undefined;
-    }, 30_000, 'the bot transcript row');
+    const rows = await botRowsOnceWritten(stack, bot.id, chat);
 
     const toChat = (call: RecordedCall) => String(call.body.chat_id) === chat;
     const sends = tg.calls.filter((call) => toChat(call) && call.method !== 'sendChatAction');
@@ -104,10 +105,7 @@ describe('a reply failing part-way is resumed by the retried activity', () => {
     tg.failNext({ method: 'sendMessage', status: 502, description: 'Bad Gateway', after: 1 });
     const update = telegramUpdate({ updateId: 880101, chatId: chat, text: '/start', secret: bot.webhookSecret });
     expect((await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body)).status).toBe(200);
-    const rows = await eventually(async () => {
-      const found = await botRows(stack, bot.id, chat);
-      return found.length > 0 ? found : undefined;
-    }, 30_000, 'the bot transcript row');
+    const rows = await botRowsOnceWritten(stack, bot.id, chat);
 
     const sends = tg.callsTo('sendMessage').filter((call) => String(call.body.chat_id) === chat);
     expect(sends.map((call) => call.status)).toEqual([200, 502, 200]);
@@ -131,10 +129,7 @@ describe('a reply failing part-way is resumed by the retried activity', () => {
     const hook = whatsappWebhook({ phoneNumberId: waCredentials.phone_number_id, from: chat, id: `wamid.${randomUUID()}`, text: 'hi', appSecret: waCredentials.app_secret });
     const response = await stack.http.post(`/v1/webhooks/whatsapp/${bot.id}`).set(hook.headers).send(hook.body);
     expect(response.status).toBe(200);
-    const rows = await eventually(async () => {
-      const found = await botRows(stack, bot.id, chat);
-      return found.length > 0 ? found : undefined;
-    }, 30_000, 'the bot transcript row');
+    const rows = await botRowsOnceWritten(stack, bot.id, chat);
 
     const sends = wa.callsTo('messages').filter((call) => call.body.to === chat);
     expect(sends.map((call) => `${String(call.body.type)}:${call.status}`)).toEqual([
