@@ -42,8 +42,9 @@ const PHASES = new Set(String(args.phases).split(','));
 /** How long one message may take before the bench gives up on it (counted as lost). */
 const REPLY_TIMEOUT_MS = 60_000;
 /**
- * Dialogs the idle phase creates at once. Enough to keep both cores busy; at 200 the Temporal server
- * spent more CPU per new dialog (a longer backlog) and the phase made 35–38 dialogs/s against 39–41.
+ * Dialogs started at once where the bench only needs them to exist (the idle phase, the open loop's
+ * missing chats). Enough to keep both cores busy; at 200 the Temporal server spent more CPU per new
+ * dialog (a longer backlog) and the idle phase made 35–38 dialogs/s against 39–41.
  */
 const IDLE_PARALLEL = 100;
 /** Dialogs with a long history, measured after they were evicted. */
