@@ -237,7 +237,8 @@ async function closedLoop(chats: number[], durationMs: number, one: (chat: numbe
 }
 
 /** Open loop: messages at a fixed rate over a pool of chats, whatever the answers take. */
-async function openLoop(chats: number[], rate: number, durationMs: number, one: (chat: number) => Promise<OneResult>): Promise<LoadResult> {
+async function openLoop(chats: number[], rate: number, durationMs: number, one: (chat: number) => Promise<OneResult>, meter: () => (messages: number) => Record<string, number> | undefined): Promise<LoadResult> {
+  const cpu = meter();
   const acks: number[] = [];
   const totals: number[] = [];
   const inFlight: Promise<void>[] = [];
@@ -256,7 +257,7 @@ async function openLoop(chats: number[], rate: number, durationMs: number, one: 
   }
   const sent = now() - start;
   await Promise.all(inFlight);
-  return { concurrency: chats.length, messages: acks.length, perSecond: count / (sent / 1000), errors, ack: summarize(acks), total: summarize(totals) };
+  return { concurrency: chats.length, messages: acks.length, perSecond: count / (sent / 1000), errors, ack: summarize(acks), total: summarize(totals), cpuPerMessage: cpu(acks.length) };
 }
 
 /** Runs `work` on every item, at most `parallel` at a time, until `stop` says so. */
@@ -346,10 +347,12 @@ async function main() {
         let floor: LoadResult | undefined;
         if (PHASES.has('floor')) {
           step(`floor open loop at ${rate} messages/s`);
-          floor = await openLoop(await steadyChats(floorChats, wanted, 9_000_000 + 100_000 * i, floorMessage), rate, DURATION_MS, floorMessage);
+          const chats = await steadyChats(floorChats, wanted, 9_000_000 + 100_000 * i, floorMessage);
+          floor = await openLoop(chats, rate, DURATION_MS, floorMessage, () => cpuMeter(stack, FLOOR_PROCESSES));
         }
         step(`open loop at ${rate} messages/s`);
-        const e2e = await openLoop(await steadyChats(dialogs, wanted, 9_000_000 + 100_000 * i, product), rate, DURATION_MS, product);
+        const chats = await steadyChats(dialogs, wanted, 9_000_000 + 100_000 * i, product);
+        const e2e = await openLoop(chats, rate, DURATION_MS, product, () => cpuMeter(stack, PRODUCT_PROCESSES));
         rates.push({ target: rate, ...e2e, floor });
       }
     }

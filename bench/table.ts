@@ -64,6 +64,7 @@ export function renderTable(report: Report): string {
     rows.push([`open loop at ${rate.target} msg/s`, got(rate.floor), got(rate), '']);
     rows.push([`  ack p50/p95/p99`, triple(rate.floor?.ack), triple(rate.ack), pct(rate.ack.p99, rate.floor?.ack.p99)]);
     rows.push([`  to send p50/p95/p99`, triple(rate.floor?.total), triple(rate.total), pct(rate.total.p99, rate.floor?.total.p99)]);
+    if (rate.cpuPerMessage || rate.floor?.cpuPerMessage) rows.push([`  CPU ms per message`, cpu(rate.floor), cpu(rate), pct(cpuTotal(rate), cpuTotal(rate.floor))]);
     const errors = (rate.floor?.errors ?? 0) + rate.errors;
     if (errors) rows.push([`  errors`, String(rate.floor?.errors ?? '-'), String(rate.errors), '']);
   }

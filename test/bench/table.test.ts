@@ -34,7 +34,7 @@ describe('bench table', () => {
             e2e: load(135, 9, 700, { cpuPerMessage: { temporal: 4, worker: 6, api: 2, bench: 2 }, starts: { chats: 100, perSecond: 30 } }),
           },
         ],
-        rates: [{ target: 100, ...load(100, 10, 60), floor: load(100, 8, 40) }],
+        rates: [{ target: 100, ...load(100, 10, 60, { cpuPerMessage: { temporal: 9, worker: 8, api: 3, bench: 1 } }), floor: load(100, 8, 40, { cpuPerMessage: { temporal: 10, floor: 5, bench: 1 } }) }],
         idle: {
           dialogs: 10_000,
           created: 7_900,
@@ -69,6 +69,7 @@ describe('bench table', () => {
     expect(row(table, 'open loop at 100 msg/s')).toEqual(['open loop at 100 msg/s', 'got 100.0/s', 'got 100.0/s', '']);
     // ack p99: the product's 40 ms against the floor's 32 ms at the same rate.
     expect(row(table, '  ack p50/p95/p99', 'open loop').slice(1)).toEqual(['8.0 ms / 16 ms / 32 ms', '10 ms / 20 ms / 40 ms', '125%']);
+    expect(row(table, '  CPU ms per message', 'open loop').slice(1)).toEqual(['16.0 (temporal 10.0, floor 5.0, bench 1.0)', '21.0 (temporal 9.0, worker 8.0, api 3.0, bench 1.0)', '131%']);
     expect(table).toContain('| 10000 (7900 created here, 33/s)');
     expect(row(table, '  worker RSS (MiB) as dialogs pile up')[2]).toBe('2890 905, 10k 910');
     expect(row(table, '  evicted dialog')).toEqual(['evicted dialog (1019+ events, 5 runs, the last 19–206) answers p50/max', '', '40 ms / 116 ms', 'cached: 16 ms']);
@@ -90,6 +91,7 @@ describe('bench table', () => {
     expect(row(table, 'messages/s, 100 chats')[3]).toBe('75%');
     expect(table).not.toContain('first messages/s');
     expect(row(table, 'open loop at 100 msg/s')).toEqual(['open loop at 100 msg/s', '', 'got 98.0/s', '']);
+    expect(table.split('open loop')[1]).not.toContain('CPU ms per message');
     expect(table).not.toMatch(/^took/m);
   });
 
