@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { telegramUpdate } from '../test/fakes';
+import { MAX_CACHED_WORKFLOWS } from '../worker';
 import { type BenchStack, rssOf, startBenchStack } from './stack';
 import { round, summarize } from './stats';
 import { type DialogHistory, type LoadResult, type Machine, type RateResult, renderTable } from './table';
@@ -359,7 +360,11 @@ async function main() {
 
     if (PHASES.has('idle')) {
       const longChats = range(20_000_000, LONG_DIALOGS);
-      step(`${LONG_DIALOGS} dialogs with ${HISTORY}–${HISTORY + (LONG_DIALOGS - 1) * LONG_DIALOG_SPREAD}-event histories`);
+      // The dialogs of the phases before are idle now too: only the rest is created here.
+      const existing = dialogs.size + longChats.length;
+      const created = Math.max(0, IDLE - existing);
+      const longRange = `${HISTORY}–${HISTORY + (LONG_DIALOGS - 1) * LONG_DIALOG_SPREAD}`;
+      step(`${IDLE} idle dialogs (${existing} exist, ${created} to create) and ${LONG_DIALOGS} dialogs with ${longRange}-event histories`);
       // A dialog's history is that of all its runs (continue-as-new); an evicted one replays its last.
       const historyOf = async (chat: number): Promise<DialogHistory> => {
         const workflowId = `dialog:${stack.botId}:telegram:${chat}`;
@@ -371,7 +376,11 @@ async function main() {
         }
         return history;
       };
-      await Promise.all(
+      // The long dialogs take one message at a time, which leaves the cores half idle: they are
+      // built while the idle dialogs are created. The last idle dialogs, half as many again as the
+      // worker caches, wait for them, so that the long ones are evicted before they answer.
+      const evicting = Math.round(1.5 * (JSON.parse(args.tuning ?? '{}').maxCachedWorkflows ?? MAX_CACHED_WORKFLOWS));
+      const longHistories = Promise.all(
         longChats.map(async (chat, k) => {
           for (let turn = 1; ; turn++) {
             await product(chat);
@@ -380,18 +389,13 @@ async function main() {
           }
         }),
       );
-
-      // The dialogs of the phases before are idle now too: only the rest is created here.
-      const existing = dialogs.size;
-      const created = Math.max(0, IDLE - existing);
-      step(`${IDLE} idle dialogs: ${existing} exist, ${created} to create`);
       const rssBefore = rssOf(stack.worker.pid);
-      const dbBefore = await stack.databaseSize();
-      const temporalBefore = stack.temporalSize();
       const idleRss: number[] = [];
       const idleTimer = setInterval(() => idleRss.push(rssOf(stack.worker.pid)), 1000);
-      const idleCpu = cpuMeter(stack, PRODUCT_PROCESSES);
-      const idleStarted = now();
+      // CPU, database and Temporal bytes per dialog are measured from the moment the long dialogs
+      // are built to the end, over the dialogs created in that window only.
+      const window = longHistories.then(async () => ({ dialogs: dialogs.size, at: now(), cpu: cpuMeter(stack, PRODUCT_PROCESSES), db: await stack.databaseSize(), temporal: stack.temporalSize() }));
+      window.catch(() => undefined);
       let idleErrors = 0;
       let failuresInARow = 0;
       // The worker's memory as the dialogs pile up: flat once its workflow cache is full.
@@ -401,10 +405,11 @@ async function main() {
       const sample = () => rssAlong.push({ dialogs: dialogs.size, rssMiB: Math.round(rssOf(stack.worker.pid) / 2 ** 20) });
       const gaveUp = () => failuresInARow >= FAILURES_IN_A_ROW;
       await pool(
-        range(30_000_000, created),
+        range(0, created),
         IDLE_PARALLEL,
-        async (chat) => {
-          await product(chat).then(
+        async (index) => {
+          if (index >= created - evicting) await longHistories.catch(() => undefined);
+          await product(30_000_000 + index).then(
             () => void (failuresInARow = 0),
             () => void ((idleErrors += 1), (failuresInARow += 1)),
           );
@@ -412,15 +417,19 @@ async function main() {
         },
         gaveUp,
       );
-      clearInterval(idleTimer);
       // What was measured is kept (the report is written) before the phase fails.
       if (gaveUp()) {
+        clearInterval(idleTimer);
         sample();
-        results.idle = { dialogs: dialogs.size, created: dialogs.size - existing, errors: idleErrors, workerRssAlong: rssAlong };
+        results.idle = { dialogs: dialogs.size, created: done - idleErrors, errors: idleErrors, workerRssAlong: rssAlong };
         throw new Error(`idle dialogs: ${FAILURES_IN_A_ROW} failed in a row after ${dialogs.size} dialogs; see children.log`);
       }
-      const idleSeconds = (now() - idleStarted) / 1000;
-      const cpuPerDialog = idleCpu(created);
+      // Fewer idle dialogs than the long ones take to build leave the window empty.
+      const from = await window;
+      clearInterval(idleTimer);
+      const inWindow = dialogs.size - from.dialogs;
+      const windowSeconds = (now() - from.at) / 1000;
+      const cpuPerDialog = from.cpu(inWindow);
       await sleep(2000);
       const rssAfter = rssOf(stack.worker.pid);
       const dbAfter = await stack.databaseSize();
@@ -439,15 +448,16 @@ async function main() {
       results.idle = {
         dialogs: dialogs.size,
         created,
-        createdPerSecond: created / idleSeconds,
+        measuredOver: inWindow,
+        createdPerSecond: inWindow > 0 ? inWindow / windowSeconds : undefined,
         cpuPerDialog,
         errors: idleErrors,
         workerRssBeforeMiB: rssBefore / 2 ** 20,
         workerRssAfterMiB: rssAfter / 2 ** 20,
         workerRssMaxMiB: Math.max(...idleRss.filter(Number.isFinite), rssAfter) / 2 ** 20,
         workerRssAlong: rssAlong,
-        databaseBytesPerDialog: (dbAfter - dbBefore) / created,
-        temporalBytesPerDialog: (temporalAfter - temporalBefore) / created,
+        databaseBytesPerDialog: inWindow > 0 ? (dbAfter - from.db) / inWindow : undefined,
+        temporalBytesPerDialog: inWindow > 0 ? (temporalAfter - from.temporal) / inWindow : undefined,
         longHistories: histories,
         evicted: summarize(evicted),
         // In the order of longHistories: how the answer time follows the length of the last run.

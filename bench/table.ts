@@ -71,7 +71,9 @@ export function renderTable(report: Report): string {
   if (r.idle) {
     const i = r.idle;
     // A phase that failed midway left only its count and memory samples.
-    const rate = i.createdPerSecond === undefined ? '' : `, ${i.createdPerSecond.toFixed(0)}/s`;
+    // Since the long histories are built alongside, rate, CPU and bytes are those of the dialogs created after them.
+    const window = i.measuredOver === undefined || i.measuredOver === i.created ? '' : ` over the last ${i.measuredOver}`;
+    const rate = i.createdPerSecond === undefined ? '' : `, ${i.createdPerSecond.toFixed(0)}/s${window}`;
     rows.push([`idle dialogs`, '', `${i.dialogs} (${i.created ?? i.dialogs} created here${rate})`, i.errors ? `${i.errors} errors` : '']);
     if (i.cpuPerDialog) rows.push([`  CPU ms per dialog created`, '', cpu({ cpuPerMessage: i.cpuPerDialog } as LoadResult), '']);
     if (i.workerRssAfterMiB !== undefined) rows.push([`  worker RSS before / after / max`, '', `${i.workerRssBeforeMiB.toFixed(0)} / ${i.workerRssAfterMiB.toFixed(0)} / ${i.workerRssMaxMiB.toFixed(0)} MiB`, '']);

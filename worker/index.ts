@@ -46,6 +46,9 @@ export interface DialogWorkerOptions extends ActivityDeps {
   tuning?: Partial<WorkerOptions>;
 }
 
+/** Dialog workflows kept in memory between messages (docs/performance.md, "Worker settings"). */
+export const MAX_CACHED_WORKFLOWS = 1000;
+
 export async function createWorker(options: DialogWorkerOptions): Promise<Worker> {
   const { connection, namespace, taskQueue, tuning, ...deps } = options;
   return Worker.create({
@@ -54,7 +57,7 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
     taskQueue,
     activities: createActivities(deps),
     interceptors: { activity: [activityMetrics] },
-    maxCachedWorkflows: 1000,
+    maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
     ...sdkTuning(),
     // A prebuilt bundle (tests, bench) was given its preload list when it was built.
     ...(tuning?.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),

@@ -38,6 +38,7 @@ describe('bench table', () => {
         idle: {
           dialogs: 10_000,
           created: 7_900,
+          measuredOver: 7_400,
           createdPerSecond: 33,
           errors: 0,
           workerRssBeforeMiB: 900,
@@ -70,7 +71,7 @@ describe('bench table', () => {
     // ack p99: the product's 40 ms against the floor's 32 ms at the same rate.
     expect(row(table, '  ack p50/p95/p99', 'open loop').slice(1)).toEqual(['8.0 ms / 16 ms / 32 ms', '10 ms / 20 ms / 40 ms', '125%']);
     expect(row(table, '  CPU ms per message', 'open loop').slice(1)).toEqual(['16.0 (temporal 10.0, floor 5.0, bench 1.0)', '21.0 (temporal 9.0, worker 8.0, api 3.0, bench 1.0)', '131%']);
-    expect(table).toContain('| 10000 (7900 created here, 33/s)');
+    expect(table).toContain('| 10000 (7900 created here, 33/s over the last 7400)');
     expect(row(table, '  worker RSS (MiB) as dialogs pile up')[2]).toBe('2890 905, 10k 910');
     expect(row(table, '  evicted dialog')).toEqual(['evicted dialog (1019+ events, 5 runs, the last 19–206) answers p50/max', '', '40 ms / 116 ms', 'cached: 16 ms']);
     expect(table).toMatch(/^took 4\.3 min: starting the stack 12 s, idle dialogs 240 s, stopping the stack 8 s$/m);
