@@ -39,6 +39,8 @@ const CONCURRENCIES = String(args.concurrency).split(',').map(Number).filter((n)
 const RATES = String(args.rate).split(',').map(Number).filter((n) => n > 0);
 const IDLE = Number(args.idle);
 const HISTORY = Number(args.history);
+/** The dialog worker's workflow cache: the product's, or what `--tuning` sets (parsed here, so bad JSON fails at once). */
+const WORKER_CACHE: number = JSON.parse(args.tuning ?? '{}').maxCachedWorkflows ?? MAX_CACHED_WORKFLOWS;
 const PHASES = new Set(String(args.phases).split(','));
 /** How long one message may take before the bench gives up on it (counted as lost). */
 const REPLY_TIMEOUT_MS = 60_000;
@@ -379,7 +381,7 @@ async function main() {
       // The long dialogs take one message at a time, which leaves the cores half idle: they are
       // built while the idle dialogs are created. The last idle dialogs, half as many again as the
       // worker caches, wait for them, so that the long ones are evicted before they answer.
-      const evicting = Math.round(1.5 * (JSON.parse(args.tuning ?? '{}').maxCachedWorkflows ?? MAX_CACHED_WORKFLOWS));
+      const evicting = Math.round(1.5 * WORKER_CACHE);
       const longHistories = Promise.all(
         longChats.map(async (chat, k) => {
           for (let turn = 1; ; turn++) {
@@ -389,6 +391,9 @@ async function main() {
           }
         }),
       );
+      // A long dialog that got no answer fails the phase (below); creating the rest would only take time.
+      let longFailed = false;
+      longHistories.catch(() => void (longFailed = true));
       const rssBefore = rssOf(stack.worker.pid);
       const idleRss: number[] = [];
       const idleTimer = setInterval(() => idleRss.push(rssOf(stack.worker.pid)), 1000);
@@ -415,7 +420,7 @@ async function main() {
           );
           if (++done % checkpoint === 0) sample();
         },
-        gaveUp,
+        () => gaveUp() || longFailed,
       );
       // What was measured is kept (the report is written) before the phase fails.
       if (gaveUp()) {
@@ -425,8 +430,8 @@ async function main() {
         throw new Error(`idle dialogs: ${FAILURES_IN_A_ROW} failed in a row after ${dialogs.size} dialogs; see children.log`);
       }
       // Fewer idle dialogs than the long ones take to build leave the window empty.
-      const from = await window;
-      clearInterval(idleTimer);
+      // The timer stops whether the window opened or a long dialog failed (the phase then fails).
+      const from = await window.finally(() => clearInterval(idleTimer));
       const inWindow = dialogs.size - from.dialogs;
       const windowSeconds = (now() - from.at) / 1000;
       const cpuPerDialog = from.cpu(inWindow);
