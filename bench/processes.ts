@@ -5,7 +5,8 @@
  *                      plus BENCH_TUNING (JSON WorkerOptions) for before/after comparisons
  *   BENCH_ROLE=floor   the raw-Temporal worker of bench/noop-workflow.ts, with the SDK settings
  *                      of the product's worker (sdkTuning)
- * Both workers take a prebuilt workflow bundle (BENCH_BUNDLE) so every start costs the same.
+ * Both workers load a prebuilt workflow bundle, so a restart costs what a production one does: the
+ * dialog worker through WORKFLOW_BUNDLE (src/config.ts), the floor worker through BENCH_BUNDLE.
  * They talk to the orchestrator over IPC only: `ready` (with the API port) and floor `done` ids.
  */
 import { NativeConnection, DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -38,7 +39,6 @@ async function runWorker(role: 'worker' | 'floor') {
   const config = loadConfig();
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const tuning: Partial<WorkerOptions> = JSON.parse(process.env.BENCH_TUNING || '{}');
-  const bundle = process.env.BENCH_BUNDLE ? { workflowBundle: { codePath: process.env.BENCH_BUNDLE }, workflowsPath: undefined } : {};
   let worker: Worker;
   if (role === 'floor') {
     worker = await Worker.create({
@@ -46,15 +46,15 @@ async function runWorker(role: 'worker' | 'floor') {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: createFloorActivities((id) => send({ type: 'done', id, at: Date.now() })),
-      workflowsPath: require.resolve('./noop-workflow'),
+      workflowBundle: { codePath: process.env.BENCH_BUNDLE as string },
       ...sdkTuning(),
       ...tuning,
-      ...bundle,
     });
   } else {
+    // The dialog workflows come prebuilt, as in production: WORKFLOW_BUNDLE (src/config.ts).
     const log = createLogger(config.logLevel).child({ service: 'worker' });
     const db = createDb({ databaseUrl: config.databaseUrl });
-    worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, config, log, tuning: { ...tuning, ...bundle } });
+    worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, config, log, tuning });
   }
   const running = worker.run();
   send({ type: 'ready' });

@@ -16,7 +16,7 @@ import { signToken } from '../api/auth';
 import { createDb, type Db, migrateLatest } from '../src/db';
 import { startDevServer, type EmbeddedTemporal } from '../scripts/embedded-temporal';
 import { startFakeTelegram, type FakeTelegram } from '../test/fakes';
-import { SHARED_WORKFLOW_MODULES } from '../worker';
+import { bundleDialogWorkflows } from '../worker';
 
 const ROOT = path.resolve(__dirname, '..');
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -125,12 +125,12 @@ export async function startBenchStack(options: BenchStackOptions) {
     const client = new Client({ connection, namespace: 'default' });
 
     const bundleStarted = performance.now();
-    const dialogBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), preloadModules: SHARED_WORKFLOW_MODULES, logger: quietLogger });
+    const dialogBundle = await bundleDialogWorkflows(quietLogger);
     const bundleMs = performance.now() - bundleStarted;
     const floorBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./noop-workflow'), logger: quietLogger });
     const dialogBundlePath = path.join(dir, 'dialog-bundle.js');
     const floorBundlePath = path.join(dir, 'floor-bundle.js');
-    writeFileSync(dialogBundlePath, dialogBundle.code);
+    writeFileSync(dialogBundlePath, dialogBundle);
     writeFileSync(floorBundlePath, floorBundle.code);
 
     const tg: FakeTelegram = await startFakeTelegram();
@@ -173,7 +173,7 @@ export async function startBenchStack(options: BenchStackOptions) {
     };
 
     const startWorker = async (): Promise<ChildProcess> => {
-      const child = spawnChild('worker', { TEMPORAL_TASK_QUEUE: dialogQueue, BENCH_BUNDLE: dialogBundlePath, BENCH_TUNING: options.tuning ?? '' });
+      const child = spawnChild('worker', { TEMPORAL_TASK_QUEUE: dialogQueue, WORKFLOW_BUNDLE: dialogBundlePath, BENCH_TUNING: options.tuning ?? '' });
       await child.ready;
       return child.process;
     };

@@ -27,6 +27,10 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('dialogs'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  WORKFLOW_BUNDLE: z
+    .string()
+    .refine((file) => existsSync(file), 'no such file (build it with `npm run build:workflows`, or unset to bundle at start)')
+    .optional(),
   JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
   ENCRYPTION_KEY: z.string().optional(),
   PUBLIC_BASE_URL: url('base of webhook URLs').optional(),
@@ -66,6 +70,8 @@ export interface Config {
   port: number;
   databaseUrl?: string;
   temporal: { address?: string; namespace: string; taskQueue: string; cliPath?: string };
+  /** The dialog workflows prebuilt by `npm run build:workflows`; unset, the worker bundles them as it starts. */
+  workflowBundle?: string;
   jwtSecret: string;
   /** 32-byte AES-256-GCM key and its id (first 8 hex chars of its SHA-256), for rotation. */
   encryptionKey: Buffer;
@@ -146,6 +152,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       cliPath: e.TEMPORAL_CLI_PATH,
     },
+    workflowBundle: e.WORKFLOW_BUNDLE && path.resolve(e.WORKFLOW_BUNDLE),
     jwtSecret: (e.JWT_SECRET ?? generated?.JWT_SECRET) as string,
     encryptionKey: encryptionKey as Buffer,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${e.PORT}`).replace(/\/+$/, ''),

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type Logger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { activityMetrics } from './activity-metrics';
 
@@ -9,6 +9,15 @@ import { activityMetrics } from './activity-metrics';
  * shared (frozen) instead, which makes each cached dialog smaller and each new one quicker to start.
  */
 export const SHARED_WORKFLOW_MODULES = ['libphonenumber-js/min', require.resolve('../src/engine/advance'), require.resolve('../src/engine/timeouts')];
+
+/**
+ * The dialog workflows as a worker loads them, with their shared modules. Built ahead of time
+ * (`npm run build:workflows`, the tests, the bench), it saves the worker bundling them at every start.
+ */
+export async function bundleDialogWorkflows(logger?: Logger): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), preloadModules: SHARED_WORKFLOW_MODULES, logger });
+  return code;
+}
 
 /**
  * How the SDK runs on this kind of box, whatever the workflows do (the bench's floor worker uses
@@ -59,8 +68,9 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
     interceptors: { activity: [activityMetrics] },
     maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
     ...sdkTuning(),
-    // A prebuilt bundle (tests, bench) was given its preload list when it was built.
-    ...(tuning?.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),
+    ...(deps.config.workflowBundle
+      ? { workflowBundle: { codePath: deps.config.workflowBundle } }
+      : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),
     ...tuning,
   });
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 
 const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
@@ -29,6 +30,11 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('info');
     expect(config.databaseUrl).toBeUndefined();
     expect(config.clamdAddress).toBeUndefined();
+    expect(config.workflowBundle).toBeUndefined();
+  });
+
+  it('takes a prebuilt workflow bundle by its absolute path', () => {
+    expect(loadConfig({ ...base, WORKFLOW_BUNDLE: 'package.json' }).workflowBundle).toBe(path.resolve('package.json'));
   });
 
   it('accepts hex and base64 encryption keys of 32 bytes', () => {
@@ -46,6 +52,7 @@ describe('loadConfig', () => {
     [{ ENCRYPTION_KEY: 'short' }, 'ENCRYPTION_KEY'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ CLAMD_ADDRESS: 'clamd' }, 'CLAMD_ADDRESS'],
+    [{ WORKFLOW_BUNDLE: 'dist/no-such-bundle.js' }, 'WORKFLOW_BUNDLE'],
   ])('names the variable of a wrong value: %j', (env, name) => {
     const found = problems({ ...base, ...env });
     expect(found).toHaveLength(1);

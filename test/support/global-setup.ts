@@ -3,12 +3,12 @@
  * dialog workflows bundled once, and a PostgreSQL database of this run's own. Tests find them
  * through the environment variables set here.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { startDevServer } from '../../scripts/embedded-temporal';
+import { bundleDialogWorkflows } from '../../worker';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -17,7 +17,7 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<string, unknown>).__TEMPORAL__ = temporal;
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never });
+  const code = await bundleDialogWorkflows({ info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never);
   const bundle = path.join(os.tmpdir(), `dialog-workflows-${process.pid}.js`);
   writeFileSync(bundle, code);
   process.env.TEST_WORKFLOW_BUNDLE = bundle;

@@ -83,6 +83,7 @@ export function testConfig(overrides: { apiBases?: Partial<Record<PlatformName, 
     ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
     TEMPORAL_TASK_QUEUE: overrides.taskQueue ?? `dialogs-${randomUUID()}`,
+    WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE,
   });
   config.apiBases = { ...config.apiBases, ...overrides.apiBases };
   return config;
@@ -94,13 +95,12 @@ export function testWorkflowCode(): { workflowBundle: { codePath: string } } | {
   return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../../workflows') };
 }
 
-/** A dialog worker on the test workflow code. */
+/** A dialog worker on the workflows jest's global setup bundled (`testConfig`'s WORKFLOW_BUNDLE). */
 export function createTestWorker(options: { connection: NativeConnection; config: Config; db: Db; log: Logger }): Promise<Worker> {
   return createWorker({
     ...options,
     namespace: options.config.temporal.namespace,
     taskQueue: options.config.temporal.taskQueue,
-    tuning: testWorkflowCode(),
   });
 }
 
