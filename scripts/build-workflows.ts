@@ -1,7 +1,7 @@
 /**
  * `npm run build:workflows [file]`: bundles the dialog workflows once, into `dist/workflow-bundle.js`
  * by default. A worker started with WORKFLOW_BUNDLE=<file> loads it instead of bundling them itself
- * (about 3 s of every start, a restart after a crash included). Rebuild it with every change to the
+ * (about 2.5 s and a core's worth of webpack at every start). Rebuild it with every change to the
  * workflow code; the Docker image does so as it is built.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
