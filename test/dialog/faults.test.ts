@@ -3,7 +3,6 @@
  * the Temporal server restarted mid-dialog, 100 redelivered webhooks, bursts of 429 and 5xx from the
  * platform. Every dialog must answer every message exactly once and end in the right state.
  */
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +14,7 @@ import { createApp } from '../../api/app';
 import { signToken } from '../../api/auth';
 import { freePort, startDevServer } from '../../scripts/embedded-temporal';
 import { createLogger } from '../../src/log';
+import { connectClient } from '../../src/temporal';
 import { type FakeTelegram, startFakeTelegram, telegramUpdate } from '../fakes';
 import { createTestDb, createTestWorker, eventually, type Stack, startStack, testConfig } from '../support/stack';
 import { startGate } from './harness';
@@ -155,8 +155,9 @@ describe('the Temporal server killed (SIGKILL) and restarted in the middle of di
     const testDb = await createTestDb('sqlite');
     const config = testConfig({ apiBases: { telegram: gate.url } });
     const log = createLogger('silent');
-    const clientConnection = await Connection.connect({ address: server.address });
-    const temporal = new Client({ connection: clientConnection });
+    config.temporal.address = server.address;
+    // The API's own client: it has to find the server again after the restart.
+    const temporal = await connectClient(config);
     const app = createApp({ db: testDb.db, config, log, temporal });
     const http = request(app.callback());
     const workerConnection = await NativeConnection.connect({ address: server.address });
@@ -215,7 +216,7 @@ describe('the Temporal server killed (SIGKILL) and restarted in the middle of di
       worker?.shutdown();
       await running?.catch(() => undefined);
       await workerConnection.close();
-      await clientConnection.close();
+      await temporal.connection.close();
       await server.stop();
       await testDb.drop();
       await gate.stop();

@@ -13,7 +13,6 @@
  *
  * `bot.webhookSecret` is the Telegram secret token registered with the fake (`setWebhook`).
  */
-import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -25,6 +24,7 @@ import { createApp } from '../../api/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createDb, type Db, migrateLatest } from '../../src/db';
 import { createLogger, type Logger } from '../../src/log';
+import { connectClient } from '../../src/temporal';
 import type { PlatformName } from '../../src/platforms/types';
 import { createWorker } from '../../worker';
 
@@ -117,8 +117,7 @@ export async function startStack(options: StackOptions) {
   const config = testConfig({ apiBases: options.apiBases });
   const log = options.log ?? createLogger(config.logLevel);
   const address = process.env.TEST_TEMPORAL_ADDRESS as string;
-  const connection = await Connection.connect({ address });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = await connectClient(config);
   const app = createApp({ db: testDb.db, config, log, temporal });
   const server = app.listen(0, '127.0.0.1');
   const http: TestAgent = request(server);
@@ -188,7 +187,7 @@ export async function startStack(options: StackOptions) {
     await stopWorker();
     await workerConnection?.close();
     server.close();
-    await connection.close();
+    await temporal.connection.close();
     await testDb.drop();
   };
 
