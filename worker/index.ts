@@ -1,4 +1,4 @@
-import { bundleWorkflowCode, type Logger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, type Logger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { activityMetrics } from './activity-metrics';
 
@@ -11,8 +11,8 @@ import { activityMetrics } from './activity-metrics';
 export const SHARED_WORKFLOW_MODULES = ['libphonenumber-js/min', require.resolve('../src/engine/advance'), require.resolve('../src/engine/timeouts')];
 
 /**
- * The dialog workflows as a worker loads them, with their shared modules. Built ahead of time
- * (`npm run build:workflows`, the tests, the bench), it saves the worker bundling them at every start.
+ * The dialog workflows as a worker loads them, with their shared modules: bundled by the worker as
+ * it starts, or ahead of time (`npm run build:workflows`, the tests, the bench) to save it that.
  */
 export async function bundleDialogWorkflows(logger?: Logger): Promise<string> {
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), preloadModules: SHARED_WORKFLOW_MODULES, logger });
@@ -68,9 +68,7 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
     interceptors: { activity: [activityMetrics] },
     maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
     ...sdkTuning(),
-    ...(deps.config.workflowBundle
-      ? { workflowBundle: { codePath: deps.config.workflowBundle } }
-      : { workflowsPath: require.resolve('../workflows'), bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } }),
+    workflowBundle: deps.config.workflowBundle ? { codePath: deps.config.workflowBundle } : { code: await bundleDialogWorkflows(Runtime.instance().logger) },
     ...tuning,
   });
 }
