@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Keyring, open, seal } from '../crypto';
+import { isLegacySealed, type Keyring, open, seal } from '../crypto';
 import type { PlatformName } from '../platforms/types';
 import { type Db, fromJson, toIso, toJson } from './index';
 
@@ -20,6 +20,11 @@ export interface PlatformConnection {
 export interface PlatformSecrets {
   credentials: Record<string, string>;
   webhookSecret?: string;
+}
+
+/** Where a sealed value belongs: it opens only in the row and column it was sealed for. */
+export function bindingOf(botId: string, platform: string, column: 'credentials' | 'webhook_secret'): string {
+  return `platform_connections/${botId}/${platform}/${column}`;
 }
 
 function toConnection(row: Record<string, unknown>): PlatformConnection {
@@ -44,7 +49,7 @@ export function platformsRepository(db: Db, keyring: Keyring) {
         id: randomUUID(),
         bot_id: input.bot_id,
         platform: input.platform,
-        credentials_sealed: seal(input.credentials, keyring),
+        credentials_sealed: seal(input.credentials, keyring, bindingOf(input.bot_id, input.platform, 'credentials')),
         webhook_secret_sealed: null,
         settings: toJson(input.settings ?? {}),
         status: 'connected',
@@ -69,15 +74,25 @@ export function platformsRepository(db: Db, keyring: Keyring) {
     async secrets(botId: string, platform: PlatformName): Promise<PlatformSecrets | undefined> {
       const row = await db('platform_connections').where({ bot_id: botId, platform }).first();
       if (!row) return undefined;
-      return {
-        credentials: open<Record<string, string>>(row.credentials_sealed, keyring),
-        webhookSecret: row.webhook_secret_sealed ? open<string>(row.webhook_secret_sealed, keyring) : undefined,
+      const secrets: PlatformSecrets = {
+        credentials: open<Record<string, string>>(row.credentials_sealed, keyring, bindingOf(botId, platform, 'credentials')),
+        webhookSecret: row.webhook_secret_sealed ? open<string>(row.webhook_secret_sealed, keyring, bindingOf(botId, platform, 'webhook_secret')) : undefined,
       };
+      // Sealed before values were bound to their row: bound now, so they cannot be moved from here on.
+      if (isLegacySealed(row.credentials_sealed) || (row.webhook_secret_sealed && isLegacySealed(row.webhook_secret_sealed))) {
+        await db('platform_connections')
+          .where({ id: row.id })
+          .update({
+            credentials_sealed: seal(secrets.credentials, keyring, bindingOf(botId, platform, 'credentials')),
+            webhook_secret_sealed: secrets.webhookSecret === undefined ? null : seal(secrets.webhookSecret, keyring, bindingOf(botId, platform, 'webhook_secret')),
+          });
+      }
+      return secrets;
     },
 
     async update(botId: string, platform: PlatformName, changes: { credentials?: Record<string, string>; settings?: Record<string, unknown>; status?: string }) {
       const row: Record<string, unknown> = { updated_at: new Date().toISOString() };
-      if (changes.credentials) row.credentials_sealed = seal(changes.credentials, keyring);
+      if (changes.credentials) row.credentials_sealed = seal(changes.credentials, keyring, bindingOf(botId, platform, 'credentials'));
       if (changes.settings) row.settings = toJson(changes.settings);
       if (changes.status) row.status = changes.status;
       await db('platform_connections').where({ bot_id: botId, platform }).update(row);
@@ -87,7 +102,7 @@ export function platformsRepository(db: Db, keyring: Keyring) {
     async setWebhookSecret(botId: string, platform: PlatformName, secret: string): Promise<void> {
       await db('platform_connections')
         .where({ bot_id: botId, platform })
-        .update({ webhook_secret_sealed: seal(secret, keyring), updated_at: new Date().toISOString() });
+        .update({ webhook_secret_sealed: seal(secret, keyring, bindingOf(botId, platform, 'webhook_secret')), updated_at: new Date().toISOString() });
     },
 
     async delete(botId: string, platform: PlatformName): Promise<void> {

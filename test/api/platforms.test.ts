@@ -1,5 +1,5 @@
-import { open } from '../../src/crypto';
-import { keyId } from '../../src/crypto';
+import { keyId, open } from '../../src/crypto';
+import { bindingOf } from '../../src/db/platforms';
 import { type FakeTelegram, startFakeTelegram, telegramUpdate } from '../fakes';
 import { DB_KINDS, eventually, type Stack, startStack } from '../support/stack';
 import { expectError, expectStatus, makeBot, TELEGRAM_TOKEN, tokenFor } from './support';
@@ -44,7 +44,7 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
     expect(created.text).not.toContain(TELEGRAM_TOKEN);
     const row = await stack.db('platform_connections').where({ bot_id: bot.id }).first();
     expect(row.credentials_sealed).not.toContain(TELEGRAM_TOKEN);
-    expect(open(row.credentials_sealed, { current: stack.config.encryptionKey })).toEqual({ token: TELEGRAM_TOKEN });
+    expect(open(row.credentials_sealed, { current: stack.config.encryptionKey }, bindingOf(bot.id, 'telegram', 'credentials'))).toEqual({ token: TELEGRAM_TOKEN });
 
     const bad = expectError(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(bot.headers).send({ platform: 'telegram', credentials: { token: 'not a token' } }), 400);
     expect(bad.text).not.toContain('not a token');
@@ -81,7 +81,7 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
     expect(updated.text).not.toContain(newToken);
     const after = (await stack.db('platform_connections').where({ bot_id: bot.id }).first()).credentials_sealed;
     expect(after).not.toBe(before);
-    expect(open(after, { current: stack.config.encryptionKey })).toEqual({ token: newToken });
+    expect(open(after, { current: stack.config.encryptionKey }, bindingOf(bot.id, 'telegram', 'credentials'))).toEqual({ token: newToken });
     // Registered again with the new token and the same secret, so webhooks in flight still verify.
     const again = tg.callsTo('setWebhook').at(-1)!;
     expect(again.path).toContain(newToken);
@@ -115,7 +115,7 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
     const bot = await makeBot(stack, { telegram: true, scenario: true });
     expectStatus(await stack.http.post(`/v1/bots/${bot.id}/platforms/telegram/webhook`).set(bot.headers), 200);
     const row = await stack.db('platform_connections').where({ bot_id: bot.id }).first();
-    const secret = open<string>(row.webhook_secret_sealed, { current: stack.config.encryptionKey });
+    const secret = open<string>(row.webhook_secret_sealed, { current: stack.config.encryptionKey }, bindingOf(bot.id, 'telegram', 'webhook_secret'));
     const update = (updateId: number) => telegramUpdate({ updateId, chatId: 78, text: 'hi', secret });
     const first = update(1);
     expectStatus(await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(first.headers).send(first.body), 200);
@@ -130,7 +130,7 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
     expect(empty).toEqual({ bot_id: bot.id, platform: 'telegram', last_event_at: null, counts: { received: 0, accepted: 0, rejected: 0, messages: 0 }, last_error: null });
     expectStatus(await stack.http.post(`/v1/bots/${bot.id}/platforms/telegram/webhook`).set(bot.headers), 200);
     const row = await stack.db('platform_connections').where({ bot_id: bot.id }).first();
-    const secret = open<string>(row.webhook_secret_sealed, { current: stack.config.encryptionKey });
+    const secret = open<string>(row.webhook_secret_sealed, { current: stack.config.encryptionKey }, bindingOf(bot.id, 'telegram', 'webhook_secret'));
 
     // The bot is inactive: the webhook is acknowledged and counted but starts nothing.
     const ok = telegramUpdate({ updateId: 1, chatId: 77, text: 'hi', secret });

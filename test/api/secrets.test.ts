@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { open } from '../../src/crypto';
+import { bindingOf } from '../../src/db/platforms';
 import { createLogger } from '../../src/log';
 import { type FakeTelegram, startFakeTelegram, telegramUpdate } from '../fakes';
 import { DB_KINDS, type Stack, startStack } from '../support/stack';
@@ -79,7 +80,7 @@ describe.each(DB_KINDS)('credentials never leave the database (%s)', (dbKind) =>
 
     // Webhooks: a right and a wrong secret token, and the status page.
     const row = await stack.db('platform_connections').where({ bot_id: bot.id, platform: 'telegram' }).first();
-    const webhookSecret = open<string>(row.webhook_secret_sealed, { current: stack.config.encryptionKey });
+    const webhookSecret = open<string>(row.webhook_secret_sealed, { current: stack.config.encryptionKey }, bindingOf(bot.id, 'telegram', 'webhook_secret'));
     const wrong = telegramUpdate({ updateId: 1, chatId: 5, text: 'hi', secret: 'wrong' });
     keep(await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(wrong.headers).send(wrong.body));
     keep(await stack.http.get(`/v1/webhooks/telegram/${bot.id}/status`).set(h));
