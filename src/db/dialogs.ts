@@ -58,13 +58,13 @@ function toDialog(row: Record<string, unknown>): DialogRecord {
   };
 }
 
-function toHistoryItem(r: Record<string, any>): HistoryItem {
+function toHistoryItem(r: Record<string, unknown>): HistoryItem {
   return {
     id: String(r.id),
-    message_type: r.message_type,
-    text: r.text ?? null,
+    message_type: r.message_type as HistoryItem['message_type'],
+    text: (r.text as string | null) ?? null,
     payload: fromJson(r.payload, null),
-    step: r.step ?? null,
+    step: (r.step as string | null) ?? null,
     created_at: toIso(r.created_at) as string,
   };
 }
@@ -170,7 +170,7 @@ export function dialogsRepository(db: Db) {
     ): AsyncGenerator<HistoryItem[]> {
       let after: { created_at: unknown; id: unknown } | undefined;
       for (;;) {
-        const rows: Record<string, any>[] = await db('dialog_messages')
+        const rows: Record<string, unknown>[] = await db('dialog_messages')
           .where(key)
           .modify((q) => {
             if (filter.message_type) q.where('message_type', filter.message_type);
@@ -178,7 +178,11 @@ export function dialogsRepository(db: Db) {
             if (filter.to_timestamp) q.where('created_at', '<=', new Date(filter.to_timestamp).toISOString());
             if (after) {
               const last = after;
-              q.where((w) => w.where('created_at', '>', last.created_at as string).orWhere((x) => x.where('created_at', last.created_at as string).where('id', '>', last.id as number)));
+              q.where((w) => {
+                w.where('created_at', '>', last.created_at as string).orWhere((x) => {
+                  x.where('created_at', last.created_at as string).where('id', '>', last.id as number);
+                });
+              });
             }
           })
           .orderBy('created_at', 'asc')
