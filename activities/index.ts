@@ -5,11 +5,12 @@ import { dialogsRepository, type DialogKey, type DialogRecord } from '../src/db/
 import { type PlatformSecrets, platformsRepository } from '../src/db/platforms';
 import { CONNECTION_CACHE_TTL_MS, expiringCache } from '../src/expiring-cache';
 import { scenariosRepository } from '../src/db/scenarios';
-import type { HttpRequestSpec, JsonValue, OutgoingMessage, Scenario, UserInput } from '../src/engine/types';
+import type { JsonValue, OutgoingMessage, Scenario, UserInput } from '../src/engine/types';
 import type { LogEvent, Logger } from '../src/log';
 import { getAdapter } from '../src/platforms';
 import type { PlatformName, SendProgress, SendResult } from '../src/platforms/types';
 import { platformFailure } from './failures';
+import { createHttpRequest } from './http-request';
 import { createMediaActivities, incomingForTranscript, rememberSentMedia, resolveOutgoingMedia } from './media';
 
 export interface LoadedScenario {
@@ -188,7 +189,7 @@ export function createActivities(deps: ActivityDeps) {
   const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
   // Read and decrypted for every reply otherwise; a change made elsewhere shows within the TTL.
   const connections = expiringCache<PlatformSecrets>(CONNECTION_CACHE_TTL_MS);
-  const scenarioCache = new Map<string, LoadedScenario>();
+  const scenarioCache = new Map<string, { botId: string; loaded: LoadedScenario }>();
 
   /**
    * Delivers one reply, unless an earlier attempt did; `index` is its place in the activity.
@@ -315,11 +316,13 @@ export function createActivities(deps: ActivityDeps) {
   return {
     /** The given version (immutable, so cached), or the bot's active one; null when there is none. */
     async loadScenario(input: { botId: string; scenarioId?: string }): Promise<LoadedScenario | null> {
-      if (input.scenarioId && scenarioCache.has(input.scenarioId)) return scenarioCache.get(input.scenarioId) as LoadedScenario;
+      const cached = input.scenarioId === undefined ? undefined : scenarioCache.get(input.scenarioId);
+      if (cached) return cached.botId === input.botId ? cached.loaded : null;
       const record = input.scenarioId ? await scenarios.get(input.scenarioId) : await scenarios.getActive(input.botId);
-      if (!record) return null;
+      // A dialog runs only its own bot's scenarios, whatever id its workflow input names.
+      if (!record || record.bot_id !== input.botId) return null;
       const loaded = { id: record.id, version: record.version, data: record.scenario_data };
-      scenarioCache.set(record.id, loaded);
+      scenarioCache.set(record.id, { botId: record.bot_id, loaded });
       return loaded;
     },
 
@@ -361,25 +364,7 @@ export function createActivities(deps: ActivityDeps) {
       }, input.resume && { send: 0, ...input.resume });
     },
 
-    async httpRequest(spec: HttpRequestSpec): Promise<JsonValue> {
-      const fetcher = deps.fetch ?? fetch;
-      const response = await fetcher(spec.url, {
-        method: spec.method,
-        headers: { accept: 'application/json', ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...spec.headers },
-        body: spec.body !== undefined && spec.method !== 'GET' ? JSON.stringify(spec.body) : undefined,
-        signal: AbortSignal.timeout(spec.timeout_ms ?? 10_000),
-      });
-      const text = await response.text();
-      if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-        throw ApplicationFailure.nonRetryable(`${spec.method} ${spec.url} answered ${response.status}`, 'HttpRequestRejected');
-      }
-      if (!response.ok) throw new Error(`${spec.method} ${spec.url} answered ${response.status}`);
-      try {
-        return text === '' ? null : (JSON.parse(text) as JsonValue);
-      } catch {
-        return text;
-      }
-    },
+    httpRequest: createHttpRequest({ allowedHosts: deps.config.httpRequest.allowedHosts }),
 
     recordTurn,
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { S3Settings } from './media/s3';
@@ -41,6 +42,7 @@ const envSchema = z.object({
   DISCORD_API_BASE: url('Discord REST base').default('https://discord.com/api/v10'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   MEDIA_DIR: z.string().min(1).optional(),
+  MEDIA_QUOTA_BYTES: z.coerce.number({ error: 'expected a number of bytes' }).int().min(1).default(1024 ** 3),
   CLAMD_ADDRESS: z
     .string()
     .regex(/^[^\s:/]+:\d+$/, 'expected host:port of a clamd daemon')
@@ -62,6 +64,7 @@ const envSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_PUBLIC_URL: url('public base of bucket objects').optional(),
+  HTTP_REQUEST_ALLOWED_HOSTS: z.string().optional(),
 });
 
 export interface Config {
@@ -79,6 +82,8 @@ export interface Config {
   apiBases: { telegram: string; whatsapp: string; messenger: string; slack: string; discord: string };
   logLevel: (typeof LOG_LEVELS)[number];
   mediaDir: string;
+  /** The most bytes of media files (uploads and files users sent) one bot may keep. */
+  mediaQuotaBytes: number;
   clamdAddress?: string;
   /** Shared store of rate-limit counters; unset = each API process counts in its own memory. */
   redisUrl?: string;
@@ -86,6 +91,8 @@ export interface Config {
   metricsToken?: string;
   /** Media in an S3-compatible bucket instead of `mediaDir` (which then holds only work files). */
   s3?: S3Settings;
+  /** Hosts (as `URL.hostname` writes them) that scenario `http_request` steps may reach on any address. */
+  httpRequest: { allowedHosts: string[] };
 }
 
 export class ConfigError extends Error {
@@ -99,6 +106,30 @@ function decodeKey(value: string): Buffer | undefined {
   const hex = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : undefined;
   const key = hex ?? Buffer.from(value, 'base64');
   return key.length === 32 ? key : undefined;
+}
+
+/**
+ * A comma list of hosts in the form `URL.hostname` gives them (lower case, IPv6 in brackets,
+ * IPv4 in dotted decimal), so they compare equal to the hostname of a URL.
+ */
+function parseHosts(value: string | undefined): { hosts: string[]; invalid: string[] } {
+  const hosts: string[] = [];
+  const invalid: string[] = [];
+  for (const entry of (value ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+    const bare = entry.replace(/^\[(.*)\]$/, '$1');
+    const ipv6 = isIP(bare) === 6;
+    // A scheme, port, path or user would make the entry something other than a host.
+    if (!ipv6 && /[\s/\\?#@:[\]]/.test(entry)) {
+      invalid.push(entry);
+      continue;
+    }
+    try {
+      hosts.push(new URL(`http://${ipv6 ? `[${bare}]` : bare}/`).hostname);
+    } catch {
+      invalid.push(entry);
+    }
+  }
+  return { hosts, invalid };
 }
 
 /** Secrets `npm start` generates once for development, so tokens survive restarts. */
@@ -138,6 +169,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       if (e[name]) problems.push(`${name}: set S3_BUCKET too (without it media stay in MEDIA_DIR)`);
     }
   }
+  const allowedHosts = parseHosts(e.HTTP_REQUEST_ALLOWED_HOSTS);
+  if (allowedHosts.invalid.length > 0) {
+    problems.push(`HTTP_REQUEST_ALLOWED_HOSTS: expected host names or addresses without scheme, port or path, separated by commas (not ${allowedHosts.invalid.join(', ')})`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const host = e.HOST ?? '127.0.0.1';
@@ -165,9 +200,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(DATA_DIR, 'media')),
+    mediaQuotaBytes: e.MEDIA_QUOTA_BYTES,
     clamdAddress: e.CLAMD_ADDRESS,
     redisUrl: e.REDIS_URL,
     metricsToken: e.METRICS_TOKEN,
+    httpRequest: { allowedHosts: allowedHosts.hosts },
     ...(e.S3_BUCKET
       ? {
           s3: {

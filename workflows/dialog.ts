@@ -13,11 +13,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DialogActivities, LoadedScenario, RecordedEvent, RecordTurnInput, SendCheckpoint, SendMessageInput } from '../activities';
+import type { HttpRequestRefusedType } from '../activities/http-request';
 // The run-time modules only: the engine's index also carries validation (zod schemas, a JSON
 // parser), which would double the bundle every cached dialog holds in memory.
 import { advance, initialState } from '../src/engine/advance';
 import { timeoutPolicy } from '../src/engine/timeouts';
-import type { DialogState, EngineInput, JsonValue, UserInput } from '../src/engine/types';
+import type { DialogState, EngineInput, HttpRequestErrorCode, JsonValue, UserInput } from '../src/engine/types';
 import type { IncomingMessage } from '../src/platforms/types';
 import {
   type CarriedState,
@@ -144,6 +145,14 @@ const nowIso = () => new Date(Date.now()).toISOString();
 function failureMessage(error: unknown): string {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   return cause instanceof Error ? cause.message : String(cause);
+}
+
+const HTTP_REQUEST_REFUSED: HttpRequestRefusedType = 'HttpRequestRefused';
+
+/** The engine's code of a failed `http_request`: the egress policy's refusal has its own. */
+function requestFailureCode(error: unknown): HttpRequestErrorCode {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.type === HTTP_REQUEST_REFUSED ? 'http_request_refused' : 'http_request_failed';
 }
 
 /** The event of a reply that could not be delivered. */
@@ -337,7 +346,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
               const value = await outsideTask(httpRequest.executeWithOptions({ summary: `http_request of step "${effect.step}"` }, [effect.request]));
               next = { type: 'action_result', step: effect.step, ok: true, value };
             } catch (error) {
-              next = { type: 'action_result', step: effect.step, ok: false, error: failureMessage(error) };
+              next = { type: 'action_result', step: effect.step, ok: false, error: failureMessage(error), code: requestFailureCode(error) };
             }
           } else if (effect.type === 'handoff') {
             events.push({ kind: 'handoff', step: effect.step, at: nowIso(), data: { reason: effect.reason ?? null } });

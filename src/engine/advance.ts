@@ -2,11 +2,12 @@
  * Running a dialog: one pure step function from (scenario, state, input) to (new state, effects).
  * Deterministic and side-effect free; the workflow performs the effects.
  */
+import { checkData, checkValue, cutInput, textBudget, TooLarge } from './bounds';
 import { evaluateCondition, InvalidConditionError } from './conditions';
 import { validateInput } from './input';
 import { cloneJson, setOwn } from './json';
-import { renderTemplate, renderValue } from './templates';
-import { timeoutPolicy } from './timeouts';
+import { renderTemplate, renderUrlTemplate, renderValue } from './templates';
+import { timeoutPolicy, timeoutSetting } from './timeouts';
 import type {
   AdvanceResult,
   Button,
@@ -16,6 +17,8 @@ import type {
   Effect,
   EngineEvent,
   EngineInput,
+  HttpRequestAction,
+  HttpRequestErrorCode,
   HttpRequestSpec,
   JsonValue,
   MessageContent,
@@ -49,7 +52,7 @@ const TEXT_COMMAND = /^\/(start|help|reset)(@\S+)?$/i;
 /** Commands the engine knows; any other command is treated as text. */
 function recognizeCommand(input: UserInput): Command | null {
   if (input.kind === 'command') {
-    const name = input.command.replace(/^\//, '').replace(/@\S+$/, '').toLowerCase();
+    const name = withoutBotName(input.command.replace(/^\//, '')).toLowerCase();
     return name === 'start' || name === 'help' || name === 'reset' ? name : null;
   }
   if (input.kind === 'text') {
@@ -57,6 +60,12 @@ function recognizeCommand(input: UserInput): Command | null {
     return match ? (match[1].toLowerCase() as Command) : null;
   }
   return null;
+}
+
+/** `start@my_bot` → `start` (a group chat names the bot); a regex here could backtrack on hostile text. */
+function withoutBotName(command: string): string {
+  const at = command.indexOf('@');
+  return at >= 0 && !/\s/.test(command.slice(at)) ? command.slice(0, at) : command;
 }
 
 function asText(input: UserInput): UserInput {
@@ -87,19 +96,21 @@ class Run {
     this.effects.push({ type: 'send', step, message });
   }
 
+  /** A message as it is sent; its texts together count against one text bound (throws `TooLarge`). */
   private render(content: MessageContent | undefined, buttons: Button[] | undefined): OutgoingMessage {
     const data = this.state.collectedData;
+    const budget = textBudget('a message with its captions and buttons');
     const message: OutgoingMessage = {};
-    if (content?.text !== undefined) message.text = renderTemplate(content.text, data);
+    if (content?.text !== undefined) message.text = renderTemplate(content.text, data, budget);
     if (content?.media?.length) {
       message.media = content.media.map((item) => {
         const rendered = cloneJson(item);
-        if (rendered.url !== undefined) rendered.url = renderTemplate(rendered.url, data);
-        if (rendered.caption !== undefined) rendered.caption = renderTemplate(rendered.caption, data);
+        if (rendered.url !== undefined) rendered.url = renderTemplate(rendered.url, data, budget);
+        if (rendered.caption !== undefined) rendered.caption = renderTemplate(rendered.caption, data, budget);
         return rendered;
       });
     }
-    if (buttons?.length) message.buttons = buttons.map((button) => ({ text: renderTemplate(button.text, data), value: button.value }));
+    if (buttons?.length) message.buttons = buttons.map((button) => ({ text: renderTemplate(button.text, data, budget), value: button.value }));
     return message;
   }
 
@@ -136,8 +147,13 @@ class Run {
     return step.next_step ?? null;
   }
 
+  /** Stores a value; over its bound, or with the data over theirs, it throws `TooLarge` and stores nothing. */
   private setVariable(step: string, variable: string, value: JsonValue): void {
-    setOwn(this.state.collectedData, variable, cloneJson(value));
+    checkValue(variable, value);
+    const data = { ...this.state.collectedData };
+    setOwn(data, variable, cloneJson(value));
+    checkData(data);
+    this.state.collectedData = data;
     this.event({ kind: 'variable_set', variable, value: cloneJson(value), step });
   }
 
@@ -182,7 +198,9 @@ class Run {
         return step;
       case 'http_request': {
         const data = this.state.collectedData;
-        const request: HttpRequestSpec = { method: action.method ?? 'GET', url: renderTemplate(action.url, data) };
+        const url = renderUrlTemplate(action.url, data);
+        if (!url.ok) return this.requestFailed(step, action, 'http_request_refused', url.message);
+        const request: HttpRequestSpec = { method: action.method ?? 'GET', url: url.url };
         if (action.headers) {
           request.headers = Object.fromEntries(Object.entries(action.headers).map(([name, value]) => [name, renderTemplate(value, data)]));
         }
@@ -216,20 +234,31 @@ class Run {
         this.complete(current.id);
         return;
       }
-      this.autoTransitions += 1;
-      if (this.autoTransitions > this.maxAutoTransitions) {
-        this.fail(
-          current.id,
-          'max_auto_transitions',
-          `more than ${this.maxAutoTransitions} steps in a row ran without waiting for input; the dialog was stopped at '${current.id}'`,
-        );
-        return;
-      }
-      this.event({ kind: 'auto_transition', from: current.id, to: next });
-      const entered = this.enter(next);
+      const entered = this.autoTransition(current.id, next);
       if (!entered) return;
       current = entered;
     }
+  }
+
+  /** Moves on to `to` without input, as often as allowed; returns the step entered, as `enter` does. */
+  private autoTransition(from: string, to: string): Step | null {
+    this.autoTransitions += 1;
+    if (this.autoTransitions > this.maxAutoTransitions) {
+      this.fail(from, 'max_auto_transitions', `more than ${this.maxAutoTransitions} steps in a row ran without waiting for input; the dialog was stopped at '${from}'`);
+      return null;
+    }
+    this.event({ kind: 'auto_transition', from, to });
+    return this.enter(to);
+  }
+
+  /**
+   * A request refused before it was made: its variable is emptied and the dialog goes to the
+   * step's `on_error_step` (an automatic move, counted as one), else on as usual.
+   */
+  private requestFailed(step: Step, action: HttpRequestAction, code: HttpRequestErrorCode, message: string): Step | null {
+    this.event({ kind: 'error', step: step.id, code, message });
+    this.setVariable(step.id, action.variable, null);
+    return action.on_error_step === undefined ? step : this.autoTransition(step.id, action.on_error_step);
   }
 
   /** Runs a step and whatever follows it without input. */
@@ -268,7 +297,7 @@ class Run {
   answer(step: Step, input: UserInput): void {
     const rules = step.expected_input;
     if (!rules) return;
-    const outcome = validateInput(rules, input, this.buttonsOf(step));
+    const outcome = validateInput(rules, cutInput(input), this.buttonsOf(step));
     if (outcome.valid) {
       if (rules.variable) this.setVariable(step.id, rules.variable, outcome.processed_value);
       this.event({ kind: 'step_completed', step: step.id });
@@ -305,7 +334,7 @@ class Run {
       this.continueFrom(step);
       return;
     }
-    this.event({ kind: 'error', step: step.id, code: 'http_request_failed', message: input.error });
+    this.event({ kind: 'error', step: step.id, code: input.code ?? 'http_request_failed', message: input.error });
     this.setVariable(step.id, action.variable, null);
     if (action.on_error_step !== undefined) this.runStep(action.on_error_step);
     else this.continueFrom(step);
@@ -360,7 +389,9 @@ class Run {
       if (this.state.reminders < policy.maxReminders) {
         this.state.reminders += 1;
         const current = step === null ? undefined : this.scenario.steps[step];
-        const reminder = policy.message ?? (current ? this.prompt(current) : undefined);
+        // Rendered here, not taken from the policy: over the text bound this throws (see timeouts.ts).
+        const text = timeoutSetting(this.scenario, this.state)?.message;
+        const reminder = text !== undefined ? this.render({ text }, undefined) : current ? this.prompt(current) : undefined;
         if (reminder) this.send(step, reminder);
         this.event({ kind: 'reminder_sent', step, count: this.state.reminders });
         return;
@@ -405,32 +436,38 @@ class Run {
   }
 
   setState(input: Extract<EngineInput, { type: 'set_state' }>): void {
-    if (input.currentStep !== undefined) {
-      if (!this.scenario.steps[input.currentStep]) {
-        this.event({ kind: 'error', step: this.state.currentStep, code: 'unknown_step', message: `step '${input.currentStep}' does not exist in the scenario` });
+    if (input.currentStep !== undefined && !this.scenario.steps[input.currentStep]) {
+      this.event({ kind: 'error', step: this.state.currentStep, code: 'unknown_step', message: `step '${input.currentStep}' does not exist in the scenario` });
+      return;
+    }
+    if (input.collectedData !== undefined) {
+      // An operator's data over the bounds is refused whole, and nothing else changes (the API
+      // refuses it before it gets here).
+      try {
+        checkData(input.collectedData);
+      } catch (error) {
+        if (!(error instanceof TooLarge)) throw error;
+        this.event({ kind: 'error', step: this.state.currentStep, code: error.code, message: `${error.message}; the dialog was not changed` });
         return;
       }
+      this.state.collectedData = cloneJson(input.collectedData);
+    }
+    if (input.currentStep !== undefined) {
       this.state.currentStep = input.currentStep;
       this.state.status = 'active';
     }
-    if (input.collectedData !== undefined) this.state.collectedData = cloneJson(input.collectedData);
     this.state.attempts = 0;
     this.state.reminders = 0;
   }
 }
 
-/**
- * Moves a dialog forward by one input. Pure: the same scenario, state and input always give
- * deep-equal results, and the arguments are never modified.
- */
-export function advance(scenario: Scenario, state: DialogState, input: EngineInput): AdvanceResult {
-  const run = new Run(scenario, state);
+function dispatch(run: Run, input: EngineInput): void {
   switch (input.type) {
     case 'start':
       run.restart();
       break;
     case 'message':
-      run.message(input.input);
+      run.message(cutInput(input.input));
       break;
     case 'action_result':
       run.actionResult(input);
@@ -445,6 +482,23 @@ export function advance(scenario: Scenario, state: DialogState, input: EngineInp
       if (input.toCheckpoint) run.resetToCheckpoint();
       else run.restart();
       break;
+  }
+}
+
+/**
+ * Moves a dialog forward by one input. Pure: the same scenario, state and input always give
+ * deep-equal results, and the arguments are never modified. Bounded (bounds.ts): a user's text is
+ * cut before any rule runs; a text, value or data that would pass its bound is not sent or stored,
+ * and the turn ends there with an `error` event and the dialog `failed` on that step (what the turn
+ * did before stays). Never throws for any of these.
+ */
+export function advance(scenario: Scenario, state: DialogState, input: EngineInput): AdvanceResult {
+  const run = new Run(scenario, state);
+  try {
+    dispatch(run, input);
+  } catch (error) {
+    if (!(error instanceof TooLarge)) throw error;
+    run.fail(run.state.currentStep, error.code, error.message);
   }
   return run.result();
 }

@@ -54,7 +54,11 @@ const KEYWORDS = new Set(['and', 'or', 'not', 'contains', 'exists', 'in', 'true'
 const SYMBOLS = ['==', '!=', '>=', '<=', '>', '<', '(', ')', '[', ']', ','];
 const WORD_START = /[\p{L}_$]/u;
 const WORD_PART = /[\p{L}\p{N}_$.\-]/u;
-const NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/;
+/** Sticky: read at the cursor, not from a copy of the rest of the text (quadratic on long conditions). */
+const NUMBER = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
+/** Conditions run on every evaluation inside the workflow: their size and depth are bounded. */
+export const MAX_CONDITION_LENGTH = 2_000;
+const MAX_NESTING = 32;
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' };
 
 function tokenize(text: string): Token[] {
@@ -95,7 +99,8 @@ function tokenize(text: string): Token[] {
       index = cursor + 1;
       continue;
     }
-    const number = NUMBER.exec(text.slice(index));
+    NUMBER.lastIndex = index;
+    const number = NUMBER.exec(text);
     if (number && (character !== '-' || !WORD_PART.test(text[index - 1] ?? ' '))) {
       const after = text[index + number[0].length];
       if (after === undefined || !WORD_PART.test(after) || after === '-') {
@@ -149,6 +154,7 @@ function describe(token: Token): string {
 
 class Parser {
   private position = 0;
+  private depth = 0;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -196,10 +202,19 @@ class Parser {
     return left;
   }
 
+  /** Enters a `not` or a parenthesis; deeper than MAX_NESTING is an error, not a stack overflow. */
+  private nested<T>(column: number, parse: () => T): T {
+    this.depth += 1;
+    if (this.depth > MAX_NESTING) throw new ConditionSyntaxError(column, `nested more than ${MAX_NESTING} levels deep`);
+    const node = parse();
+    this.depth -= 1;
+    return node;
+  }
+
   private parseUnary(): ConditionNode {
     if (isKeyword(this.peek(), 'not')) {
-      this.next();
-      return { type: 'not', operand: this.parseUnary() };
+      const not = this.next();
+      return this.nested(not.column, () => ({ type: 'not', operand: this.parseUnary() }));
     }
     return this.parsePrimary();
   }
@@ -207,7 +222,7 @@ class Parser {
   private parsePrimary(): ConditionNode {
     if (this.isSymbol('(')) {
       const open = this.next();
-      const inner = this.parseOr();
+      const inner = this.nested(open.column, () => this.parseOr());
       if (!this.isSymbol(')')) {
         throw new ConditionSyntaxError(this.peek().column, `expected ')' to close the '(' at column ${open.column}, found ${describe(this.peek())}`);
       }
@@ -286,6 +301,9 @@ class Parser {
 
 export function parseCondition(text: string): ParseConditionResult {
   if (typeof text !== 'string') return { ok: false, error: { column: 1, message: 'a condition must be a string' } };
+  if (text.length > MAX_CONDITION_LENGTH) {
+    return { ok: false, error: { column: MAX_CONDITION_LENGTH + 1, message: `a condition may be at most ${MAX_CONDITION_LENGTH} characters long (this one is ${text.length})` } };
+  }
   try {
     return { ok: true, ast: new Parser(tokenize(text)).parse() };
   } catch (error) {
@@ -338,12 +356,24 @@ function isNullish(value: Value): value is null | undefined {
   return value === null || value === undefined;
 }
 
-function equals(left: Value, right: Value): boolean {
-  if (isNullish(left) || isNullish(right)) return isNullish(left) && isNullish(right);
+/**
+ * Equality with one value, read once: `in [...]` and `contains` compare it with many, and reading
+ * an object means writing it as JSON.
+ */
+function equalTo(left: Value): (right: Value) => boolean {
   const leftNumber = asNumber(left);
-  const rightNumber = asNumber(right);
-  if (leftNumber !== null && rightNumber !== null) return leftNumber === rightNumber;
-  return asText(left) === asText(right);
+  let leftText: string | undefined;
+  return (right) => {
+    if (isNullish(left) || isNullish(right)) return isNullish(left) && isNullish(right);
+    const rightNumber = asNumber(right);
+    if (leftNumber !== null && rightNumber !== null) return leftNumber === rightNumber;
+    leftText ??= asText(left);
+    return leftText === asText(right);
+  };
+}
+
+function equals(left: Value, right: Value): boolean {
+  return equalTo(left)(right);
 }
 
 function order(left: Value, right: Value): number | null {
@@ -357,7 +387,7 @@ function order(left: Value, right: Value): number | null {
 }
 
 function contains(haystack: Value, needle: Value): boolean {
-  if (Array.isArray(haystack)) return haystack.some((item) => equals(item, needle));
+  if (Array.isArray(haystack)) return haystack.some(equalTo(needle));
   if (isNullish(haystack) || isNullish(needle)) return false;
   if (typeof haystack === 'object') return Object.prototype.hasOwnProperty.call(haystack, asText(needle));
   return asText(haystack).toLowerCase().includes(asText(needle).toLowerCase());
@@ -382,7 +412,8 @@ function evaluateNode(node: ConditionNode, data: CollectedData): boolean {
       return truthy(resolve(node.operand, data));
     case 'in': {
       const value = resolve(node.operand, data);
-      const found = node.values.some((candidate) => equals(value, resolve(candidate, data)));
+      const isValue = equalTo(value);
+      const found = node.values.some((candidate) => isValue(resolve(candidate, data)));
       return node.negated ? !found : found;
     }
     case 'compare': {

@@ -4,10 +4,11 @@
  */
 import { conditionOperands, conditionVariables, parseCondition } from './conditions';
 import { parseDuration } from './durations';
+import { checkPattern } from './input';
 import { isPlainObject } from './json';
 import { platformLimitProblems } from './limits';
 import { didYouMean, type Path, type Report } from './report';
-import { parseTemplate } from './templates';
+import { checkUrlTemplate, parseTemplate } from './templates';
 import type { Button, JsonValue, MessageContent, Scenario, Step, TimeoutSetting, ValidationContext } from './types';
 
 function knownVariables(scenario: Scenario): Set<string> {
@@ -46,6 +47,13 @@ class ContentChecker {
     for (const part of parts) {
       if (part.kind === 'placeholder' && part.fallback === undefined) this.checkVariable(part.path, path, part.offset + 2);
     }
+  }
+
+  /** A request's URL: a template whose placeholders stand only in the path or query. */
+  url(template: string, path: Path): void {
+    this.template(template, path);
+    const checked = checkUrlTemplate(template);
+    if (!checked.ok) this.report.error('invalid_url', path, checked.message, { textIndex: checked.offset });
   }
 
   templatesIn(value: JsonValue | undefined, path: Path): void {
@@ -123,11 +131,8 @@ class ContentChecker {
     const rules = step.expected_input;
     if (!rules) return;
     if (rules.pattern !== undefined) {
-      try {
-        new RegExp(rules.pattern, 'u');
-      } catch (error) {
-        this.report.error('invalid_pattern', [...path, 'pattern'], `pattern is not a valid regular expression: ${(error as Error).message}`);
-      }
+      const checked = checkPattern(rules.pattern);
+      if (!checked.ok) this.report.error('invalid_pattern', [...path, 'pattern'], checked.message, { suggestion: checked.suggestion, textIndex: checked.index });
     }
     if (rules.min_length !== undefined && rules.max_length !== undefined && rules.min_length > rules.max_length) {
       this.report.error('invalid_range', [...path, 'min_length'], `min_length ${rules.min_length} is greater than max_length ${rules.max_length}; no answer could pass`);
@@ -183,7 +188,7 @@ export function checkContent(scenario: Scenario, report: Report, context: Valida
       const action = step.action;
       if (action.type === 'set_variable') content.templatesIn(action.value, [...base, 'action', 'value']);
       if (action.type === 'http_request') {
-        content.template(action.url, [...base, 'action', 'url']);
+        content.url(action.url, [...base, 'action', 'url']);
         for (const [name, value] of Object.entries(action.headers ?? {})) content.template(value, [...base, 'action', 'headers', name]);
         content.templatesIn(action.body, [...base, 'action', 'body']);
       }

@@ -3,6 +3,8 @@
  * numbers as numbers, dates as YYYY-MM-DD, phones in E.164, e-mails trimmed with a lower-case domain.
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { RE2JS } from 're2js';
+import { MAX_PATTERN_PROGRAM_SIZE } from './bounds';
 import { characterLength, cloneJson } from './json';
 import type { Button, ExpectedInput, JsonValue, UserInput } from './types';
 
@@ -100,7 +102,7 @@ const EMAIL = /^[^\s@"<>(),;:]+@([\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,}$/u;
 
 export function parseEmail(text: string): string | null {
   const trimmed = text.trim();
-  if (!EMAIL.test(trimmed) || trimmed.length > 254) return null;
+  if (trimmed.length > 254 || !EMAIL.test(trimmed)) return null;
   const at = trimmed.lastIndexOf('@');
   return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`;
 }
@@ -110,12 +112,68 @@ export function parsePhone(text: string, defaultCountry?: string): string | null
   return phone && phone.isValid() ? phone.number : null;
 }
 
-function compilePattern(pattern: string): RegExp | null {
+export type PatternCheck = { ok: true; regex: RE2JS } | { ok: false; index: number; message: string; suggestion?: string };
+
+/** What RE2 refuses that JavaScript patterns often use, and what to write instead. */
+const UNSUPPORTED: { construct: RegExp; message: string; suggestion: string }[] = [
+  {
+    construct: /\\([1-9]|k<)/,
+    message: 'backreferences (\\1, \\k<name>) are not supported: patterns run on a linear-time engine (RE2)',
+    suggestion: 'match the repeated part explicitly, or check it in a condition after the answer is stored',
+  },
+  {
+    construct: /\(\?<?[=!]/,
+    message: 'lookahead and lookbehind ((?=, (?!, (?<=, (?<!) are not supported: patterns run on a linear-time engine (RE2)',
+    suggestion: 'describe the allowed text directly, e.g. "^[A-Za-z0-9]{8,}$", and use min_length/max_length for lengths',
+  },
+  { construct: /\\u/, message: '\\u escapes are JavaScript syntax', suggestion: 'write \\x{00e9} for a code point' },
+  { construct: /\\[pP]\{\w+=/, message: '\\p{Script=...} is JavaScript syntax', suggestion: 'write the script or category name alone, e.g. \\p{Latin} or \\p{L}' },
+  { construct: /\\[pP]\{(Letter|Number|Punctuation|Symbol|Separator|Mark|Other|[A-Za-z]+_[A-Za-z_]+)\}/, message: 'long category names are not supported', suggestion: 'use the short name, e.g. \\p{L} for letters, \\p{N} for numbers' },
+];
+
+/**
+ * Compiles a `pattern` with RE2 (linear time in the input, no backtracking); a pattern it cannot
+ * compile, or one whose program is too large, comes back with where and why.
+ */
+export function checkPattern(pattern: string): PatternCheck {
+  let regex: RE2JS;
   try {
-    return new RegExp(pattern, 'u');
-  } catch {
-    return null;
+    regex = RE2JS.compile(pattern);
+  } catch (error) {
+    const known = UNSUPPORTED.find((entry) => entry.construct.test(pattern));
+    const found = known?.construct.exec(pattern);
+    if (known && found) return { ok: false, index: found.index, message: known.message, suggestion: known.suggestion };
+    const detail = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
+    const culprit = /`([^`]*)`$/.exec(detail)?.[1];
+    const index = culprit ? Math.max(pattern.indexOf(culprit), 0) : 0;
+    return { ok: false, index, message: `pattern is not valid RE2 syntax: ${detail}` };
   }
+  if (regex.programSize() > MAX_PATTERN_PROGRAM_SIZE) {
+    return {
+      ok: false,
+      index: 0,
+      message: `pattern is too complex: it compiles to ${regex.programSize()} instructions, more than ${MAX_PATTERN_PROGRAM_SIZE}`,
+      suggestion: 'use smaller repetition counts (e.g. "+" instead of "{1,500}") and check lengths with min_length/max_length',
+    };
+  }
+  return { ok: true, regex };
+}
+
+/**
+ * Compiled patterns by source, shared by every dialog on the worker (the engine is loaded once per
+ * worker); a pattern compiles in about 0.2 ms. Bounded: the oldest entry goes first.
+ */
+const compiledPatterns = new Map<string, RE2JS | null>();
+const MAX_COMPILED_PATTERNS = 256;
+
+function compilePattern(pattern: string): RE2JS | null {
+  const cached = compiledPatterns.get(pattern);
+  if (cached !== undefined) return cached;
+  const checked = checkPattern(pattern);
+  const regex = checked.ok ? checked.regex : null;
+  if (compiledPatterns.size >= MAX_COMPILED_PATTERNS) compiledPatterns.delete(compiledPatterns.keys().next().value as string);
+  compiledPatterns.set(pattern, regex);
+  return regex;
 }
 
 type Outcome = { ok: true; value: JsonValue } | { ok: false };
@@ -183,6 +241,8 @@ export function validateInput(rules: ExpectedInput, input: UserInput, buttons: r
     if (rules.max_length !== undefined && length > rules.max_length) return fail();
   }
   if (rules.pattern !== undefined && raw !== null && rules.type !== 'button') {
+    // A search anywhere in the answer, as JavaScript's RegExp.test: anchor with ^ and $ to match it whole.
+    // A pattern RE2 cannot compile (stored before patterns were RE2) is not checked, as before.
     const pattern = compilePattern(rules.pattern);
     if (pattern && !pattern.test(raw.trim())) return fail();
   }

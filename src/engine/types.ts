@@ -65,6 +65,9 @@ export type Effect =
   | { type: 'handoff'; step: string; reason?: string }
   | { type: 'event'; event: EngineEvent };
 
+/** `http_request_refused`: the egress policy refused the call (docs/scenario-format.md); the default is `http_request_failed`. */
+export type HttpRequestErrorCode = 'http_request_failed' | 'http_request_refused';
+
 export interface HttpRequestSpec {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
@@ -94,7 +97,7 @@ export type EngineInput =
   | { type: 'start' }
   | { type: 'message'; input: UserInput }
   | { type: 'action_result'; step: string; ok: true; value: JsonValue }
-  | { type: 'action_result'; step: string; ok: false; error: string }
+  | { type: 'action_result'; step: string; ok: false; error: string; code?: HttpRequestErrorCode }
   | { type: 'timeout' }
   | { type: 'set_state'; currentStep?: string; collectedData?: CollectedData }
   | { type: 'reset'; toCheckpoint: boolean };
@@ -177,9 +180,20 @@ export interface TimeoutSetting {
 
 export type Action =
   | { type: 'set_variable'; variable: string; value: JsonValue }
-  | { type: 'http_request'; method?: HttpRequestSpec['method']; url: string; headers?: Record<string, string>; body?: JsonValue; variable: string; timeout_ms?: number; on_error_step?: string }
+  | HttpRequestAction
   | { type: 'handoff'; reason?: string }
   | { type: 'end' };
+
+export interface HttpRequestAction {
+  type: 'http_request';
+  method?: HttpRequestSpec['method'];
+  url: string;
+  headers?: Record<string, string>;
+  body?: JsonValue;
+  variable: string;
+  timeout_ms?: number;
+  on_error_step?: string;
+}
 
 export interface StepBase {
   id: string;

@@ -194,7 +194,7 @@ describe('graph checks', () => {
 
   it('treats an http_request step as not waiting (a loop through it is an error)', () => {
     const result = withChange((s) => {
-      s.steps.large = { type: 'action', action: { type: 'http_request', url: 'u', variable: 'r' }, next_step: 'large' };
+      s.steps.large = { type: 'action', action: { type: 'http_request', url: 'https://api.example.com/r', variable: 'r' }, next_step: 'large' };
     });
     expect(codes(result.errors)).toEqual(['loop_without_input']);
   });
