@@ -23,10 +23,11 @@ export interface ResolvedMessage {
 export type IncomingMediaInput = Extract<UserInput, { kind: 'media' }>;
 
 /**
- * Scenario media items by `media_id` become what the platform can take: its variant's public URL
- * (or the file id it gave us for an earlier send), with the upload's caption when the scenario has
- * none. A file no variant fits (too large for the platform, a format it refuses) goes as a link in
- * the text. A file still being processed makes the send retry shortly.
+ * Scenario media items by `media_id` become what the platform can take: its variant's URL (signed
+ * when it is a file a user sent; the platform fetches it at once) or the file id it gave us for an
+ * earlier send, with the upload's caption when the scenario has none. A file no variant fits (too
+ * large for the platform, a format it refuses) goes as a link in the text. A file still being
+ * processed makes the send retry shortly.
  */
 export async function resolveOutgoingMedia(deps: ActivityDeps, botId: string, platform: PlatformName, message: OutgoingMessage): Promise<ResolvedMessage> {
   if (!message.media?.length) return { message, mediaIds: [], byFileId: [] };
@@ -54,12 +55,12 @@ export async function resolveOutgoingMedia(deps: ActivityDeps, botId: string, pl
     const caption = item.caption ?? record.caption ?? undefined;
     const variant = record.status === 'ready' ? await media.repo.variant(record.id, platform) : undefined;
     if (!variant || variant.kind === 'link' || !variant.storage_key) {
-      const url = media.storage().url(record.storage_key);
+      const url = media.fileUrl(record.storage_key);
       links.push(caption ? `${caption}\n${url}` : url);
       continue;
     }
     const fileId = REUSABLE_FILE_IDS.has(platform) ? await media.repo.platformFileId(record.id, platform) : undefined;
-    items.push({ type: record.type, url: fileId ?? media.storage().url(variant.storage_key), ...(caption ? { caption } : {}) });
+    items.push({ type: record.type, url: fileId ?? media.fileUrl(variant.storage_key), ...(caption ? { caption } : {}) });
     mediaIds.push(record.id);
     byFileId.push(fileId !== undefined);
   }
@@ -96,9 +97,11 @@ export type StoredIncomingMedia = IncomingMediaInput['media'] & ({ platform_file
 
 /**
  * A file a user sent, fetched from the platform and stored through the upload pipeline (type
- * sniffing, limits, virus scan, dedupe) and processed at once. The result carries our media id and
- * public URL, the platform's id kept as `platform_file_id` (Telegram, WhatsApp) or its URL as
- * `platform_url` (Messenger); null where the platform's download is not built (Slack, Discord).
+ * sniffing, limits, virus scan, quota, dedupe) and processed at once (an image over the pixel
+ * limit is kept but not decoded). The result carries our media id and URL, the platform's id kept
+ * as `platform_file_id` (Telegram, WhatsApp) or its URL as `platform_url` (Messenger); null where
+ * the platform's download is not built (Slack, Discord). The URL is unsigned: it is kept in the
+ * dialog's state and transcript, and the API signs it whenever it answers with it.
  */
 export async function storeIncomingMedia(
   deps: ActivityDeps,

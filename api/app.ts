@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import { auditRoutes, auditWrites } from './audit';
-import { requireToken } from './auth';
+import { guardV1 } from './auth';
 import { createServices, type AppDeps } from './deps';
 import { dialogClient } from './dialog-client';
 import { body, errorEnvelope, requestId } from './middleware';
@@ -22,7 +22,9 @@ export type { AppDeps };
 export function createApp(deps: AppDeps): Koa {
   const services = createServices(deps);
   const dialogs = dialogClient(deps.temporal, deps.config.temporal.taskQueue);
-  const app = new Koa({ proxy: deps.config.env === 'production' });
+  // In production the API sits behind one reverse proxy; the address it appends to
+  // X-Forwarded-For is the client's (the ones before it are whatever the client wrote).
+  const app = new Koa({ proxy: deps.config.env === 'production', maxIpsCount: 1 });
 
   app.use(requestId(deps.log));
   app.use(errorEnvelope());
@@ -45,8 +47,7 @@ export function createApp(deps: AppDeps): Koa {
   const open = [healthRoutes(services), metricsRoutes(services), openApiRoutes(document), webhooks, mediaFileRoutes(services)];
   for (const router of open) app.use(router.routes()).use(router.allowedMethods());
 
-  const token = requireToken(deps.config.jwtSecret);
-  app.use(async (ctx, next) => (ctx.path.startsWith('/v1/') ? token(ctx, next) : next()));
+  app.use(guardV1(deps.config.jwtSecret));
   app.use(auditWrites(services.audit));
   for (const router of guarded) app.use(router.routes()).use(router.allowedMethods());
   return app;

@@ -27,7 +27,7 @@ export function errorEnvelope(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+      if (ctx.body === undefined && [404, 405, 501].includes(ctx.status)) throw noRouteFor(ctx.method, ctx.path, ctx.response.get('Allow'));
     } catch (error) {
       const known = toAppError(error);
       if (known.status >= 500) (ctx.state.log ?? console).error({ err: error }, 'request failed');
@@ -36,6 +36,15 @@ export function errorEnvelope(): Middleware {
       ctx.body = { error: { code: known.code, message: known.message, details: known.details ?? null } };
     }
   };
+}
+
+/**
+ * The router's own answers to a request no route took: 404 for an unknown path, and for a known
+ * path 405 with its `Allow` list, whether the method is one it implements anywhere or not (TRACE).
+ */
+function noRouteFor(method: string, path: string, allow: string): AppError {
+  if (!allow) return new AppError(404, 'not_found', `No route for ${method} ${path}.`);
+  return new AppError(405, 'method_not_allowed', `${method} is not allowed on ${path}; allowed: ${allow}.`, { allowed: allow.split(/,\s*/) }, { Allow: allow });
 }
 
 function toAppError(error: unknown): AppError {
@@ -67,7 +76,9 @@ export function body(): Middleware {
       try {
         (ctx.request as { body?: unknown }).body = ctx.state.rawBody.length ? JSON.parse(ctx.state.rawBody.toString('utf8')) : undefined;
       } catch (error) {
-        throw badRequest(`The body is not valid JSON: ${(error as Error).message}`);
+        // Not the parser's own message: it quotes the body back, control characters and all.
+        const position = /position (\d+)/.exec((error as Error).message)?.[1];
+        throw badRequest(`The body is not valid JSON${position ? ` (at position ${position})` : ''}.`);
       }
     }
     return next();

@@ -1,19 +1,26 @@
 import Redis from 'ioredis';
 import type { Context, Middleware } from 'koa';
+import { isIPv6 } from 'node:net';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../src/errors';
 import type { Logger } from '../src/log';
 import { claimsOf } from './auth';
 
-/** Requests per minute (CONTRACT.md §2): per token for operators, per bot for webhooks. */
+/**
+ * Requests per minute (CONTRACT.md §2): per token for operators, per bot for verified webhook
+ * deliveries, and per source address for webhook requests whose proof failed.
+ */
 export const RATE_LIMITS = {
   bot_creation: 10,
   scenario_writes: 20,
   dialog_operations: 100,
   webhooks: 1000,
+  failed_webhook_proofs: 60,
 } as const;
 
 export type RateCategory = keyof typeof RATE_LIMITS;
+const OPERATOR_CATEGORIES = ['bot_creation', 'scenario_writes', 'dialog_operations'] as const;
+type OperatorCategory = (typeof OPERATOR_CATEGORIES)[number];
 
 export interface RateLimitOptions {
   /** An ioredis client (REDIS_URL): limits shared by every API process. Unset: this process's memory. */
@@ -24,46 +31,101 @@ export interface RateLimitOptions {
 
 const WINDOW_SECONDS = 60;
 
+interface Budget {
+  category: RateCategory;
+  limiter: RateLimiterAbstract;
+  points: number;
+}
+
+function budgetOf(category: RateCategory, options: RateLimitOptions): Budget {
+  const points = options.limits?.[category] ?? RATE_LIMITS[category];
+  const keyPrefix = `rl_${category}`;
+  const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix });
+  // With Redis down, each process falls back to its own memory instead of refusing everything.
+  const limiter = options.redis
+    ? new RateLimiterRedis({ storeClient: options.redis, points, duration: WINDOW_SECONDS, keyPrefix, insuranceLimiter: memory })
+    : memory;
+  return { category, limiter, points };
+}
+
+function tooMany({ category, points }: Budget, msBeforeNext: number): AppError {
+  const retryAfter = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new AppError(
+    429,
+    'rate_limited',
+    `Too many requests: at most ${points} per minute for ${category.replaceAll('_', ' ')}; retry in ${retryAfter} s.`,
+    { category, limit: points, window_seconds: WINDOW_SECONDS, retry_after: retryAfter },
+    { 'Retry-After': String(retryAfter), 'RateLimit-Limit': String(points), 'RateLimit-Remaining': '0' },
+  );
+}
+
+/** Counts one request of `key` against the budget, with RateLimit headers; 429 with `Retry-After` beyond it. */
+async function spend(budget: Budget, key: string, ctx: Context): Promise<void> {
+  try {
+    const result = await budget.limiter.consume(key);
+    ctx.set('RateLimit-Limit', String(budget.points));
+    ctx.set('RateLimit-Remaining', String(result.remainingPoints));
+  } catch (error) {
+    if (!(error instanceof RateLimiterRes)) throw error;
+    throw tooMany(budget, error.msBeforeNext);
+  }
+}
+
 /** Operators are limited per token subject, so a fresh token of the same user does not reset the count. */
 const operatorKey = (ctx: Context) => `sub:${claimsOf(ctx).sub}`;
-const botKey = (ctx: Context) => `bot:${ctx.params.botId}`;
 
 export function createRateLimits(options: RateLimitOptions = {}) {
-  const limiters = new Map<RateCategory, { limiter: RateLimiterAbstract; points: number }>();
-  for (const category of Object.keys(RATE_LIMITS) as RateCategory[]) {
-    const points = options.limits?.[category] ?? RATE_LIMITS[category];
-    const keyPrefix = `rl_${category}`;
-    const memory = new RateLimiterMemory({ points, duration: WINDOW_SECONDS, keyPrefix });
-    // With Redis down, each process falls back to its own memory instead of refusing everything.
-    const limiter = options.redis
-      ? new RateLimiterRedis({ storeClient: options.redis, points, duration: WINDOW_SECONDS, keyPrefix, insuranceLimiter: memory })
-      : memory;
-    limiters.set(category, { limiter, points });
-  }
+  const budgets = new Map(OPERATOR_CATEGORIES.map((category) => [category, budgetOf(category, options)]));
 
-  /** Route middleware: counts the request against `category`; 429 with `Retry-After` beyond the limit. */
-  return function rateLimit(category: RateCategory): Middleware {
-    const { limiter, points } = limiters.get(category) as { limiter: RateLimiterAbstract; points: number };
-    const keyOf = category === 'webhooks' ? botKey : operatorKey;
+  /** Route middleware: counts the request against `category` for the caller's token. */
+  return function rateLimit(category: OperatorCategory): Middleware {
+    const budget = budgets.get(category) as Budget;
     return async (ctx, next) => {
-      try {
-        const result = await limiter.consume(keyOf(ctx));
-        ctx.set('RateLimit-Limit', String(points));
-        ctx.set('RateLimit-Remaining', String(result.remainingPoints));
-      } catch (error) {
-        if (!(error instanceof RateLimiterRes)) throw error;
-        const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
-        throw new AppError(
-          429,
-          'rate_limited',
-          `Too many requests: at most ${points} per minute for ${category.replace('_', ' ')}; retry in ${retryAfter} s.`,
-          { category, limit: points, window_seconds: WINDOW_SECONDS, retry_after: retryAfter },
-          { 'Retry-After': String(retryAfter), 'RateLimit-Limit': String(points), 'RateLimit-Remaining': '0' },
-        );
-      }
+      await spend(budget, operatorKey(ctx), ctx);
       await next();
     };
   };
+}
+
+/**
+ * A webhook's two budgets (CONTRACT.md §2 "Tenancy and safety"). The bot's budget counts only
+ * requests whose platform proof held, so forgeries cannot spend it; failed proofs count against
+ * their source address, which is refused before anything is read once it has spent its own.
+ */
+export function createWebhookBudgets(options: RateLimitOptions = {}) {
+  const failedProofs = budgetOf('failed_webhook_proofs', options);
+  const deliveries = budgetOf('webhooks', options);
+  return {
+    /** 429 while `address` has no failed proofs left in this window; counts nothing. */
+    async refuseSpentAddress(address: string): Promise<void> {
+      const used = await failedProofs.limiter.get(sourceKey(address));
+      if (used && used.consumedPoints >= failedProofs.points) throw tooMany(failedProofs, used.msBeforeNext);
+    },
+    /** Counts a failed proof of `address`: the caller answers 401, or this 429 once the address has spent its budget. */
+    async countFailedProof(address: string, ctx: Context): Promise<void> {
+      await spend(failedProofs, sourceKey(address), ctx);
+    },
+    /** Counts a verified delivery against the bot's budget; 429 beyond it. */
+    async countDelivery(botId: string, ctx: Context): Promise<void> {
+      await spend(deliveries, `bot:${botId}`, ctx);
+    },
+  };
+}
+
+/**
+ * The key of a source address: an IPv4 address (also when mapped into IPv6) as it is, an IPv6
+ * address by its /64, the smallest block one subscriber is usually given.
+ */
+export function sourceKey(address: string): string {
+  const plain = address.split('%')[0];
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(plain);
+  if (mapped) return mapped[1];
+  if (!isIPv6(plain)) return plain;
+  const [head, tail] = plain.split('::');
+  const groups = (part: string | undefined) => (part ? part.split(':') : []);
+  const missing = tail === undefined ? [] : Array<string>(8 - groups(head).length - groups(tail).length).fill('0');
+  const prefix = [...groups(head), ...missing, ...groups(tail)].slice(0, 4);
+  return `${prefix.map((group) => parseInt(group, 16).toString(16)).join(':')}::/64`;
 }
 
 export type RateLimit = ReturnType<typeof createRateLimits>;

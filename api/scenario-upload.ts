@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { validateScenario, validateScenarioText } from '../src/engine';
 import type { Diagnostic, ValidationContext, ValidationResult } from '../src/engine/types';
 import { AppError, badRequest } from '../src/errors';
+import { uploadedFile } from './schemas';
 
 export const UPLOAD_MODES = ['new_version', 'replace', 'merge'] as const;
 export type UploadMode = (typeof UPLOAD_MODES)[number];
@@ -14,8 +15,8 @@ export const MAX_SCENARIO_FILE_BYTES = 1024 * 1024;
 
 const JSON_TYPES = new Set(['application/json', 'text/json', 'text/plain', 'application/octet-stream']);
 
-export const uploadFields = z.object({
-  file: z.any().describe('the scenario JSON file (UTF-8, at most 1 MiB)'),
+export const uploadFields = z.strictObject({
+  file: uploadedFile('the scenario JSON file (UTF-8, at most 1 MiB)'),
   mode: z.enum(UPLOAD_MODES).default('new_version'),
   name: z.string().trim().min(1).max(200).optional().describe('scenario name; default: the file’s "name"'),
 });

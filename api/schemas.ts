@@ -1,18 +1,45 @@
 /**
  * Response shapes of the API, for the OpenAPI document. Request schemas live next to their routes.
+ * A schema with `.meta({ id })` becomes a named entry of the document's `components/schemas`.
  */
 import { z } from 'zod';
 import { PLATFORMS } from '../src/platforms/types';
 
-export const errorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().nullable() }),
-});
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/**
+ * Any JSON value; recursive, so the document names it once and refers to it. Its arrays are
+ * declared as arrays of anything, which in a parsed JSON body is JSON again: an array of itself is
+ * a type TypeScript cannot declare, and openapi-typescript's clients would not compile.
+ */
+export const jsonValue = z
+  .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.record(z.string(), jsonValue)]))
+  .meta({ id: 'JsonValue' }) as unknown as z.ZodType<Json>;
+
+/** `jsonValue` with a description of its own (describing `jsonValue` itself would copy it unnamed). */
+export const describedJson = (description: string) => z.lazy(() => jsonValue).describe(description);
+
+export const errorBody = z
+  .object({
+    error: z.object({ code: z.string().describe('snake_case'), message: z.string(), details: describedJson('what was wrong, when there is more to say; else null') }),
+  })
+  .meta({ id: 'Error' });
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+  z.object({ items: z.array(item), total: z.number().int().min(0), limit: z.number().int().min(0), offset: z.number().int().min(0) });
 
 export const platformName = z.enum(PLATFORMS);
 const timestamp = z.string().describe('ISO-8601 UTC');
+
+/** A file part of a multipart/form-data body. */
+export const uploadedFile = (description: string) => z.any().meta({ type: 'string', format: 'binary', minLength: 1, description });
+
+/** Path parameters by name, the same in every route (`id` is any opaque resource id). */
+export const pathParameters = {
+  id: z.string().min(1).max(200),
+  platform: platformName,
+  chatId: z.string().min(1).max(128).describe('the conversation id on the platform'),
+};
 
 export const botSchema = z.object({
   id: z.string(),
@@ -23,7 +50,7 @@ export const botSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
   created_at: timestamp,
   updated_at: timestamp,
-});
+}).meta({ id: 'Bot' });
 
 export const botWithStats = botSchema.extend({
   stats: z.object({
@@ -31,7 +58,7 @@ export const botWithStats = botSchema.extend({
     active_scenario: z.object({ id: z.string(), name: z.string(), version: z.number().int() }).nullable(),
     dialogs: z.record(z.string(), z.number().int()).describe('dialog counts by status'),
   }),
-});
+}).meta({ id: 'BotWithStats' });
 
 export const diagnosticSchema = z.object({
   path: z.string().describe('JSON pointer'),
@@ -39,7 +66,7 @@ export const diagnosticSchema = z.object({
   column: z.number().int().nullable(),
   message: z.string(),
   suggestion: z.string().optional(),
-});
+}).meta({ id: 'Diagnostic' });
 
 export const scenarioSchema = z.object({
   id: z.string(),
@@ -51,7 +78,7 @@ export const scenarioSchema = z.object({
   warnings: z.array(diagnosticSchema),
   created_at: timestamp,
   updated_at: timestamp,
-});
+}).meta({ id: 'Scenario' });
 
 export const platformConnectionSchema = z.object({
   id: z.string(),
@@ -63,7 +90,7 @@ export const platformConnectionSchema = z.object({
   key_id: z.string().describe('id of the encryption key that sealed the credentials'),
   created_at: timestamp,
   updated_at: timestamp,
-});
+}).meta({ id: 'PlatformConnection' });
 
 export const dialogSchema = z.object({
   bot_id: z.string(),
@@ -78,7 +105,7 @@ export const dialogSchema = z.object({
   started_at: timestamp,
   last_interaction_at: timestamp,
   workflow_id: z.string(),
-});
+}).meta({ id: 'Dialog' });
 
 export const historyItemSchema = z.object({
   id: z.string(),
@@ -87,7 +114,7 @@ export const historyItemSchema = z.object({
   payload: z.unknown(),
   step: z.string().nullable(),
   created_at: timestamp,
-});
+}).meta({ id: 'HistoryItem' });
 
 export const webhookStatusSchema = z.object({
   bot_id: z.string(),
@@ -95,7 +122,7 @@ export const webhookStatusSchema = z.object({
   last_event_at: timestamp.nullable(),
   counts: z.object({ received: z.number().int(), accepted: z.number().int(), rejected: z.number().int(), messages: z.number().int() }),
   last_error: z.object({ message: z.string(), at: timestamp }).nullable(),
-});
+}).meta({ id: 'WebhookStatus' });
 
 export const auditEntrySchema = z.object({
   id: z.string(),
@@ -108,4 +135,4 @@ export const auditEntrySchema = z.object({
   status: z.number().int(),
   request_id: z.string(),
   created_at: timestamp,
-});
+}).meta({ id: 'AuditEntry' });

@@ -74,6 +74,9 @@ if (mode === 'start') {
   if (rest.length === 0) runGates();
   process.env.TEMPORAL_CLI_PATH = cli;
   process.env.TEMPORAL_TEST_SERVER_PATH = testServer;
+  // The API fuzzer (test/adversarial/fuzz.test.ts), installed before jest's clock starts.
+  const schemathesis = require('./schemathesis-bin').findSchemathesis();
+  if (schemathesis) process.env.SCHEMATHESIS_PATH = schemathesis;
   const results = path.join(os.tmpdir(), `jest-results-${process.pid}.json`);
   run(bin('jest'), ['--runInBand', '--json', `--outputFile=${results}`, ...rest], () => printTotals(results));
 } else {

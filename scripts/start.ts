@@ -5,7 +5,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { once } from 'node:events';
-import { signToken } from '../api/auth';
+import { developmentToken } from '../api/auth';
 import { createApp } from '../api/app';
 import { redisForRateLimits } from '../api/rate-limit';
 import { ConfigError, DATA_DIR, loadConfig } from '../src/config';
@@ -72,8 +72,14 @@ async function main() {
       server.closeAllConnections();
     });
 
-    const token = signToken(config.jwtSecret, { sub: 'developer', role: 'admin', account_ids: ['dev'] });
+    const token = developmentToken(config);
     const api = `http://${config.host}:${config.port}`;
+    const tokenLines = token
+      ? `Development token (admin, account "dev"):
+  ${token}
+
+  curl -H "Authorization: Bearer ${token.slice(0, 12)}..." ${api}/v1/accounts/dev/bots`
+      : `Tokens: npm run token -- --account <id> [--role operator|viewer|admin] (NODE_ENV=${config.env} prints none here)`;
     console.log(`
 GET INN Bot Engine is running.
   API            ${api}   (health: ${api}/health)
@@ -82,10 +88,7 @@ GET INN Bot Engine is running.
   Database       ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite in ${DATA_DIR}`}
   Webhooks       ${config.publicBaseUrl}/v1/webhooks/{platform}/{bot_id}
 
-Development token (admin, account "dev"):
-  ${token}
-
-  curl -H "Authorization: Bearer ${token.slice(0, 12)}..." ${api}/v1/accounts/dev/bots
+${tokenLines}
 Ctrl-C stops everything.`);
     await running;
   } catch (error) {

@@ -15,6 +15,11 @@ if (!ROLES.includes(values.role as Role)) {
   console.error(`--role must be one of ${ROLES.join(', ')}`);
   process.exit(2);
 }
+// Every token expires: the API refuses one without `exp`.
+if (!/^[1-9]\d*[smhdwy]$/.test(values.expires as string)) {
+  console.error('--expires must be a time span: a number with s, m, h, d, w or y (e.g. 12h, 30d)');
+  process.exit(2);
+}
 if (!values.account?.length && values.role !== 'admin') {
   console.error('--account <id> is required (repeat it for several accounts)');
   process.exit(2);

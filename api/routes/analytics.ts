@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dialogAnalytics, scenarioAnalytics } from '../../src/analytics';
-import { badRequest, notFound } from '../../src/errors';
+import { notFound, unprocessable } from '../../src/errors';
 import { isPlatformName } from '../../src/platforms';
 import type { PlatformName } from '../../src/platforms/types';
 import type { Services } from '../deps';
@@ -21,14 +21,14 @@ export function analyticsRoutes(s: Services): ApiRouter {
       tag: 'analytics',
       query: windowQuery,
       success: { status: 200 },
-      errors: [400, 404],
+      errors: [404, 422],
     },
     async (ctx) => {
       const scenario = await s.scenarios.get(ctx.params.id);
       if (!scenario) throw notFound('Scenario');
       await s.botFor(ctx, scenario.bot_id, 'read');
       const q = parseQuery(ctx, windowQuery);
-      if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) throw badRequest('`from` is after `to`.');
+      if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) throw unprocessable('empty_window', '`from` is after `to`.');
       ctx.body = { ...(await scenarioAnalytics(s.db, scenario.id, q)), scenario_version: scenario.version, bot_id: scenario.bot_id };
     },
   );

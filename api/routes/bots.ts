@@ -1,22 +1,23 @@
 import { z } from 'zod';
-import { badRequest, conflict } from '../../src/errors';
+import { conflict } from '../../src/errors';
 import type { Bot } from '../../src/db/bots';
+import { mediaService } from '../../src/media';
 import { searchAttributes } from '../../workflows/messages';
 import { authorize, claimsOf } from '../auth';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
-import { botSchema, botWithStats, pageOf } from '../schemas';
-import { confirmFlag, page, pagination, parseBody, parseQuery } from '../validation';
+import { botSchema, botWithStats, jsonValue, pageOf } from '../schemas';
+import { confirmation, page, pagination, parseBody, parseQuery } from '../validation';
 import { registerWebhook } from '../webhook-registration';
 
 export const botInput = z.object({
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2000).optional(),
-  settings: z.record(z.string(), z.unknown()).optional(),
+  settings: z.record(z.string(), jsonValue).optional(),
 });
 const botUpdate = botInput.partial().strict();
 const botListQuery = pagination.extend({ status: z.enum(['active', 'inactive', 'all']).default('all') });
-const deleteQuery = z.object({ confirm: confirmFlag });
+const deleteQuery = z.object({ confirm: confirmation('Deleting a bot removes its scenarios, platforms, dialogs and history') });
 
 const activationResult = botSchema.extend({
   webhooks: z.array(z.object({ platform: z.string(), url: z.string(), registered: z.boolean(), instructions: z.string().optional() })),
@@ -100,12 +101,14 @@ export function botRoutes(s: Services): ApiRouter {
     },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
-      if (!parseQuery(ctx, deleteQuery).confirm) throw badRequest('Deleting a bot removes its scenarios, platforms, dialogs and history; repeat with ?confirm=true.');
+      parseQuery(ctx, deleteQuery);
       // Inactive first, so webhooks arriving meanwhile start nothing new.
       await s.bots.update(bot.id, { status: 'inactive' });
       const terminated = await terminateDialogs(s, bot, ctx.state.requestId);
+      // After the dialogs stopped, so no file a user sends meanwhile is stored for a bot that is gone.
+      const mediaRemoved = await mediaService(s).removeBotMedia(bot.id);
       const removed = await s.bots.deleteWithEverything(bot.id);
-      ctx.state.log.info({ bot_id: bot.id, removed, workflows_terminated: terminated }, 'bot deleted');
+      ctx.state.log.info({ bot_id: bot.id, removed, media_removed: mediaRemoved, workflows_terminated: terminated }, 'bot deleted');
       ctx.body = { deleted: true, removed, workflows_terminated: terminated };
     },
   );

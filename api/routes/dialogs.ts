@@ -1,14 +1,17 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { badRequest, notFound } from '../../src/errors';
+import { checkData, TooLarge } from '../../src/engine/bounds';
+import { AppError, notFound } from '../../src/errors';
+import { mediaService } from '../../src/media';
 import { isPlatformName } from '../../src/platforms';
+import type { JsonValue } from '../../src/engine/types';
 import type { PlatformName } from '../../src/platforms/types';
 import type { Services } from '../deps';
 import type { DialogClient } from '../dialog-client';
 import { dialogJson, dialogPdf, dialogXml, historyCsv } from '../dialog-export';
 import { ApiRouter } from '../openapi';
-import { dialogSchema, historyItemSchema, pageOf, platformName } from '../schemas';
-import { confirmFlag, isoDate, page, pagination, parseBody, parseQuery } from '../validation';
+import { dialogSchema, historyItemSchema, jsonValue, pageOf, platformName } from '../schemas';
+import { confirmation, confirmFlag, isoDate, page, pagination, parseBody, parseQuery } from '../validation';
 
 const DIALOG_STATUSES = ['active', 'completed', 'abandoned', 'handoff', 'failed'] as const;
 
@@ -20,10 +23,10 @@ const listQuery = pagination.extend({
 });
 const updateInput = z.object({
   current_step: z.string().min(1).optional(),
-  collected_data: z.record(z.string(), z.json()).optional(),
+  collected_data: z.record(z.string(), jsonValue).optional(),
   expected_version: z.number().int().min(0),
 });
-const resetQuery = z.object({ confirm: confirmFlag, to_checkpoint: confirmFlag });
+const resetQuery = z.object({ confirm: confirmation('Resetting a dialog starts it again'), to_checkpoint: confirmFlag });
 const historyFilter = z.object({
   message_type: z.enum(['user', 'bot', 'system']).optional(),
   from_timestamp: isoDate.optional(),
@@ -37,9 +40,21 @@ const PDF_FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 
 const EXPORT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', xml: 'application/xml; charset=utf-8', pdf: 'application/pdf' } as const;
 
+/** Data over the dialog bounds (64 KiB a value, 256 KiB in all) is 413 before it reaches Temporal. */
+function refuseOverBounds(data: Record<string, JsonValue>): void {
+  try {
+    checkData(data);
+  } catch (error) {
+    if (error instanceof TooLarge) throw new AppError(413, error.code, `collected_data is too large: ${error.message}.`);
+    throw error;
+  }
+}
+
 export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
   const router = new ApiRouter();
   const limited = s.rateLimit('dialog_operations');
+  // Files the dialog's user sent are answered with signed, expiring URLs (docs/media.md).
+  const media = mediaService(s);
   const path = '/v1/bots/:botId/dialogs/:platform/:chatId';
 
   const dialogKey = async (ctx: Context, access: 'read' | 'write') => {
@@ -79,7 +94,7 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     limited,
     async (ctx) => {
       const key = keyOf(ctx);
-      ctx.body = await dialogs.state(key.bot_id, key.platform, key.chat_id);
+      ctx.body = await media.signUserFiles(key.bot_id, await dialogs.state(key.bot_id, key.platform, key.chat_id), s.now());
     },
   );
 
@@ -91,14 +106,15 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       tag: 'dialogs',
       body: updateInput,
       success: { status: 200, schema: dialogSchema },
-      errors: [400, 403, 404, 409, 422, 429],
+      errors: [400, 403, 404, 409, 413, 422, 429],
     },
     access('write'),
     limited,
     async (ctx) => {
       const key = keyOf(ctx);
       const input = parseBody(ctx, updateInput);
-      ctx.body = await dialogs.update(key.bot_id, key.platform, key.chat_id, input);
+      if (input.collected_data) refuseOverBounds(input.collected_data);
+      ctx.body = await media.signUserFiles(key.bot_id, await dialogs.update(key.bot_id, key.platform, key.chat_id, input), s.now());
     },
   );
 
@@ -117,8 +133,7 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     async (ctx) => {
       const key = keyOf(ctx);
       const q = parseQuery(ctx, resetQuery);
-      if (!q.confirm) throw badRequest('Resetting a dialog needs ?confirm=true.');
-      ctx.body = await dialogs.reset(key.bot_id, key.platform, key.chat_id, { to_checkpoint: q.to_checkpoint });
+      ctx.body = await media.signUserFiles(key.bot_id, await dialogs.reset(key.bot_id, key.platform, key.chat_id, { to_checkpoint: q.to_checkpoint }), s.now());
     },
   );
 
@@ -140,11 +155,11 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       if (q.format === 'csv') {
         ctx.type = EXPORT_TYPES.csv;
         ctx.set('Content-Disposition', `attachment; filename="history-${key.platform}-${safeName(key.chat_id)}.csv"`);
-        ctx.body = historyCsv(s.dialogs.historyPages(key, q));
+        ctx.body = historyCsv(media.signUserFilesInPages(key.bot_id, s.dialogs.historyPages(key, q), s.now()));
         return;
       }
       const { items, total } = await s.dialogs.history(key, q);
-      ctx.body = page(items, total, q);
+      ctx.body = page(await media.signUserFiles(key.bot_id, items, s.now()), total, q);
     },
   );
 
@@ -163,9 +178,10 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     async (ctx) => {
       const key = keyOf(ctx);
       const { format } = parseQuery(ctx, exportQuery);
-      const dialog = await s.dialogs.get(key);
-      if (!dialog) throw notFound('Dialog');
-      const pages = s.dialogs.historyPages(key, {});
+      const found = await s.dialogs.get(key);
+      if (!found) throw notFound('Dialog');
+      const dialog = await media.signUserFiles(key.bot_id, found, s.now());
+      const pages = media.signUserFilesInPages(key.bot_id, s.dialogs.historyPages(key, {}), s.now());
       ctx.type = EXPORT_TYPES[format];
       ctx.set('Content-Disposition', `attachment; filename="dialog-${key.platform}-${safeName(key.chat_id)}.${format}"`);
       ctx.body =

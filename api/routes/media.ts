@@ -6,20 +6,20 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { z } from 'zod';
 import type { mediaProcessingWorkflow } from '../../workflows/media';
 import { mediaWorkflowId } from '../../workflows/media';
-import { AppError, badRequest, notFound } from '../../src/errors';
+import { AppError, badRequest, forbidden, notFound } from '../../src/errors';
 import { MAX_UPLOAD_BYTES, MIME_BY_EXT, mediaService, type MediaRow } from '../../src/media';
 import type { IngestResult } from '../../src/media/ingest';
-import { STORAGE_KEY } from '../../src/media/storage';
-import { isPlatformName } from '../../src/platforms';
+import { PRIVATE_KEY, PUBLIC_KEY } from '../../src/media/storage';
 import { authorize } from '../auth';
 import { ApiRouter } from '../openapi';
 import type { Services } from '../deps';
-import { page, pagination, parseQuery } from '../validation';
+import { platformName, uploadedFile } from '../schemas';
+import { page, pagination, parse, parseQuery } from '../validation';
 
 const CAPTION_LIMIT = 4096;
 
 const listQuery = pagination.extend({ type: z.enum(['image', 'video', 'audio', 'document']).optional() });
-const variantQuery = z.object({ platform: z.string().optional() });
+const variantQuery = z.object({ platform: platformName.optional() });
 
 const mediaSchema = z.object({
   id: z.string(),
@@ -41,20 +41,21 @@ const mediaSchema = z.object({
   updated_at: z.string(),
   variant: z.object({ platform: z.string(), kind: z.enum(['original', 'converted', 'link', 'pending']) }).optional(),
 });
-const uploadForm = z.object({
-  file: z.any().describe('the file: JPEG, PNG, GIF, WebP, MP4, MOV, MP3, OGG, WAV, PDF, DOC or DOCX'),
+const uploadForm = z.strictObject({
+  file: uploadedFile('the file: JPEG, PNG, GIF, WebP, MP4, MOV, MP3, OGG, WAV, PDF, DOC or DOCX'),
   caption: z.string().max(CAPTION_LIMIT).optional(),
 });
 const pageOfMedia = z.object({ items: z.array(mediaSchema), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 
 interface Form {
   file?: IngestResult;
-  caption?: string;
+  /** The text fields by name, checked against `uploadForm` once the body is read. */
+  fields: Record<string, string>;
 }
 
 /**
  * Streams the multipart body: the `file` part goes through the media pipeline as it arrives (no
- * whole-file buffering), `caption` is a text field. After a refusal the rest of the body is read
+ * whole-file buffering), the text fields are collected. After a refusal the rest of the body is read
  * and dropped, so the client gets the answer instead of a reset connection.
  */
 function readUpload(ctx: Context, ingest: (body: PassThrough) => Promise<IngestResult>): Promise<Form> {
@@ -66,7 +67,7 @@ function readUpload(ctx: Context, ingest: (body: PassThrough) => Promise<IngestR
       reject(badRequest(`The multipart body cannot be read: ${(error as Error).message}`));
       return;
     }
-    const form: Form = {};
+    const form: Form = { fields: Object.create(null) as Record<string, string> };
     let upload: Promise<void> | undefined;
     parser.on('file', (name, stream) => {
       if (name !== 'file' || upload) {
@@ -89,7 +90,7 @@ function readUpload(ctx: Context, ingest: (body: PassThrough) => Promise<IngestR
       upload.catch(() => undefined);
     });
     parser.on('field', (name, value) => {
-      if (name === 'caption') form.caption = value;
+      form.fields[name] = value;
     });
     parser.on('error', (error) => reject(badRequest(`The multipart body cannot be read: ${(error as Error).message}`)));
     parser.on('close', () => {
@@ -145,9 +146,9 @@ export function mediaRoutes(s: Services): ApiRouter {
       }
       const form = await readUpload(ctx, (body) => media.ingest({ botId: bot.id, body, source: 'upload' }));
       if (!form.file) throw badRequest('The multipart body has no "file" part.');
-      if (form.caption !== undefined && form.caption.length > CAPTION_LIMIT) throw badRequest(`The caption is longer than ${CAPTION_LIMIT} characters.`);
+      const { caption } = parse(uploadForm.omit({ file: true }), form.fields, 'form fields');
       let record = form.file.media;
-      if (form.file.created && form.caption) record = await media.repo.setCaption(record.id, form.caption);
+      if (form.file.created && caption) record = await media.repo.setCaption(record.id, caption);
       await startProcessing(record);
       const current = (await media.repo.get(record.id)) as MediaRow;
       ctx.state.log.info({ event: 'MEDIA', bot_id: bot.id, media_id: current.id, type: current.type, size: current.size, created: form.file.created }, 'media uploaded');
@@ -179,7 +180,6 @@ export function mediaRoutes(s: Services): ApiRouter {
         ctx.body = media.toJson(record);
         return;
       }
-      if (!isPlatformName(platform)) throw badRequest(`Unknown platform "${platform}".`);
       ctx.body = media.toJson(record, { platform, row: await media.repo.variant(record.id, platform) });
     },
   );
@@ -188,21 +188,21 @@ export function mediaRoutes(s: Services): ApiRouter {
 }
 
 /**
- * Stored files, public so platforms can fetch them. Names are the SHA-256 of the content, so a
- * response never changes and may be cached for good; nothing but that name shape is served.
+ * Stored files. Operator uploads (and the copies made of them) are public so platforms can fetch
+ * them; names are the SHA-256 of the content, so a response never changes and may be cached for
+ * good. Files users sent live under `private/` and are served only with a valid, unexpired
+ * signature (`src/media/signed-urls.ts`). Nothing but those two name shapes is served.
  */
 export function mediaFileRoutes(s: Services): Router {
   const router = new Router();
   const media = mediaService(s);
 
-  router.get('/media/:prefix/:name', async (ctx) => {
-    const key = `${ctx.params.prefix}/${ctx.params.name}`;
-    if (!STORAGE_KEY.test(key)) throw notFound('Media file');
+  const serve = async (ctx: Context, key: string, cacheControl: string) => {
     const file = await media.storage().get(key);
     if (!file) throw notFound('Media file');
     const ext = key.slice(key.lastIndexOf('.') + 1);
-    ctx.set('Cache-Control', 'public, max-age=31536000, immutable');
-    ctx.set('ETag', `"${key.slice(3, key.lastIndexOf('.'))}"`);
+    ctx.set('Cache-Control', cacheControl);
+    ctx.set('ETag', `"${key.slice(key.lastIndexOf('/') + 1, key.lastIndexOf('.'))}"`);
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.status = 200;
     if (ctx.fresh) {
@@ -213,6 +213,22 @@ export function mediaFileRoutes(s: Services): Router {
     ctx.type = MIME_BY_EXT[ext] ?? 'application/octet-stream';
     ctx.length = file.size;
     ctx.body = file.body;
+  };
+
+  router.get('/media/:prefix/:name', async (ctx) => {
+    const key = `${ctx.params.prefix}/${ctx.params.name}`;
+    if (!PUBLIC_KEY.test(key)) throw notFound('Media file');
+    await serve(ctx, key, 'public, max-age=31536000, immutable');
+  });
+
+  router.get('/media/private/:prefix/:name', async (ctx) => {
+    const key = `private/${ctx.params.prefix}/${ctx.params.name}`;
+    if (!PRIVATE_KEY.test(key)) throw notFound('Media file');
+    const { expires, signature } = ctx.query;
+    const now = s.now();
+    if (!media.signer.verify(key, expires, signature, now)) throw forbidden('The link to this file is missing its signature, wrong or expired; get a fresh one from the API.');
+    const secondsLeft = Math.max(0, Math.floor(Number(expires) - now / 1000));
+    await serve(ctx, key, `private, max-age=${Math.min(secondsLeft, 3600)}`);
   });
 
   return router;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { copyTranscript } from '../../src/analytics/merge';
 import type { DialogKey } from '../../src/db/dialogs';
-import { AppError, badRequest, notFound } from '../../src/errors';
+import { AppError, notFound, unprocessable } from '../../src/errors';
 import type { CollectedData } from '../../src/engine/types';
 import { PLATFORMS } from '../../src/platforms/types';
 import { closeUpdate, dialogWorkflowId } from '../../workflows/messages';
@@ -31,13 +31,13 @@ export function mergeRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       tag: 'dialogs',
       body: mergeInput,
       success: { status: 200 },
-      errors: [400, 404, 409],
+      errors: [403, 404, 409, 422],
     },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const input = parseBody(ctx, mergeInput);
       if (input.primary.platform === input.secondary.platform && input.primary.chat_id === input.secondary.chat_id) {
-        throw badRequest('The primary and the secondary are the same dialog.');
+        throw unprocessable('same_dialog', 'The primary and the secondary are the same dialog.');
       }
       const primaryKey: DialogKey = { bot_id: bot.id, ...input.primary };
       const secondaryKey: DialogKey = { bot_id: bot.id, ...input.secondary };

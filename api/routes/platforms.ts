@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { conflict, notFound } from '../../src/errors';
+import { AppError, conflict, notFound, unprocessable } from '../../src/errors';
 import { adapters, isPlatformName, PLATFORMS } from '../../src/platforms';
 import type { PlatformName } from '../../src/platforms/types';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
-import { pageOf, platformConnectionSchema, platformName } from '../schemas';
+import { jsonValue, pageOf, platformConnectionSchema, platformName } from '../schemas';
 import { parse, parseBody } from '../validation';
 import { platformFailure, registerWebhook, supportedAdapter } from '../webhook-registration';
 
@@ -13,19 +13,34 @@ function platformParam(value: string): PlatformName {
   return value;
 }
 
-const settings = z.record(z.string(), z.unknown());
+const settings = z.record(z.string(), jsonValue);
 /** One shape per platform, each with its adapter's own credentials schema (CONTRACT.md §2 Platforms). */
 const platformInput = z.discriminatedUnion(
   'platform',
-  PLATFORMS.map((platform) => z.object({ platform: z.literal(platform), credentials: adapters[platform].credentialsSchema, settings: settings.optional() })) as unknown as [
+  PLATFORMS.map((platform) =>
+    z
+      .object({ platform: z.literal(platform), credentials: adapters[platform].credentialsSchema, settings: settings.optional() })
+      .meta({ id: `${platform[0].toUpperCase()}${platform.slice(1)}ConnectionRequest` }),
+  ) as unknown as [
     z.ZodObject<{ platform: z.ZodLiteral<PlatformName>; credentials: z.ZodType<Record<string, string>>; settings: z.ZodOptional<typeof settings> }>,
   ],
 );
-const platformUpdate = z.object({ credentials: z.record(z.string(), z.unknown()).optional(), settings: settings.optional() }).strict();
+const anyCredentials = z.union(PLATFORMS.map((platform) => adapters[platform].credentialsSchema) as unknown as [z.ZodType<Record<string, string>>]);
+const platformUpdate = z
+  .object({ credentials: anyCredentials.optional().describe('the credentials of the platform in the path'), settings: settings.optional() })
+  .strict();
 
-/** Credentials are checked by the adapter's own schema; the 400 names fields, never their values. */
+/**
+ * Credentials are checked by the adapter's own schema; the error names fields, never their values.
+ * Credentials of another platform than the path's are well-formed but wrong here: 422.
+ */
 function checkCredentials(platform: PlatformName, credentials: unknown): Record<string, string> {
-  return parse(supportedAdapter(platform).credentialsSchema, credentials, 'credentials') as Record<string, string>;
+  try {
+    return parse(supportedAdapter(platform).credentialsSchema, credentials, 'credentials') as Record<string, string>;
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    throw unprocessable('credentials_mismatch', `These are not ${platform} credentials: ${error.message}`, error.details);
+  }
 }
 
 const registration = z.object({ url: z.string(), registered: z.boolean(), instructions: z.string().optional() });
@@ -45,7 +60,7 @@ export function platformRoutes(s: Services): ApiRouter {
     {
       summary: 'Platforms this build supports and the JSON schema of each one’s credentials',
       tag: 'platforms',
-      success: { status: 200, schema: z.object({ items: z.array(z.object({ platform: platformName, available: z.boolean(), credentials_schema: z.unknown().nullable() })) }) },
+      success: { status: 200, schema: z.object({ items: z.array(z.object({ platform: platformName, available: z.boolean(), credentials_schema: z.record(z.string(), z.unknown()).nullable().describe('JSON Schema of the credentials; null when unavailable') })) }) },
       errors: [],
     },
     (ctx) => {
@@ -106,7 +121,8 @@ export function platformRoutes(s: Services): ApiRouter {
       const platform = platformParam(ctx.params.platform);
       const connection = await connectionFor(bot.id, platform);
       const input = parseBody(ctx, platformUpdate);
-      const credentials = input.credentials ? checkCredentials(platform, input.credentials) : undefined;
+      // Checked as sent: the union above keeps only the fields of the first platform they fit.
+      const credentials = input.credentials ? checkCredentials(platform, (ctx.request as unknown as { body: { credentials: unknown } }).body.credentials) : undefined;
       // New credentials may be another platform account: the webhook must point there before we switch.
       if (credentials && connection.webhook_registered) await registerWebhook(s, bot.id, platform, credentials);
       ctx.body = await s.platforms.update(bot.id, platform, { credentials, settings: input.settings });

@@ -8,16 +8,16 @@ import { AppError, badRequest, conflict, notFound, unprocessable } from '../../s
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { scenarioMultipart, uploadedText, uploadFields, validateUpload } from '../scenario-upload';
-import { pageOf, scenarioSchema } from '../schemas';
-import { page, pagination, parse, parseBody, parseQuery } from '../validation';
+import { describedJson, jsonValue, pageOf, scenarioSchema } from '../schemas';
+import { page, pagination, parse, parseBody, parseQuery, queryInteger } from '../validation';
 
 // Any JSON is accepted here: what is wrong inside a scenario is the engine's to say, with paths (422).
-const scenarioData = z.json().describe('the scenario document (docs/scenarios.md)');
+const scenarioData = describedJson('the scenario document (docs/scenario-format.md)');
 const scenarioInput = z.object({ name: z.string().trim().min(1).max(200), scenario_data: scenarioData });
 const scenarioUpdate = z.object({ scenario_data: scenarioData }).strict();
 const listQuery = pagination.extend({
   active_only: z.enum(['true', 'false']).optional(),
-  version: z.coerce.number().int().min(1).optional(),
+  version: queryInteger(z.number().int().min(1).max(2 ** 31 - 1)).optional(),
   name: z.string().optional(),
 });
 const getQuery = z.object({ format: z.enum(['json', 'export']).default('json') });
@@ -165,7 +165,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
       summary: 'Get a scenario version; ?format=export returns the bare scenario file',
       tag: 'scenarios',
       query: getQuery,
-      success: { status: 200, schema: scenarioSchema, mediaTypes: ['application/json'] },
+      success: { status: 200, schema: z.union([scenarioSchema, z.record(z.string(), jsonValue).describe('?format=export: the scenario file as stored')]) },
       errors: [400, 404],
     },
     async (ctx) => {

@@ -7,23 +7,32 @@ import { WebhookAuthError } from '../../src/platforms/errors';
 import type { Services } from '../deps';
 import type { DialogClient } from '../dialog-client';
 import { ApiRouter } from '../openapi';
+import { createWebhookBudgets } from '../rate-limit';
 import { observeWebhook } from './metrics';
 import { webhookStatusSchema } from '../schemas';
 
 /**
- * Platforms call these with their own proof instead of a JWT. The answer goes out only after
- * Temporal accepted every message as a signal, so an acknowledged update is never lost.
+ * Platforms call these with their own proof instead of a JWT. The proof is checked before the
+ * request counts against the bot's budget, so forgeries cannot spend it; they count against their
+ * source address instead. The answer goes out only after Temporal accepted every message as a
+ * signal, so an acknowledged update is never lost.
  */
 export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
   const router = new ApiRouter();
+  const budgets = createWebhookBudgets(s.rateLimits);
 
   const handle = async (ctx: Context) => {
     const { platform, botId } = ctx.params as { platform: string; botId: string };
-    // One answer for every failed proof, whether the bot exists or not: nothing to probe.
-    const reject = () => unauthorized('The webhook proof is missing or wrong.');
-    if (!isPlatformName(platform)) throw reject();
+    await budgets.refuseSpentAddress(ctx.ip);
+    // One answer for every failed proof, whether the bot exists or not: nothing to probe. The
+    // source address's budget is spent first, so its last failures answer 429 instead of 401.
+    const failedProof = async () => {
+      await budgets.countFailedProof(ctx.ip, ctx);
+      return unauthorized('The webhook proof is missing or wrong.');
+    };
+    if (!isPlatformName(platform)) throw await failedProof();
     const found = await s.webhookAuth.find(botId, platform);
-    if (!found) throw reject();
+    if (!found) throw await failedProof();
     const { bot, secrets } = found;
     // Counted without holding up the answer: one upsert, its failure only logged.
     const count = (outcome: WebhookOutcome) =>
@@ -42,11 +51,12 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       if (error instanceof WebhookAuthError) {
         ctx.state.log.warn({ event: 'WEBHOOK', bot_id: botId, platform, reason: error.message }, 'webhook rejected');
         count({ accepted: false, error: `rejected: ${error.message}` });
-        throw reject();
+        throw await failedProof();
       }
       count({ accepted: false, error: `could not be read: ${(error as Error).message}` });
       throw error;
     }
+    await budgets.countDelivery(botId, ctx);
 
     // An inactive bot acknowledges its platform (so it stops redelivering) but starts nothing.
     if (bot.status === 'active') {
@@ -64,15 +74,14 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     ctx.body = result.body ?? (result.status === 200 ? { ok: true } : undefined);
   };
 
-  const limited = s.rateLimit('webhooks');
   const spec = {
     tag: 'webhooks',
     auth: false,
     success: { status: 200, description: 'Accepted (the platform’s own answer where it expects one)' },
     errors: [401, 413, 429],
   };
-  router.op('post', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Platform webhook: the platform’s own proof instead of a JWT' }, observeWebhook, limited, handle);
-  router.op('get', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Webhook verification handshake (WhatsApp and Messenger hub.challenge)' }, observeWebhook, limited, handle);
+  router.op('post', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Platform webhook: the platform’s own proof instead of a JWT' }, observeWebhook, handle);
+  router.op('get', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Webhook verification handshake (WhatsApp and Messenger hub.challenge)' }, observeWebhook, handle);
   return router;
 }
 

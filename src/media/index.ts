@@ -5,7 +5,8 @@ import type { PlatformName } from '../platforms/types';
 import { ingestMedia, type IngestInput, type IngestResult } from './ingest';
 import { mediaRepository, type MediaRow, type VariantRow } from './repository';
 import { s3Storage } from './s3';
-import { localStorage, type MediaStorage } from './storage';
+import { signPrivateUrls, urlSigner } from './signed-urls';
+import { isPrivateKey, localStorage, type MediaStorage } from './storage';
 
 export * from './formats';
 export type { MediaRow, VariantRow, MediaStatus } from './repository';
@@ -55,8 +56,15 @@ export function mediaStorage(config: Config): MediaStorage {
 export function mediaService(deps: { db: Db; config: Config }) {
   const repo = mediaRepository(deps.db);
   const storage = () => mediaStorage(deps.config);
+  const signer = urlSigner(deps.config.encryptionKey);
 
-  const toJson = (media: MediaRow, variant?: { platform: PlatformName; row?: VariantRow }): MediaJson => {
+  /** Where a stored file can be fetched now: its public URL, or for a file a user sent a signed one. */
+  const fileUrl = (key: string, nowMs = Date.now()): string => {
+    const url = storage().url(key);
+    return isPrivateKey(key) ? `${url}?${signer.query(key, nowMs)}` : url;
+  };
+
+  const toJson = (media: MediaRow, variant?: { platform: PlatformName; row?: VariantRow }, nowMs = Date.now()): MediaJson => {
     const source = variant?.row && variant.row.kind !== 'link' ? variant.row : undefined;
     const width = source ? source.width : media.width;
     const height = source ? source.height : media.height;
@@ -69,8 +77,8 @@ export function mediaService(deps: { db: Db; config: Config }) {
       ...(width !== null ? { width } : {}),
       ...(height !== null ? { height } : {}),
       ...(media.duration !== null ? { duration: media.duration } : {}),
-      url: storage().url(source?.storage_key ?? media.storage_key),
-      ...(media.thumbnail_key ? { thumbnail_url: storage().url(media.thumbnail_key) } : {}),
+      url: fileUrl(source?.storage_key ?? media.storage_key, nowMs),
+      ...(media.thumbnail_key ? { thumbnail_url: fileUrl(media.thumbnail_key, nowMs) } : {}),
       sha256: media.sha256,
       status: media.status,
       caption: media.caption,
@@ -85,9 +93,35 @@ export function mediaService(deps: { db: Db; config: Config }) {
   return {
     repo,
     storage,
+    signer,
+    fileUrl,
     toJson,
     ingest(input: IngestInput): Promise<IngestResult> {
-      return ingestMedia({ repo, storage: storage(), workDir: path.join(deps.config.mediaDir, '.incoming'), clamdAddress: deps.config.clamdAddress }, input);
+      return ingestMedia(
+        { repo, storage: storage(), workDir: path.join(deps.config.mediaDir, '.incoming'), clamdAddress: deps.config.clamdAddress, quotaBytes: deps.config.mediaQuotaBytes },
+        input,
+      );
+    },
+
+    /** A dialog's data or transcript with the URLs of files its users sent signed (see `signPrivateUrls`). */
+    signUserFiles<T>(botId: string, value: T, nowMs = Date.now()): Promise<T> {
+      return signPrivateUrls(value, { publicBaseUrl: deps.config.publicBaseUrl, signer, nowMs, ownedKeys: (keys) => repo.ownedKeys(botId, keys) });
+    },
+
+    /** `signUserFiles` over pages of a transcript as they are read (exports stream them). */
+    async *signUserFilesInPages<T>(botId: string, pages: AsyncIterable<T[]>, nowMs = Date.now()): AsyncIterable<T[]> {
+      for await (const items of pages) yield await this.signUserFiles(botId, items, nowMs);
+    },
+
+    /**
+     * Removes the bot's media: records first, then each stored file no other bot's record refers to
+     * (the same bytes are one file for every bot). Returns how many records went.
+     */
+    async removeBotMedia(botId: string): Promise<number> {
+      const keys = await repo.keysOfBot(botId);
+      const removed = await repo.deleteOfBot(botId);
+      for (const key of keys) if (!(await repo.isKeyUsed(key))) await storage().delete(key);
+      return removed;
     },
   };
 }

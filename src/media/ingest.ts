@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, unprocessable } from '../errors';
 import { scanStream, ScannerUnavailableError } from './clamd';
 import { isProvisional, MAX_UPLOAD_BYTES, type MediaFormat, SIZE_LIMITS, sniffFile, sniffHead, SNIFF_BYTES } from './formats';
-import type { MediaRepository, MediaRow, MediaSource } from './repository';
+import { imageTooLarge, isTooLarge, readImageHeader } from './pixels';
+import { QuotaExceededError, type MediaRepository, type MediaRow, type MediaSource } from './repository';
 import { contentKey, type MediaStorage } from './storage';
 
 const MB = 1024 * 1024;
@@ -20,12 +21,17 @@ export const unsupportedMedia = (what: string) =>
 export const tooLarge = (type: string, limit: number) =>
   new AppError(413, 'payload_too_large', `The ${type} is larger than the ${limit / MB} MB limit for ${type} files.`, { type, limit_bytes: limit });
 
+export const quotaExceeded = (used: number, limit: number) =>
+  new AppError(413, 'media_quota_exceeded', `The bot's media would exceed its quota of ${limit} bytes (${used} in use); remove media or ask for a larger quota.`, { used, limit });
+
 export interface IngestDeps {
   repo: MediaRepository;
   storage: MediaStorage;
   /** Where uploads are held while they are checked; never served. */
   workDir: string;
   clamdAddress?: string;
+  /** The most bytes of media files one bot may keep (`MEDIA_QUOTA_BYTES`). */
+  quotaBytes: number;
 }
 
 export interface IngestInput {
@@ -112,8 +118,11 @@ async function scan(address: string, file: string): Promise<void> {
 
 /**
  * One way in for every media file (operator uploads and files users send): streamed to a work
- * file while checked, sniffed for its real type, scanned, then stored under its SHA-256 and
- * recorded as `pending` for processing. The work file is gone afterwards whatever happened.
+ * file while checked, sniffed for its real type, scanned, counted against the bot's quota, then
+ * stored under its SHA-256 and recorded as `pending` for processing. The work file is gone
+ * afterwards whatever happened, and so is the stored file when the quota refuses it at the last step.
+ * An upload of an image over the pixel limit is refused from its header; a user's such image is
+ * kept (processing will not decode it).
  */
 export async function ingestMedia(deps: IngestDeps, input: IngestInput): Promise<IngestResult> {
   await mkdir(deps.workDir, { recursive: true });
@@ -126,25 +135,46 @@ export async function ingestMedia(deps: IngestDeps, input: IngestInput): Promise
     if (!format) throw unsupportedMedia('The file');
     const limit = SIZE_LIMITS[format.type];
     if (inspector.size > limit) throw tooLarge(format.type, limit);
+    if (format.type === 'image' && input.source === 'upload') {
+      const header = await readImageHeader(work);
+      if (header && isTooLarge(header)) throw imageTooLarge(header);
+    }
     if (deps.clamdAddress) await scan(deps.clamdAddress, work);
 
     const sha256 = inspector.hash.digest('hex');
     const existing = await deps.repo.findBySha(input.botId, sha256);
     if (existing) return { media: existing, created: false };
+    // Checked before storing, so a refusal leaves nothing behind; checked again under a lock below.
+    const used = await deps.repo.usedBytes(input.botId);
+    if (used + inspector.size > deps.quotaBytes) throw quotaExceeded(used, deps.quotaBytes);
 
-    const key = contentKey(sha256, format.ext);
+    const key = contentKey(sha256, format.ext, input.source === 'incoming' ? 'private' : 'public');
     await deps.storage.put(key, createReadStream(work), format.mime);
-    return await deps.repo.createOrGet({
-      bot_id: input.botId,
-      type: format.type,
-      mime: format.mime,
-      size: inspector.size,
-      sha256,
-      storage_key: key,
-      caption: input.caption ?? null,
-      original_name: input.originalName ? input.originalName.slice(0, 300) : null,
-      source: input.source,
-    });
+    let result: IngestResult;
+    try {
+      result = await deps.repo.createWithinQuota(
+        {
+          bot_id: input.botId,
+          type: format.type,
+          mime: format.mime,
+          size: inspector.size,
+          sha256,
+          storage_key: key,
+          caption: input.caption ?? null,
+          original_name: input.originalName ? input.originalName.slice(0, 300) : null,
+          source: input.source,
+        },
+        deps.quotaBytes,
+      );
+    } catch (error) {
+      if (!(error instanceof QuotaExceededError)) throw error;
+      // Another upload of the bot took the room meanwhile. Other bots may hold the same bytes.
+      if (!(await deps.repo.isKeyUsed(key))) await deps.storage.delete(key);
+      throw quotaExceeded(error.used, error.limit);
+    }
+    // The same bytes arrived meanwhile by the other way in (upload or user), under the other key.
+    if (result.media.storage_key !== key && !(await deps.repo.isKeyUsed(key))) await deps.storage.delete(key);
+    return result;
   } finally {
     await rm(work, { force: true });
   }

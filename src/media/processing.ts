@@ -5,8 +5,9 @@ import sharp from 'sharp';
 import { PLATFORMS, type PlatformName } from '../platforms/types';
 import { MIME_BY_EXT } from './formats';
 import { fitsAsIs, imageFits, type ImageRule, PLATFORM_MEDIA_RULES } from './limits';
+import { DECODE_OPTIONS, isTooLarge, readImageHeader } from './pixels';
 import type { MediaRepository, MediaRow, VariantRow } from './repository';
-import { contentKey, type MediaStorage } from './storage';
+import { contentKey, isPrivateKey, type MediaStorage, type Visibility } from './storage';
 
 export const THUMBNAIL_SIDE = 320;
 
@@ -31,21 +32,13 @@ async function readAll(storage: MediaStorage, key: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function putBuffer(storage: MediaStorage, data: Buffer, ext: string): Promise<Stored> {
-  const key = contentKey(createHash('sha256').update(data).digest('hex'), ext);
+/** Copies made of a file a user sent are as private as the file. */
+const visibilityOf = (media: MediaRow): Visibility => (isPrivateKey(media.storage_key) ? 'private' : 'public');
+
+async function putBuffer(storage: MediaStorage, data: Buffer, ext: string, visibility: Visibility): Promise<Stored> {
+  const key = contentKey(createHash('sha256').update(data).digest('hex'), ext, visibility);
   await storage.put(key, Readable.from([data]), MIME_BY_EXT[ext] ?? 'application/octet-stream');
   return { key, size: data.length };
-}
-
-/** Dimensions as a viewer shows them (EXIF rotation applied; one frame of an animation). */
-async function imageSize(data: Buffer): Promise<{ width: number; height: number }> {
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
-  try {
-    meta = await sharp(data, { animated: false }).metadata();
-  } catch (error) {
-    throw new UnprocessableMediaError(`the image cannot be decoded: ${(error as Error).message}`);
-  }
-  return { width: meta.autoOrient?.width ?? meta.width, height: meta.autoOrient?.height ?? meta.height };
 }
 
 /**
@@ -61,7 +54,7 @@ export async function fitImage(data: Buffer, rule: ImageRule, width: number, hei
     const w = Math.max(1, Math.floor(width * scale));
     const h = Math.max(1, Math.floor(height * scale));
     for (const quality of [85, 70, 55]) {
-      const out = await sharp(data, { animated: false })
+      const out = await sharp(data, DECODE_OPTIONS)
         .rotate()
         .resize(w, h, { fit: 'fill' })
         .flatten({ background: '#ffffff' })
@@ -87,7 +80,7 @@ async function imageVariants(storage: MediaStorage, media: MediaRow, data: Buffe
     const signature = JSON.stringify([rule.maxBytes, rule.maxSide, rule.maxSum, rule.maxRatio]);
     if (!made.has(signature)) {
       const fitted = await fitImage(data, rule, width, height);
-      made.set(signature, fitted ? { stored: await putBuffer(storage, fitted.data, 'jpg'), width: fitted.width, height: fitted.height } : null);
+      made.set(signature, fitted ? { stored: await putBuffer(storage, fitted.data, 'jpg', visibilityOf(media)), width: fitted.width, height: fitted.height } : null);
     }
     const copy = made.get(signature);
     variants.push(
@@ -99,6 +92,10 @@ async function imageVariants(storage: MediaStorage, media: MediaRow, data: Buffe
   return variants;
 }
 
+/** Every platform gets a link: what an image too large to decode is sent as. */
+const linkVariants = (): Omit<VariantRow, 'media_id'>[] =>
+  PLATFORMS.map((platform) => ({ platform, kind: 'link', storage_key: null, mime: null, size: null, width: null, height: null }));
+
 function fileVariants(media: MediaRow): Omit<VariantRow, 'media_id'>[] {
   return PLATFORMS.map((platform: PlatformName) => {
     const rule = PLATFORM_MEDIA_RULES[platform][media.type as 'video' | 'audio' | 'document'];
@@ -108,10 +105,17 @@ function fileVariants(media: MediaRow): Omit<VariantRow, 'media_id'>[] {
   });
 }
 
+/**
+ * How long the container parser may read. Files are within the upload limits (50 MB at most), but
+ * a crafted container must not hold a worker's activity slot for minutes.
+ */
+const METADATA_TIMEOUT_MS = 10_000;
+
 /** Duration in seconds of audio or video, where the container says it. */
 async function playbackDuration(storage: MediaStorage, media: MediaRow): Promise<number | null> {
   const file = await storage.get(media.storage_key);
   if (!file) throw new Error(`media file ${media.storage_key} is missing from storage`);
+  const timer = setTimeout(() => file.body.destroy(new Error('metadata took too long')), METADATA_TIMEOUT_MS);
   try {
     const meta = await parseStream(file.body, { mimeType: media.mime, size: file.size }, { duration: true, skipCovers: true });
     const seconds = meta.format.duration;
@@ -120,6 +124,7 @@ async function playbackDuration(storage: MediaStorage, media: MediaRow): Promise
     // Metadata is a courtesy: a file that plays but whose container the parser does not know stays usable.
     return null;
   } finally {
+    clearTimeout(timer);
     file.body.destroy();
   }
 }
@@ -135,14 +140,21 @@ export async function processMedia(repo: MediaRepository, storage: MediaStorage,
 
   if (media.type === 'image') {
     const data = await readAll(storage, media.storage_key);
-    const { width, height } = await imageSize(data);
-    const thumbnail = await sharp(data, { animated: false })
+    const header = await readImageHeader(data);
+    if (!header) throw new UnprocessableMediaError('the image cannot be decoded: its header is unreadable');
+    const { width, height } = header;
+    if (isTooLarge(header)) {
+      // Kept (a file a user sent), never decoded: no thumbnail, and platforms get a link.
+      await repo.markReady(media.id, { width, height, duration: null, thumbnail_key: null, variants: linkVariants() });
+      return (await repo.get(media.id)) as MediaRow;
+    }
+    const thumbnail = await sharp(data, DECODE_OPTIONS)
       .rotate()
       .resize(THUMBNAIL_SIDE, THUMBNAIL_SIDE, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })
       .jpeg({ quality: 80 })
       .toBuffer();
-    const thumb = await putBuffer(storage, thumbnail, 'jpg');
+    const thumb = await putBuffer(storage, thumbnail, 'jpg', visibilityOf(media));
     const variants = await imageVariants(storage, media, data, width, height);
     await repo.markReady(media.id, { width, height, duration: null, thumbnail_key: thumb.key, variants });
   } else {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Db, toIso } from '../db';
-import { isUniqueViolation } from '../db/errors';
+import { type Db, isPostgres, toIso } from '../db';
 import type { MediaType } from './formats';
 
 export type MediaStatus = 'pending' | 'ready' | 'failed';
@@ -54,6 +53,17 @@ const toVariant = (row: Record<string, unknown>): VariantRow => ({
   size: row.size === null || row.size === undefined ? null : Number(row.size),
 });
 
+/** Storing the file would take the bot over its quota. */
+export class QuotaExceededError extends Error {
+  constructor(
+    readonly used: number,
+    readonly limit: number,
+  ) {
+    super(`media quota exceeded: ${used} of ${limit} bytes in use`);
+    this.name = 'QuotaExceededError';
+  }
+}
+
 export type NewMedia = Pick<MediaRow, 'bot_id' | 'type' | 'mime' | 'size' | 'sha256' | 'storage_key' | 'caption' | 'original_name' | 'source'>;
 
 export function mediaRepository(db: Db) {
@@ -68,19 +78,70 @@ export function mediaRepository(db: Db) {
       return row ? toMedia(row) : undefined;
     },
 
-    /** Inserts a pending record, or returns the bot's record of the same bytes (`created: false`). */
-    async createOrGet(input: NewMedia): Promise<{ media: MediaRow; created: boolean }> {
-      const now = new Date().toISOString();
-      const row = { id: randomUUID(), ...input, width: null, height: null, duration: null, thumbnail_key: null, status: 'pending', error: null, created_at: now, updated_at: now };
-      try {
-        await db('media').insert(row);
+    /** Bytes of the bot's media files as received (uploads and files users sent; not the copies made of them). */
+    async usedBytes(botId: string): Promise<number> {
+      const [{ used }] = await db('media').where({ bot_id: botId }).sum<{ used: string | number | null }[]>({ used: 'size' });
+      return Number(used ?? 0);
+    },
+
+    /**
+     * Inserts a pending record, or returns the bot's record of the same bytes (`created: false`),
+     * within the bot's quota. The bot's row is locked while its media are summed and the record
+     * inserted, so uploads racing each other cannot both take the last room (SQLite runs one write
+     * transaction at a time anyway).
+     */
+    async createWithinQuota(input: NewMedia, quotaBytes: number): Promise<{ media: MediaRow; created: boolean }> {
+      return db.transaction(async (trx) => {
+        const locking = trx('bots').where({ id: input.bot_id }).select('id');
+        if (isPostgres(db)) locking.forUpdate();
+        await locking;
+        const existing = await trx('media').where({ bot_id: input.bot_id, sha256: input.sha256 }).first();
+        if (existing) return { media: toMedia(existing), created: false };
+        const [{ used }] = await trx('media').where({ bot_id: input.bot_id }).sum<{ used: string | number | null }[]>({ used: 'size' });
+        if (Number(used ?? 0) + input.size > quotaBytes) throw new QuotaExceededError(Number(used ?? 0), quotaBytes);
+        const now = new Date().toISOString();
+        const row = { id: randomUUID(), ...input, width: null, height: null, duration: null, thumbnail_key: null, status: 'pending', error: null, created_at: now, updated_at: now };
+        await trx('media').insert(row);
         return { media: toMedia(row), created: true };
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        const existing = await this.findBySha(input.bot_id, input.sha256);
-        if (!existing) throw error;
-        return { media: existing, created: false };
-      }
+      });
+    },
+
+    /** Whether any record of any bot still refers to the stored file (keys are shared by content). */
+    async isKeyUsed(key: string): Promise<boolean> {
+      const [media, variant] = await Promise.all([
+        db('media').where({ storage_key: key }).orWhere({ thumbnail_key: key }).first('id'),
+        db('media_variants').where({ storage_key: key }).first('media_id'),
+      ]);
+      return Boolean(media ?? variant);
+    },
+
+    /** Every stored file the bot's records refer to: originals, thumbnails and platform copies. */
+    async keysOfBot(botId: string): Promise<string[]> {
+      const rows = await db('media').where({ bot_id: botId }).select('storage_key', 'thumbnail_key');
+      const variants = await db('media_variants')
+        .join('media', 'media.id', 'media_variants.media_id')
+        .where('media.bot_id', botId)
+        .whereNotNull('media_variants.storage_key')
+        .select('media_variants.storage_key');
+      const keys = [...rows.flatMap((r: { storage_key: string; thumbnail_key: string | null }) => [r.storage_key, r.thumbnail_key]), ...variants.map((v: { storage_key: string }) => v.storage_key)];
+      return [...new Set(keys.filter((key): key is string => Boolean(key)))];
+    },
+
+    /** The bot's records with their variants and platform file ids; returns how many media records went. */
+    async deleteOfBot(botId: string): Promise<number> {
+      return db.transaction(async (trx) => {
+        const ids = trx('media').where({ bot_id: botId }).select('id');
+        await trx('media_variants').whereIn('media_id', ids.clone()).delete();
+        await trx('media_platform_files').whereIn('media_id', ids.clone()).delete();
+        return Number(await trx('media').where({ bot_id: botId }).delete());
+      });
+    },
+
+    /** Which of these keys are the stored originals of the bot's records (what a dialog may point to). */
+    async ownedKeys(botId: string, keys: readonly string[]): Promise<Set<string>> {
+      if (keys.length === 0) return new Set();
+      const rows = await db('media').where({ bot_id: botId }).whereIn('storage_key', [...keys]).select('storage_key');
+      return new Set(rows.map((r: { storage_key: string }) => r.storage_key));
     },
 
     async list(botId: string, page: { limit: number; offset: number; type?: MediaType }): Promise<{ items: MediaRow[]; total: number }> {

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import { checkedKey, type MediaStorage, publicMediaUrl } from './storage';
+import { checkedKey, isPrivateKey, type MediaStorage, publicMediaUrl } from './storage';
 
 export interface S3Settings {
   bucket: string;
@@ -65,6 +65,7 @@ export function s3Storage(settings: S3Settings, publicBaseUrl: string, client: S
       // S3 answers 204 for a key that is not there, as the local folder ignores a missing file.
       await client.send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: checkedKey(key) }));
     },
-    url: (key) => (publicUrl ? `${publicUrl}/${checkedKey(key)}` : publicMediaUrl(publicBaseUrl, checkedKey(key))),
+    // Files users sent go through the API, which checks the URL's signature.
+    url: (key) => (publicUrl && !isPrivateKey(key) ? `${publicUrl}/${checkedKey(key)}` : publicMediaUrl(publicBaseUrl, checkedKey(key))),
   };
 }

@@ -14,23 +14,38 @@ export interface MediaStorage {
   /** The stored bytes, or null when there is no such key. */
   get(key: string): Promise<{ body: Readable; size: number } | null>;
   delete(key: string): Promise<void>;
-  /** The public address platforms fetch the file from. */
+  /** The address platforms fetch the file from; for a private key the API's, still to be signed. */
   url(key: string): string;
 }
 
-/** `ab/<64 hex>.<ext>`: the only shape of key this module writes or serves. */
-export const STORAGE_KEY = /^([0-9a-f]{2})\/\1[0-9a-f]{62}\.[a-z0-9]{2,4}$/;
+/** `ab/<64 hex>.<ext>`: a file anyone may fetch (what operators upload for bots to send). */
+export const PUBLIC_KEY = /^([0-9a-f]{2})\/\1[0-9a-f]{62}\.[a-z0-9]{2,4}$/;
 
-export function contentKey(sha256: string, ext: string): string {
-  return `${sha256.slice(0, 2)}/${sha256}.${ext}`;
+/** `private/ab/<64 hex>.<ext>`: a file a user sent (and copies made of it), served only by signed URL. */
+export const PRIVATE_KEY = /^private\/([0-9a-f]{2})\/\1[0-9a-f]{62}\.[a-z0-9]{2,4}$/;
+
+/** The only shapes of key this module writes or serves. */
+export function isStorageKey(key: string): boolean {
+  return PUBLIC_KEY.test(key) || PRIVATE_KEY.test(key);
 }
 
+export type Visibility = 'public' | 'private';
+
+export function contentKey(sha256: string, ext: string, visibility: Visibility = 'public'): string {
+  return `${visibility === 'private' ? 'private/' : ''}${sha256.slice(0, 2)}/${sha256}.${ext}`;
+}
+
+export function isPrivateKey(key: string): boolean {
+  return PRIVATE_KEY.test(key);
+}
+
+/** Where the API serves a file; private files need the signature `signedUrl` adds. */
 export function publicMediaUrl(publicBaseUrl: string, key: string): string {
   return `${publicBaseUrl}/media/${key}`;
 }
 
 export function checkedKey(key: string): string {
-  if (!STORAGE_KEY.test(key)) throw new Error(`not a media storage key: ${key}`);
+  if (!isStorageKey(key)) throw new Error(`not a media storage key: ${key}`);
   return key;
 }
 

@@ -74,11 +74,12 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
 
     const createBot = doc.paths['/v1/accounts/{accountId}/bots'].post as Record<string, any>;
     expect(createBot.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 200 } } });
-    expect(createBot.responses['429'].headers['Retry-After']).toBeDefined();
+    const resolve = (node: { $ref?: string }) => (node.$ref ? node.$ref.split('/').slice(1).reduce((at: any, key) => at[key], doc) : node);
+    expect(resolve(createBot.responses['429']).headers['Retry-After']).toBeDefined();
     const upload = doc.paths['/v1/bots/{botId}/scenarios/upload'].post as Record<string, any>;
     expect(upload.requestBody.content['multipart/form-data'].schema.properties.mode).toMatchObject({ enum: ['new_version', 'replace', 'merge'] });
     const connect = doc.paths['/v1/bots/{botId}/platforms'].post as Record<string, any>;
-    const shapes = connect.requestBody.content['application/json'].schema.oneOf ?? connect.requestBody.content['application/json'].schema.anyOf;
+    const shapes = connect.requestBody.content['application/json'].schema.oneOf.map(resolve);
     expect(shapes.map((shape: any) => shape.properties.platform.const)).toEqual(['telegram', 'whatsapp', 'messenger', 'slack', 'discord']);
     expect(shapes[0].properties.credentials).toMatchObject({ required: ['token'] });
     const history = doc.paths['/v1/bots/{botId}/dialogs/{platform}/{chatId}/history'].get as Record<string, any>;
@@ -184,14 +185,16 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     expectError(await stack.http.get(`/v1/accounts/${account}/audit?from=soon`).set(headers), 400);
   });
 
-  it('limits webhooks per bot, with Retry-After', async () => {
-    const app = createApp({ db: stack.db, config: stack.config, log: createLogger('silent'), temporal: stack.temporal, rateLimits: { limits: { webhooks: 2 } } });
+  it('limits failed webhook proofs per source address, with Retry-After, apart from the bot budget', async () => {
+    const limits = { webhooks: 2, failed_webhook_proofs: 3 };
+    const app = createApp({ db: stack.db, config: stack.config, log: createLogger('silent'), temporal: stack.temporal, rateLimits: { limits } });
     const http = request(app.callback());
-    for (let i = 0; i < 2; i++) expectError(await http.post(`/v1/webhooks/telegram/${bot.id}`).send({ update_id: i }), 401);
-    const limited = expectError(await http.post(`/v1/webhooks/telegram/${bot.id}`).send({ update_id: 3 }), 429, 'rate_limited');
+    // Three failures, more than the bot's budget of two: they do not spend it.
+    for (let i = 0; i < 3; i++) expectError(await http.post(`/v1/webhooks/telegram/${bot.id}`).send({ update_id: i }), 401);
+    // The address has spent its own, whichever bot it tries next.
+    const limited = expectError(await http.post('/v1/webhooks/telegram/another-bot').send({ update_id: 3 }), 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    // Another bot has its own budget.
-    expectError(await http.post('/v1/webhooks/telegram/another-bot').send({ update_id: 4 }), 401);
+    expect(limited.body.error.details).toMatchObject({ category: 'failed_webhook_proofs', limit: 3 });
   });
 
   it('shares rate limits between API processes through Redis when configured', async () => {

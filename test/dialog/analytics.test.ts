@@ -135,7 +135,7 @@ describe.each(DB_KINDS)('analytics and merge (%s)', (dbKind) => {
     const latest = await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(bot.headers).send({ ...body, strategy: 'prefer_latest' });
     expect(latest.status).toBe(200);
 
-    expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(bot.headers).send({ ...body, secondary: body.primary })).status).toBe(400);
+    expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(bot.headers).send({ ...body, secondary: body.primary })).status).toBe(422);
     expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(bot.headers).send({ ...body, secondary: { platform: 'telegram', chat_id: '404' } })).status).toBe(404);
     expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(stack.auth('viewer')).send(body)).status).toBe(403);
     expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(stack.auth('operator', ['someone-else'])).send(body)).status).toBe(404);

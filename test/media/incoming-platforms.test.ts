@@ -111,7 +111,9 @@ describe('files users send on WhatsApp and Messenger', () => {
     expect(receipt.url).not.toBe(url);
     const media = await stack.http.get(`/v1/media/${receipt.media_id}`).set(bot.headers);
     expect(media.body).toMatchObject({ id: receipt.media_id, source: 'incoming', type: 'document', size: bytes.length, status: 'ready' });
-    const served = await stack.http.get(new URL(media.body.url).pathname);
+    // A file a user sent is served only at its signed URL (docs/media.md).
+    const signed = new URL(media.body.url);
+    const served = await stack.http.get(`${signed.pathname}${signed.search}`);
     expect(served.status).toBe(200);
     expect(served.headers['content-type']).toBe('application/pdf');
 

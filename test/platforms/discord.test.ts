@@ -39,13 +39,16 @@ describe('discord signature', () => {
     expect(() => handle(discordPing(APP), discordKeyPair())).toThrow(WebhookAuthError);
     const unsigned = discordRequest(discordPing(APP));
     expect(() => discordAdapter.handleWebhook(toWebhookRequest(unsigned), credentials)).toThrow(WebhookAuthError);
+    // Inside the five-minute window of `at`, so only the tampering can be what is refused.
     const signed = discordRequest(discordPing(APP), keys, '1700000000');
+    const at = { now: 1_700_000_000_000 };
+    expect(discordAdapter.handleWebhook(toWebhookRequest(signed, at), credentials).status).toBe(200);
     const tamperedBody = { ...signed, rawBody: Buffer.from(signed.body.replace('"type":1', '"type":2')) };
-    expect(() => discordAdapter.handleWebhook(toWebhookRequest(tamperedBody), credentials)).toThrow(WebhookAuthError);
+    expect(() => discordAdapter.handleWebhook(toWebhookRequest(tamperedBody, at), credentials)).toThrow(WebhookAuthError);
     const tamperedTime = { ...signed, headers: { ...signed.headers, 'x-signature-timestamp': '1700000001' } };
-    expect(() => discordAdapter.handleWebhook(toWebhookRequest(tamperedTime), credentials)).toThrow(WebhookAuthError);
+    expect(() => discordAdapter.handleWebhook(toWebhookRequest(tamperedTime, at), credentials)).toThrow(WebhookAuthError);
     const garbage = { ...signed, headers: { ...signed.headers, 'x-signature-ed25519': 'zz' } };
-    expect(() => discordAdapter.handleWebhook(toWebhookRequest(garbage), credentials)).toThrow(WebhookAuthError);
+    expect(() => discordAdapter.handleWebhook(toWebhookRequest(garbage, at), credentials)).toThrow(WebhookAuthError);
   });
 });
 
@@ -53,7 +56,7 @@ describe('discord normalization', () => {
   it('a slash command → command input, deferred response, interaction token in the reply context', () => {
     const now = 1_700_000_000_000;
     const interaction = discordCommand({ ...base, id: '1180000000000000003', token: 'tok-1', name: 'start' });
-    const result = discordAdapter.handleWebhook(toWebhookRequest(discordRequest(interaction, keys), { now }), credentials);
+    const result = discordAdapter.handleWebhook(toWebhookRequest(discordRequest(interaction, keys, String(now / 1000)), { now }), credentials);
     expect(result.body).toEqual({ type: 5 });
     expect(result.messages).toEqual([
       {

@@ -7,6 +7,8 @@ import { ComponentType, InteractionResponseType, InteractionType, type DiscordIn
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** How far `X-Signature-Timestamp` may be from now: a captured request cannot be replayed later (as Slack's window). */
+export const SIGNATURE_WINDOW_SECONDS = 5 * 60;
 /** Interaction tokens are valid for 15 minutes; a minute of margin covers clock skew and retries. */
 const INTERACTION_TOKEN_TTL_MS = 14 * 60 * 1000;
 /** The application command whose `text` option is a free-text answer (Discord has no plain messages over HTTP). */
@@ -25,11 +27,14 @@ function publicKey(hex: string): KeyObject {
   return key;
 }
 
-/** Ed25519 over `X-Signature-Timestamp + raw body` with the application's public key. */
+/** Ed25519 over `X-Signature-Timestamp + raw body` with the application's public key, the timestamp within five minutes of `req.now`. */
 export function verifyDiscordSignature(req: WebhookRequest, publicKeyHex: string): void {
   const signature = req.headers['x-signature-ed25519'];
   const timestamp = req.headers['x-signature-timestamp'];
   if (signature === undefined || timestamp === undefined) throw new WebhookAuthError('discord', 'missing X-Signature-Ed25519 or X-Signature-Timestamp');
+  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(req.now / 1000 - Number(timestamp)) > SIGNATURE_WINDOW_SECONDS) {
+    throw new WebhookAuthError('discord', 'X-Signature-Timestamp is outside the five-minute window');
+  }
   if (!/^[0-9a-f]{128}$/i.test(signature)) throw new WebhookAuthError('discord', 'malformed X-Signature-Ed25519');
   const signed = Buffer.concat([Buffer.from(timestamp, 'utf8'), req.rawBody]);
   if (!verify(null, signed, publicKey(publicKeyHex), Buffer.from(signature, 'hex'))) throw new WebhookAuthError('discord', 'wrong X-Signature-Ed25519');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headerToken } from '../shared/http';
 import type { PlatformAdapter } from '../types';
 import { callDiscord } from './api';
 import { handleDiscordWebhook } from './inbound';
@@ -7,7 +8,7 @@ import type { DiscordUser } from './wire';
 
 export const discordCredentials = z.object({
   application_id: z.string().regex(/^\d+$/, 'must be the numeric application ID'),
-  bot_token: z.string().min(1),
+  bot_token: headerToken,
   public_key: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the 64-character hex public key from the developer portal'),
 });
 export type DiscordCredentials = z.infer<typeof discordCredentials>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headerToken } from '../shared/http';
 import { callGraph } from '../shared/meta';
 import type { PlatformAdapter } from '../types';
 import { handleMessengerWebhook } from './inbound';
@@ -6,7 +7,7 @@ import { sendMessenger } from './outbound';
 
 export const messengerCredentials = z.object({
   page_id: z.string().regex(/^\d+$/, 'must be the numeric Facebook Page ID'),
-  page_access_token: z.string().min(1),
+  page_access_token: headerToken,
   app_secret: z.string().min(1),
   verify_token: z.string().min(1),
 });

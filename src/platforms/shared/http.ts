@@ -1,8 +1,12 @@
 import { request as undiciRequest } from 'undici';
+import { z } from 'zod';
 import { PlatformNetworkError } from '../errors';
 import type { PlatformContext, PlatformName } from '../types';
 
 const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** A token sent in an HTTP header: printable ASCII without spaces, as the platforms issue them. */
+export const headerToken = z.string().regex(/^[\x21-\x7e]+$/, 'must be the token as the platform shows it (printable ASCII, no spaces)');
 
 export interface PlatformRequest {
   platform: PlatformName;

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { headerToken } from '../shared/http';
 import type { PlatformAdapter } from '../types';
 import { callSlack } from './api';
 import { handleSlackWebhook } from './inbound';
 import { sendSlack } from './outbound';
 
 export const slackCredentials = z.object({
-  bot_token: z.string().min(1),
+  bot_token: headerToken,
   signing_secret: z.string().min(1),
 });
 export type SlackCredentials = z.infer<typeof slackCredentials>;

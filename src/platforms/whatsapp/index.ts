@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headerToken } from '../shared/http';
 import { callGraph } from '../shared/meta';
 import type { PlatformAdapter } from '../types';
 import { handleWhatsAppWebhook } from './inbound';
@@ -7,7 +8,7 @@ import type { WaPhoneNumber } from './wire';
 
 export const whatsappCredentials = z.object({
   phone_number_id: z.string().regex(/^\d+$/, 'must be the numeric phone number ID from WhatsApp Manager'),
-  access_token: z.string().min(1),
+  access_token: headerToken,
   app_secret: z.string().min(1),
   verify_token: z.string().min(1),
 });
