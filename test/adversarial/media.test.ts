@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { urlSigner } from '../../src/media/signed-urls';
 import { type FakeTelegram, startFakeTelegram, telegramRequest, telegramUpdate } from '../fakes';
-import { type FakeS3, startFakeS3 } from '../fakes/s3';
+import type { FakeS3 } from '../fakes/s3';
+import { type S3MediaStack, startS3MediaStack } from '../media/s3-stack';
 import { jpeg, pdf, png, receiptScenario } from '../media/files';
 import { DB_KINDS, eventually, type Stack, startStack } from '../support/stack';
 
@@ -35,15 +36,6 @@ function hugePng(width: number, height: number): Buffer {
   header[9] = 0; // greyscale
   const rows = Buffer.alloc((1 + Math.ceil(width / 8)) * height); // filter byte 0 and black pixels, row after row
   return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', header), chunk('IDAT', deflateSync(rows, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
-}
-
-function crc32(data: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k += 1) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** 45 frames of 1000×1000: each frame is small, all of them together 45 megapixels. */
@@ -324,26 +316,15 @@ describe.each(DB_KINDS)('media bombs, quotas and files users sent (%s)', (dbKind
 });
 
 describe('deleting a bot whose media are in an S3 bucket', () => {
-  const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
-  let tg: FakeTelegram;
+  let media: S3MediaStack;
   let s3: FakeS3;
   let stack: Stack;
-  let mediaDir: string;
 
   beforeAll(async () => {
-    tg = await startFakeTelegram();
-    s3 = await startFakeS3({ bucket: 'bot-media', region: 'eu-central-1', ...credentials });
-    stack = await startStack({ db: 'sqlite', apiBases: { telegram: tg.url } });
-    mediaDir = mkdtempSync(path.join(os.tmpdir(), 'media-adversarial-s3-'));
-    stack.config.mediaDir = mediaDir;
-    stack.config.s3 = { bucket: 'bot-media', endpoint: s3.url, region: 'eu-central-1', ...credentials };
+    media = await startS3MediaStack();
+    ({ s3, stack } = media);
   });
-  afterAll(async () => {
-    await stack.close();
-    await s3.close();
-    await tg.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  });
+  afterAll(() => media.close());
 
   it('removes its objects from the bucket', async () => {
     const bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7100011:AAH-s3-doomed' }, scenario: receiptScenario });

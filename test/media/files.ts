@@ -1,5 +1,6 @@
 /** Small real files of each accepted kind, made here so every byte is known. */
 import sharp from 'sharp';
+import { crc32 } from 'node:zlib';
 
 export const pixels = (width: number, height: number, color: string) =>
   sharp({ create: { width, height, channels: 3, background: color } });
@@ -139,15 +140,6 @@ export function compoundFile(streams: string[]): Buffer {
   const directory = Buffer.alloc(512);
   streams.forEach((name, i) => Buffer.from(name, 'utf16le').copy(directory, i * 128));
   return Buffer.concat([header, directory]);
-}
-
-function crc32(data: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k += 1) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
 }
 
 /** A scenario whose one question takes a file: what the incoming-media tests send to. */

@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { loadConfig } from '../../src/config';
 import { mediaStorage } from '../../src/media';
 import { s3Storage, type S3Settings } from '../../src/media/s3';
 import { contentKey } from '../../src/media/storage';
 import { type FakeS3, startFakeS3 } from '../fakes/s3';
-import { type FakeTelegram, startFakeTelegram } from '../fakes';
-import { type Stack, startStack } from '../support/stack';
+import type { Stack } from '../support/stack';
+import { S3_CREDENTIALS as credentials, type S3MediaStack, startS3MediaStack } from './s3-stack';
 import { pdf, webp } from './files';
 
-const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 
 async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -83,25 +80,16 @@ describe('S3 storage', () => {
 });
 
 describe('media in an S3 bucket through the API', () => {
-  let tg: FakeTelegram;
+  let media: S3MediaStack;
   let s3: FakeS3;
   let stack: Stack;
   let mediaDir: string;
 
   beforeAll(async () => {
-    tg = await startFakeTelegram();
-    s3 = await startFakeS3({ bucket: 'bot-media', region: 'eu-central-1', ...credentials });
-    stack = await startStack({ db: 'sqlite', apiBases: { telegram: tg.url } });
-    mediaDir = mkdtempSync(path.join(os.tmpdir(), 'media-s3-'));
-    stack.config.mediaDir = mediaDir;
-    stack.config.s3 = { bucket: 'bot-media', endpoint: s3.url, region: 'eu-central-1', ...credentials };
+    media = await startS3MediaStack();
+    ({ s3, stack, mediaDir } = media);
   });
-  afterAll(async () => {
-    await stack.close();
-    await s3.close();
-    await tg.close();
-    rmSync(mediaDir, { recursive: true, force: true });
-  });
+  afterAll(() => media.close());
 
   it('stores the upload, its thumbnail and platform variants in the bucket and serves them from it', async () => {
     const bot = await stack.createBot({
