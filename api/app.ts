@@ -18,8 +18,11 @@ import { webhookRoutes, webhookStatusRoutes } from './routes/webhooks';
 
 export type { AppDeps };
 
+/** The HTTP app, and what it still has to write before the database may close. */
+export type App = Koa & { drain(): Promise<void> };
+
 /** Builds the HTTP app; only `api/main.ts` listens. */
-export function createApp(deps: AppDeps): Koa {
+export function createApp(deps: AppDeps): App {
   const services = createServices(deps);
   const dialogs = dialogClient(deps.temporal, deps.config.temporal.taskQueue);
   // In production the API sits behind one reverse proxy; the address it appends to
@@ -50,5 +53,6 @@ export function createApp(deps: AppDeps): Koa {
   app.use(guardV1(deps.config.jwtSecret));
   app.use(auditWrites(services.audit));
   for (const router of guarded) app.use(router.routes()).use(router.allowedMethods());
-  return app;
+  // Webhook counts are written shortly after the calls they count.
+  return Object.assign(app, { drain: () => services.webhookStats.drain() });
 }

@@ -14,7 +14,8 @@ async function main() {
   const temporal = await connectClient(config);
   // Rate limits shared by every API process when REDIS_URL is set; this process's memory otherwise.
   const redis = redisForRateLimits(config.redisUrl, log);
-  const server = createApp({ db, config, log, temporal, rateLimits: { redis } }).listen(config.port, config.host);
+  const app = createApp({ db, config, log, temporal, rateLimits: { redis } });
+  const server = app.listen(config.port, config.host);
   await once(server, 'listening');
   log.info({ url: `http://${config.host}:${config.port}` }, 'api listening');
 
@@ -23,6 +24,7 @@ async function main() {
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
+    await app.drain();
     await temporal.connection.close();
     redis?.disconnect();
     await db.destroy();

@@ -93,6 +93,11 @@ export function webhookStatsRepository(db: Db, flushMs = WEBHOOK_STATS_FLUSH_MS)
       return flush();
     },
 
+    /** Writes every count still pending (at shutdown, before the database closes); never throws. */
+    async drain(): Promise<void> {
+      while (flushing || pending.size > 0) await (flushing ?? flush()).catch(() => undefined);
+    },
+
     async get(botId: string, platform: PlatformName): Promise<WebhookStatus> {
       if (pending.has(`${botId}:${platform}`)) await flush();
       const row = await db('webhook_stats').where({ bot_id: botId, platform }).first();

@@ -313,6 +313,7 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
         await welcomedChat(chat);
       } finally {
         server.close();
+        await app.drain();
       }
     });
 
@@ -330,6 +331,7 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
         await noDialog(chats[2]);
       } finally {
         server.close();
+        await app.drain();
       }
     });
 
@@ -366,6 +368,7 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
         expectAnswer(await post(captured, server), 401, 'unauthorized', 'the captured interaction six minutes later');
       } finally {
         server.close();
+        await later.drain();
       }
     });
 

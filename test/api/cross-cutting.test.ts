@@ -195,6 +195,7 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     const limited = expectError(await http.post('/v1/webhooks/telegram/another-bot').send({ update_id: 3 }), 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.body.error.details).toMatchObject({ category: 'failed_webhook_proofs', limit: 3 });
+    await app.drain();
   });
 
   it('shares rate limits between API processes through Redis when configured', async () => {

@@ -218,6 +218,7 @@ describe('the Temporal server killed (SIGKILL) and restarted in the middle of di
       await workerConnection.close();
       await temporal.connection.close();
       await server.stop();
+      await app.drain();
       await testDb.drop();
       await gate.stop();
       await tg.close();

@@ -187,6 +187,7 @@ export async function startStack(options: StackOptions) {
     await stopWorker();
     await workerConnection?.close();
     server.close();
+    await app.drain();
     await temporal.connection.close();
     await testDb.drop();
   };
