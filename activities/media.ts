@@ -46,7 +46,7 @@ export async function resolveOutgoingMedia(deps: ActivityDeps, botId: string, pl
     }
     const record = await media.repo.get(item.media_id);
     if (!record || record.bot_id !== botId) {
-      deps.log.warn({ event: 'MEDIA', bot_id: botId, media_id: item.media_id }, 'scenario names a media id the bot does not have; item skipped');
+      deps.log.warn({ event: 'MEDIA_PROCESSING', bot_id: botId, media_id: item.media_id }, 'scenario names a media id the bot does not have; item skipped');
       continue;
     }
     if (record.status === 'pending') {
@@ -142,7 +142,7 @@ export async function incomingForTranscript(deps: ActivityDeps, botId: string, p
     return stored ? { ...input, media: stored } : input;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    deps.log.warn({ event: 'MEDIA', bot_id: botId, platform, reason }, 'incoming media not stored');
+    deps.log.warn({ event: 'MEDIA_PROCESSING', bot_id: botId, platform, reason }, 'incoming media not stored');
     return { ...input, store_error: reason };
   }
 }
@@ -155,7 +155,7 @@ export function createMediaActivities(deps: ActivityDeps) {
     async processMedia(input: { mediaId: string }): Promise<void> {
       try {
         const done = await processMedia(media.repo, media.storage(), input.mediaId);
-        deps.log.info({ event: 'MEDIA', media_id: done.id, bot_id: done.bot_id, status: done.status, type: done.type }, 'media processed');
+        deps.log.info({ event: 'MEDIA_PROCESSING', media_id: done.id, bot_id: done.bot_id, status: done.status, type: done.type }, 'media processed');
       } catch (error) {
         throw failureOf(error);
       }
@@ -163,7 +163,7 @@ export function createMediaActivities(deps: ActivityDeps) {
 
     async markMediaFailed(input: { mediaId: string; reason: string }): Promise<void> {
       await media.repo.markFailed(input.mediaId, input.reason);
-      deps.log.warn({ event: 'MEDIA', media_id: input.mediaId, reason: input.reason }, 'media processing failed');
+      deps.log.warn({ event: 'MEDIA_PROCESSING', media_id: input.mediaId, reason: input.reason }, 'media processing failed');
     },
 
     /** `storeIncomingMedia` as a retried activity, for a workflow that wants the stored file before it advances. */

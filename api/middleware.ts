@@ -17,7 +17,8 @@ export function requestId(log: Logger): Middleware {
     try {
       await next();
     } finally {
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      // An erasure's own line must not name the chat it erases (the route sets auditPath for that).
+      ctx.state.log.info({ event: 'REQUEST', method: ctx.method, path: (ctx.state.auditPath as string | undefined) ?? ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   };
 }

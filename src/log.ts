@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
-/** Event types of the product's structured logs; every dialog log line carries one. */
+/** Event types of the product's structured logs (`event_type`); a line that names none is `ERROR` at error level, else `DEBUG`. */
 export type LogEvent =
   | 'INCOMING'
   | 'OUTGOING'
@@ -13,7 +13,8 @@ export type LogEvent =
   | 'CONDITION_EVAL'
   | 'AUTO_TRANSITION'
   | 'ERROR'
-  | 'DEBUG';
+  | 'DEBUG'
+  | 'REQUEST';
 
 /**
  * Keys whose values are secrets wherever they appear in a logged object, at any depth. Credentials
@@ -68,13 +69,51 @@ export function redactSecrets(fields: Record<string, unknown>): Record<string, u
   return redact(fields, 0, new WeakSet()) as Record<string, unknown>;
 }
 
+/** The spec's levels: pino's trace and fatal fold into its neighbours. */
+const LEVELS: Record<string, string> = { trace: 'DEBUG', debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR', fatal: 'ERROR' };
+
+/** Fields that say whose line it is; everything else a call logs is the line's `data`. */
+const CONTEXT_KEYS = new Set(['bot_id', 'platform', 'chat_id', 'workflow_id', 'user_id', 'scenario_id', 'request_id']);
+
+/**
+ * A logged `err` or `error` as `data.error`: an Error becomes `{type, message, stack}` and a bare
+ * message `{message}`, so log stores index one shape under that key.
+ */
+function withErrorSerialized(fields: Record<string, unknown>): Record<string, unknown> {
+  const { err, error = err, ...rest } = fields;
+  if (error === undefined) return fields;
+  if (error instanceof Error) return { ...rest, error: { type: error.constructor.name, message: error.message, stack: error.stack } };
+  return { ...rest, error: typeof error === 'string' ? { message: error } : error };
+}
+
+/**
+ * Pino's line in the spec's shape. Reshaped from the written line rather than in `formatters.log`
+ * because a child logger's bindings (`request_id`, `service`) never pass through that formatter.
+ */
+function toSpecShape(line: string): string {
+  const { timestamp, level, message = '', event = level === 'ERROR' ? 'ERROR' : 'DEBUG', ...fields } = JSON.parse(line) as Record<string, unknown>;
+  const context: Record<string, unknown> = {};
+  const data: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) (CONTEXT_KEYS.has(key) ? context : data)[key] = value;
+  return `${JSON.stringify({ timestamp, level, event_type: event, message, context, data })}\n`;
+}
+
+/**
+ * A JSON-lines logger in the spec's shape: `{timestamp, level, event_type, message, context, data}`.
+ * Callers log flat fields (`event`, the context keys, the rest); docs/operations.md lists them.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }), log: redactSecrets },
+      messageKey: 'message',
+      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      formatters: {
+        level: (label) => ({ level: LEVELS[label] ?? label.toUpperCase() }),
+        log: (fields) => redactSecrets(withErrorSerialized(fields)),
+      },
+      hooks: { streamWrite: toSpecShape },
     },
     destination,
   );

@@ -151,7 +151,7 @@ export function mediaRoutes(s: Services): ApiRouter {
       if (form.file.created && caption) record = await media.repo.setCaption(record.id, caption);
       await startProcessing(record);
       const current = (await media.repo.get(record.id)) as MediaRow;
-      ctx.state.log.info({ event: 'MEDIA', bot_id: bot.id, media_id: current.id, type: current.type, size: current.size, created: form.file.created }, 'media uploaded');
+      ctx.state.log.info({ event: 'MEDIA_PROCESSING', bot_id: bot.id, media_id: current.id, type: current.type, size: current.size, created: form.file.created }, 'media uploaded');
       ctx.status = 201;
       ctx.body = media.toJson(current);
     },

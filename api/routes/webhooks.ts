@@ -68,7 +68,7 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       }
     }
     count({ accepted: true, messages: bot.status === 'active' ? result.messages.length : 0 });
-    ctx.state.log.info({ event: 'WEBHOOK', bot_id: botId, platform, messages: result.messages.length, active: bot.status === 'active' });
+    ctx.state.log.info({ event: 'WEBHOOK', bot_id: botId, platform, messages: result.messages.length, active: bot.status === 'active' }, 'webhook handled');
     ctx.status = result.status;
     for (const [name, value] of Object.entries(result.headers ?? {})) ctx.set(name, value);
     ctx.body = result.body ?? (result.status === 200 ? { ok: true } : undefined);

@@ -88,11 +88,11 @@ describe('log redaction', () => {
     log.info({ event: 'DEBUG', request: { body: { credentials: { token: 'tg-secret' } }, nested }, when: new Date(0), a: shared, b: shared }, 'hostile line');
     const line = lines.join('');
     for (const secret of ['jwt-secret', 'meta-secret', 'tg-secret']) expect(line).not.toContain(secret);
-    const parsed = JSON.parse(line);
-    expect(parsed.request.nested.deeper.ok).toBe('visible');
-    expect(parsed.request.nested.deeper.headers.Authorization).toBe('[redacted]');
-    expect(parsed.when).toBe('1970-01-01T00:00:00.000Z');
-    expect(parsed.b).toEqual({ note: 'same object twice' });
+    const { data } = JSON.parse(line);
+    expect(data.request.nested.deeper.ok).toBe('visible');
+    expect(data.request.nested.deeper.headers.Authorization).toBe('[redacted]');
+    expect(data.when).toBe('1970-01-01T00:00:00.000Z');
+    expect(data.b).toEqual({ note: 'same object twice' });
   });
 
   it('cuts cycles instead of looping', () => {
@@ -101,6 +101,6 @@ describe('log redaction', () => {
     const loop: Record<string, unknown> = { name: 'loop' };
     loop.self = loop;
     log.info({ loop }, 'cycle');
-    expect(JSON.parse(lines[0]).loop.self).toBe('[cut]');
+    expect(JSON.parse(lines[0]).data.loop.self).toBe('[cut]');
   });
 });
