@@ -1,10 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import type { Db } from '../src/db';
+import { botsRepository } from '../src/db/bots';
 import { dialogsRepository, type DialogKey, type DialogRecord } from '../src/db/dialogs';
 import { type PlatformSecrets, platformsRepository } from '../src/db/platforms';
 import { CONNECTION_CACHE_TTL_MS, expiringCache } from '../src/expiring-cache';
-import { scenariosRepository } from '../src/db/scenarios';
+import { type ScenarioRoute, scenariosRepository } from '../src/db/scenarios';
 import type { JsonValue, OutgoingMessage, Scenario, UserInput } from '../src/engine/types';
 import type { LogEvent, Logger } from '../src/log';
 import { getAdapter } from '../src/platforms';
@@ -15,9 +16,21 @@ import { createMediaActivities, incomingForTranscript, rememberSentMedia, resolv
 
 export interface LoadedScenario {
   id: string;
+  /** The scenario's name (its versions share it); absent in histories from before triggers. */
+  name?: string;
   version: number;
   data: Scenario;
+  /** The triggers of the bot's active scenarios as they were at loading, when asked for. */
+  routes?: ScenarioRoute[];
 }
+
+export type { ScenarioRoute };
+
+/**
+ * How long a worker goes on matching messages against a bot's trigger table that an operator
+ * changed: the table is read when a dialog starts or refreshes its own, and changes rarely.
+ */
+export const ROUTES_CACHE_TTL_MS = 5_000;
 
 export interface SendMessageInput {
   botId: string;
@@ -43,6 +56,8 @@ export interface RecordTurnInput {
   turnKey: string;
   scenarioId: string | null;
   incoming?: { messageId: string; input: UserInput; step: string | null; at: string };
+  /** A `system` history row: what happened to the dialog that no message says (a reset). */
+  systemMessage?: { text: string; payload: JsonValue; step: string | null; at: string };
   events: RecordedEvent[];
   projection: DialogRecord;
 }
@@ -186,10 +201,13 @@ function redactValues(kind: string, data: Record<string, JsonValue>): Record<str
 export function createActivities(deps: ActivityDeps) {
   const dialogs = dialogsRepository(deps.db);
   const scenarios = scenariosRepository(deps.db);
+  const bots = botsRepository(deps.db);
   const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
   // Read and decrypted for every reply otherwise; a change made elsewhere shows within the TTL.
   const connections = expiringCache<PlatformSecrets>(CONNECTION_CACHE_TTL_MS);
   const scenarioCache = new Map<string, { botId: string; loaded: LoadedScenario }>();
+  const routesCache = expiringCache<ScenarioRoute[]>(ROUTES_CACHE_TTL_MS);
+  const routesOf = (botId: string) => routesCache.get(botId, () => scenarios.routes(botId));
 
   /**
    * Delivers one reply, unless an earlier attempt did; `index` is its place in the activity.
@@ -227,7 +245,7 @@ export function createActivities(deps: ActivityDeps) {
       },
     };
     if (resumedAt > 0) {
-      deps.log.info({ event: 'DEBUG', ...context, step: input.step, attempt: attemptOf(), parts_sent: resumedAt }, 'send resumed after the parts already delivered');
+      deps.log.debug({ event: 'DEBUG', ...context, step: input.step, attempt: attemptOf(), parts_sent: resumedAt }, 'send resumed after the parts already delivered');
     }
     let sent: SendResult;
     try {
@@ -237,8 +255,8 @@ export function createActivities(deps: ActivityDeps) {
       // write on the Temporal server, and most replies are one part; the periodic beat covers a
       // worker that dies during a long send.
       if (checkpoint.partsSent > resumedAt && !activity?.info.isLocal) activity?.heartbeat({ send: index, ...checkpoint });
-      deps.log.warn(
-        { event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), parts_sent: checkpoint.partsSent, error: error instanceof Error ? error.message : String(error) },
+      deps.log.error(
+        { event: 'ERROR', ...context, step: input.step, attempt: attemptOf(), parts_sent: checkpoint.partsSent, err: error },
         'send failed',
       );
       throw platformFailure(error);
@@ -285,6 +303,10 @@ export function createActivities(deps: ActivityDeps) {
           },
         ]);
       }
+      if (input.systemMessage) {
+        const { text, payload, step, at } = input.systemMessage;
+        await repo.appendTranscript(input.key, [{ message_type: 'system', text, payload, step, dedupe_key: `${input.turnKey}:system`, created_at: at }]);
+      }
       await repo.appendEvents(
         input.key,
         input.scenarioId,
@@ -306,7 +328,7 @@ export function createActivities(deps: ActivityDeps) {
       else if (e.kind === 'auto_transition') Object.assign(fields, { from: data.from, to: data.to });
       else if (e.kind === 'error') Object.assign(fields, { code: data.code, error: data.message });
       else if (e.kind !== 'input_invalid') fields.data = redactValues(e.kind, data);
-      if (type === 'ERROR') deps.log.warn(fields, e.kind);
+      if (type === 'ERROR') deps.log.error(fields, e.kind);
       else if (type === 'DEBUG') deps.log.debug(fields, e.kind);
       else deps.log.info(fields, e.kind);
     }
@@ -314,16 +336,33 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** The given version (immutable, so cached), or the bot's active one; null when there is none. */
-    async loadScenario(input: { botId: string; scenarioId?: string }): Promise<LoadedScenario | null> {
+    /**
+     * The given version (immutable, so cached), or the bot's default one; null when there is none.
+     * With `withRoutes`, the bot's trigger table comes along (one marker for both).
+     */
+    async loadScenario(input: { botId: string; scenarioId?: string; withRoutes?: boolean }): Promise<LoadedScenario | null> {
       const cached = input.scenarioId === undefined ? undefined : scenarioCache.get(input.scenarioId);
-      if (cached) return cached.botId === input.botId ? cached.loaded : null;
-      const record = input.scenarioId ? await scenarios.get(input.scenarioId) : await scenarios.getActive(input.botId);
-      // A dialog runs only its own bot's scenarios, whatever id its workflow input names.
-      if (!record || record.bot_id !== input.botId) return null;
-      const loaded = { id: record.id, version: record.version, data: record.scenario_data };
-      scenarioCache.set(record.id, { botId: record.bot_id, loaded });
-      return loaded;
+      let loaded = cached?.botId === input.botId ? cached.loaded : undefined;
+      if (!cached) {
+        const record = input.scenarioId ? await scenarios.get(input.scenarioId) : await scenarios.getDefault(input.botId);
+        // A dialog runs only its own bot's scenarios, whatever id its workflow input names.
+        if (record && record.bot_id === input.botId) {
+          loaded = { id: record.id, name: record.name, version: record.version, data: record.scenario_data };
+          scenarioCache.set(record.id, { botId: record.bot_id, loaded });
+        }
+      }
+      if (!loaded) return null;
+      return input.withRoutes ? { ...loaded, routes: await routesOf(input.botId) } : loaded;
+    },
+
+    /** The triggers of the bot's active scenarios (workflows/dialog.ts refreshes its table with it). */
+    async loadTriggers(input: { botId: string }): Promise<ScenarioRoute[]> {
+      return routesOf(input.botId);
+    },
+
+    /** Whether the bot is active: an inactive bot's dialogs hold their timeouts (a bot deleted is not active). */
+    async botIsActive(input: { botId: string }): Promise<boolean> {
+      return (await bots.get(input.botId))?.status === 'active';
     },
 
     async sendMessage(input: SendMessageInput): Promise<{ messageIds: string[] }> {

@@ -8,6 +8,7 @@ import { type ApiRouter, openApiDocument, openApiRoutes } from './openapi';
 import { analyticsRoutes } from './routes/analytics';
 import { botRoutes } from './routes/bots';
 import { dialogRoutes } from './routes/dialogs';
+import { eraseRoutes } from './routes/erase';
 import { healthRoutes } from './routes/health';
 import { mediaFileRoutes, mediaRoutes } from './routes/media';
 import { metricsRoutes } from './routes/metrics';
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): App {
     scenarioRoutes(services),
     platformRoutes(services),
     dialogRoutes(services, dialogs),
+    eraseRoutes(services),
     webhookStatusRoutes(services),
     auditRoutes(services.audit),
     mediaRoutes(services),

@@ -11,7 +11,8 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * Records every successful operator write: who (token subject and role), what (method and route
  * pattern, the path), when, and the request id that ties it to the logs. A failed write changed
- * nothing and is not recorded; a write whose record fails is logged, not undone.
+ * nothing and is not recorded; a write whose record fails is logged, not undone. A route whose path
+ * holds personal data (an erasure names the chat) sets `ctx.state.auditPath` to the path to record.
  */
 export function auditWrites(repo: AuditRepository): Middleware {
   return async (ctx, next) => {
@@ -26,7 +27,7 @@ export function auditWrites(repo: AuditRepository): Middleware {
         role: claims.role,
         action: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}`,
         method: ctx.method,
-        path: ctx.path,
+        path: (ctx.state.auditPath as string | undefined) ?? ctx.path,
         status: ctx.status,
         request_id: ctx.state.requestId,
       })

@@ -46,6 +46,8 @@ export function dialogClient(temporal: Client, taskQueue: string) {
     if (cause instanceof ApplicationFailure) {
       if (cause.type === FAILURE.staleVersion) return conflict('stale_version', cause.message, cause.details?.[0] ?? null);
       if (cause.type === FAILURE.unknownStep) return unprocessable('unknown_step', cause.message);
+      if (cause.type === FAILURE.notACheckpoint) return unprocessable('not_a_checkpoint', cause.message);
+      if (cause.type === FAILURE.dataTooLarge) return new AppError(413, (cause.details?.[0] as { code?: string } | undefined)?.code ?? 'data_too_large', cause.message);
       return new AppError(409, 'update_rejected', cause.message);
     }
     return error;

@@ -1,6 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { PassThrough, Readable } from 'node:stream';
 import type { DialogRecord, HistoryItem } from '../src/db/dialogs';
+import type { ChatUser } from '../src/engine/types';
 
 export type HistoryPages = AsyncIterable<HistoryItem[]>;
 
@@ -16,12 +17,21 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function historyCsv(pages: HistoryPages): Readable {
+/** Columns a dialog's export adds: who wrote the user rows, as the platform last described them. */
+const USER_COLUMNS = ['user_id', 'user_name', 'user_username'] as const;
+
+/** The history as CSV; with `user` (a dialog's export), its user rows name the user too. */
+export function historyCsv(pages: HistoryPages, user?: ChatUser | null): Readable {
+  const withUser = user !== undefined;
+  const userCells = (item: HistoryItem) => {
+    const writer = item.message_type === 'user' ? user : null;
+    return [writer?.id, writer?.name, writer?.username].map(csvCell);
+  };
   return Readable.from(
     (async function* () {
-      yield `${CSV_COLUMNS.join(',')}\r\n`;
+      yield `${[...CSV_COLUMNS, ...(withUser ? USER_COLUMNS : [])].join(',')}\r\n`;
       for await (const items of pages) {
-        yield items.map((item) => `${CSV_COLUMNS.map((c) => csvCell(item[c])).join(',')}\r\n`).join('');
+        yield items.map((item) => `${[...CSV_COLUMNS.map((c) => csvCell(item[c])), ...(withUser ? userCells(item) : [])].join(',')}\r\n`).join('');
       }
     })(),
   );
@@ -64,7 +74,15 @@ export function dialogXml(dialog: DialogRecord, pages: HistoryPages): Readable {
         .filter((k) => dialog[k] !== null && dialog[k] !== undefined)
         .map((k) => `${k}="${xmlText(dialog[k])}"`)
         .join(' ');
-      yield `<dialog ${attrs}>\n  <collected_data>\n`;
+      yield `<dialog ${attrs}>\n`;
+      if (dialog.user) {
+        const user = (['id', 'name', 'username', 'language'] as const)
+          .filter((k) => dialog.user?.[k] !== undefined)
+          .map((k) => `${k}="${xmlText(dialog.user?.[k])}"`)
+          .join(' ');
+        yield `  <user ${user}/>\n`;
+      }
+      yield '  <collected_data>\n';
       for (const [name, value] of Object.entries(dialog.collected_data)) {
         yield `    <variable name="${xmlText(name)}">${xmlText(value)}</variable>\n`;
       }
@@ -94,6 +112,7 @@ export function dialogPdf(dialog: DialogRecord, pages: HistoryPages, fontPath: s
     doc.fontSize(16).text(`Dialog ${dialog.platform} ${dialog.chat_id}`);
     doc.moveDown(0.5).fontSize(9);
     doc.text(`Bot: ${dialog.bot_id}`);
+    if (dialog.user) doc.text(`Guest: ${[dialog.user.name, dialog.user.username && `@${dialog.user.username}`, `id ${dialog.user.id}`].filter(Boolean).join('  ')}`);
     doc.text(`Status: ${dialog.status}    Current step: ${dialog.current_step ?? '-'}    Scenario version: ${dialog.scenario_version ?? '-'}`);
     doc.text(`Started: ${dialog.started_at}    Last interaction: ${dialog.last_interaction_at}`);
     doc.moveDown(0.5).text(`Collected data: ${JSON.stringify(dialog.collected_data)}`);

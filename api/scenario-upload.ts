@@ -6,6 +6,7 @@ import { validateScenario, validateScenarioText } from '../src/engine';
 import type { Diagnostic, ValidationContext, ValidationResult } from '../src/engine/types';
 import { AppError, badRequest } from '../src/errors';
 import { uploadedFile } from './schemas';
+import { visibleName } from './validation';
 
 export const UPLOAD_MODES = ['new_version', 'replace', 'merge'] as const;
 export type UploadMode = (typeof UPLOAD_MODES)[number];
@@ -18,7 +19,7 @@ const JSON_TYPES = new Set(['application/json', 'text/json', 'text/plain', 'appl
 export const uploadFields = z.strictObject({
   file: uploadedFile('the scenario JSON file (UTF-8, at most 1 MiB)'),
   mode: z.enum(UPLOAD_MODES).default('new_version'),
-  name: z.string().trim().min(1).max(200).optional().describe('scenario name; default: the file’s "name"'),
+  name: visibleName().optional().describe('scenario name; default: the file’s "name"'),
 });
 
 /** multipart/form-data with one file: 415 for another media type, 413 over the size limit. */

@@ -52,10 +52,13 @@ export const botSchema = z.object({
   updated_at: timestamp,
 }).meta({ id: 'Bot' });
 
+const activeScenarioSummary = z.object({ id: z.string(), name: z.string(), version: z.number().int(), is_default: z.boolean() });
+
 export const botWithStats = botSchema.extend({
   stats: z.object({
     platforms: z.array(platformName),
-    active_scenario: z.object({ id: z.string(), name: z.string(), version: z.number().int() }).nullable(),
+    active_scenario: activeScenarioSummary.nullable().describe('the default scenario: new dialogs start it'),
+    active_scenarios: z.array(activeScenarioSummary).describe('every active scenario, the default first'),
     dialogs: z.record(z.string(), z.number().int()).describe('dialog counts by status'),
   }),
 }).meta({ id: 'BotWithStats' });
@@ -74,6 +77,7 @@ export const scenarioSchema = z.object({
   name: z.string(),
   version: z.number().int(),
   is_active: z.boolean(),
+  is_default: z.boolean().describe('the active scenario new dialogs start when no trigger matches'),
   scenario_data: z.record(z.string(), z.unknown()),
   warnings: z.array(diagnosticSchema),
   created_at: timestamp,
@@ -92,6 +96,13 @@ export const platformConnectionSchema = z.object({
   updated_at: timestamp,
 }).meta({ id: 'PlatformConnection' });
 
+export const chatUserSchema = z.object({
+  id: z.string().describe("the user's id on the platform"),
+  name: z.string().optional().describe('display name, where the platform gives one (at most 256 characters)'),
+  username: z.string().optional(),
+  language: z.string().optional().describe("the language of the user's app, e.g. en or pt-BR"),
+}).meta({ id: 'ChatUser' });
+
 export const dialogSchema = z.object({
   bot_id: z.string(),
   platform: platformName,
@@ -105,7 +116,13 @@ export const dialogSchema = z.object({
   started_at: timestamp,
   last_interaction_at: timestamp,
   workflow_id: z.string(),
+  user: chatUserSchema.nullable().describe('the chat user as the platform last described them; null until a message says'),
 }).meta({ id: 'Dialog' });
+
+export const dialogListItemSchema = dialogSchema.extend({
+  message_count: z.number().int().min(0).describe('rows of its transcript: user, bot and system messages'),
+  duration_s: z.number().int().min(0).describe('seconds from started_at to last_interaction_at'),
+}).meta({ id: 'DialogListItem' });
 
 export const historyItemSchema = z.object({
   id: z.string(),

@@ -31,6 +31,10 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'b
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({ path: `/${issue.path.join('/')}`, message: issue.message }));
   const first = details[0];
+  // Well-formed but wrong in meaning, which the schema cannot say (see `contentRule` below).
+  if (result.error.issues.every((issue) => issue.code === 'custom' && issue.params?.status === 422)) {
+    throw new AppError(422, 'invalid_content', `Invalid ${where}: ${first.path === '/' ? '' : `${first.path} `}${first.message}`.trim(), details);
+  }
   throw new AppError(400, 'invalid_request', `Invalid ${where}: ${first.path === '/' ? '' : `${first.path} `}${first.message}`.trim(), details);
 }
 
@@ -44,6 +48,18 @@ export function parseBody<S extends z.ZodType>(ctx: Context, schema: S): z.infer
   return parse(schema, sent ? (ctx.request as { body?: unknown }).body : {}, 'body');
 }
 export const parseQuery = <S extends z.ZodType>(ctx: Context, schema: S) => parse(schema, ctx.query, 'query');
+
+/** A refinement whose failure is 422 (valid JSON, wrong content) rather than 400 (malformed). */
+export const contentRule = (message: string) => ({ message, params: { status: 422 } });
+
+/** A name people read: trimmed, and blank (only spaces) is 422, as the schema only says "non-empty". */
+export const visibleName = (max = 200) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .trim()
+    .refine((name) => name.length > 0, contentRule('must contain a visible character'));
 
 /** An integer of a query string: digits only (`Number()` would also read '', ' ', '1e2' and '0x10'). */
 export const queryInteger = (schema: z.ZodNumber) => z.preprocess((v) => (typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : v), schema);

@@ -49,3 +49,27 @@ export async function registerWebhook(s: Services, botId: string, platform: Plat
   if (!stored.webhookSecret) await s.platforms.setWebhookSecret(botId, platform, secret);
   return { url, registered: true };
 }
+
+export interface WebhookUnregistration {
+  /** Whether the platform was told to stop calling us; false where it has no API for that. */
+  unregistered: boolean;
+  /** The platform refused or was unreachable: the bot is inactive all the same, so its webhook starts nothing. */
+  error?: string;
+}
+
+/**
+ * Unregisters the bot's webhook where the platform has an API for it (Telegram `deleteWebhook`). The
+ * secret stays stored, so activating again registers the same one.
+ */
+export async function unregisterWebhook(s: Services, botId: string, platform: PlatformName): Promise<WebhookUnregistration> {
+  const stored = await s.platforms.secrets(botId, platform);
+  const adapter = adapters[platform];
+  if (!stored || !adapter?.unregisterWebhook) return { unregistered: false };
+  try {
+    await adapter.unregisterWebhook({ apiBase: s.config.apiBases[platform] }, stored.credentials);
+    return { unregistered: true };
+  } catch (error) {
+    const failure = platformFailure(error);
+    return { unregistered: false, error: failure instanceof Error ? failure.message : String(failure) };
+  }
+}

@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import * as initial from './20261125_000_initial';
 import * as apiAuditWebhookStats from './20261125_100_api_audit_webhook_stats';
 import * as media from './20261125_200_media';
+import * as dialogUser from './20261205_001_dialog_user';
+import * as scenarioDefault from './20261205_002_scenario_default';
 
 /**
  * Migrations are modules listed here in order rather than files found at run time, so they run the
@@ -11,6 +13,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261125_000_initial': initial,
   '20261125_100_api_audit_webhook_stats': apiAuditWebhookStats,
   '20261125_200_media': media,
+  '20261205_001_dialog_user': dialogUser,
+  '20261205_002_scenario_default': scenarioDefault,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -12,15 +12,18 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DialogActivities, LoadedScenario, RecordedEvent, RecordTurnInput, SendCheckpoint, SendMessageInput } from '../activities';
+import type { DialogActivities, LoadedScenario, RecordedEvent, RecordTurnInput, ScenarioRoute, SendCheckpoint, SendMessageInput } from '../activities';
 import type { HttpRequestRefusedType } from '../activities/http-request';
 // The run-time modules only: the engine's index also carries validation (zod schemas, a JSON
 // parser), which would double the bundle every cached dialog holds in memory.
-import { advance, initialState } from '../src/engine/advance';
+import { advance, changedData, initialState, recognizeCommand, stepOf } from '../src/engine/advance';
+import { checkData, cutInput, TooLarge } from '../src/engine/bounds';
 import { timeoutPolicy } from '../src/engine/timeouts';
-import type { DialogState, EngineInput, HttpRequestErrorCode, JsonValue, UserInput } from '../src/engine/types';
+import { matchTrigger } from '../src/engine/triggers';
+import type { CommandRules, DialogState, EngineInput, HttpRequestErrorCode, JsonValue, UserInput } from '../src/engine/types';
 import type { IncomingMessage } from '../src/platforms/types';
 import {
+  botActivatedSignal,
   type CarriedState,
   type CloseRequest,
   closeUpdate,
@@ -37,8 +40,8 @@ import {
 } from './messages';
 
 // Local activities: quick database work done inside the workflow task (one marker event each, no
-// round trip through the server). A worker that dies mid-task reruns them; both are idempotent.
-const { loadScenario, recordTurn } = proxyLocalActivities<DialogActivities>({
+// round trip through the server). A worker that dies mid-task reruns them; all are idempotent.
+const { loadScenario, loadTriggers, recordTurn, botIsActive } = proxyLocalActivities<DialogActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -132,6 +135,29 @@ const ALL_CHANGES_TO_HISTORY_LIMIT_250 = 'all-changes-to-history-limit-250';
 const LOCAL_TURNS_COUNTED_BY_THE_WORKFLOW = 'local-turns-counted-by-the-workflow';
 /** Continue-as-new at 120 events instead of 250; it stands for every change before it too. */
 const HISTORY_LIMIT_120 = 'history-limit-120';
+/**
+ * Runs begun since this patch start another active scenario when a message matches its trigger,
+ * and take every change before it as well (one marker per run).
+ */
+const SCENARIO_TRIGGERS = 'scenario-triggers';
+/**
+ * How old the dialog's table of the bot's triggers may be when a message arrives. It comes with
+ * each scenario load; past this age the next message refreshes it first (one local activity), so
+ * a chat that writes often costs one refresh a minute, not one per message.
+ */
+const ROUTES_MAX_AGE_MS = 60_000;
+/**
+ * A timeout that comes due asks whether the bot is active; while it is not, the dialog holds the
+ * timeout until the bot is activated again (or the user writes), then arms it afresh. Asked where a
+ * timer fires, so only runs whose timers fire take its marker.
+ */
+const TIMEOUTS_HELD_WHILE_BOT_INACTIVE = 'timeouts-held-while-bot-inactive';
+/**
+ * `/reset` starts over with fresh data and `/help` never starts a dialog (CONTRACT §3); before, `/reset`
+ * went to the last checkpoint and `/help` on a finished dialog started it. Asked where a `/help` or
+ * `/reset` arrives, so only runs that see one take its marker.
+ */
+const COMMANDS_AS_THE_SPEC_SAYS = 'commands-as-the-spec-says';
 
 type Waiting = { done?: DialogSnapshot; error?: Error };
 type WorkItem =
@@ -172,7 +198,8 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   // Asked once, at the run's first workflow task, newest first: each of these patches stands for the
   // ones before it, so a new run writes one marker, and a run replaying without a marker stays on the
   // older patches for its whole life.
-  const runHasHistoryLimit120 = patched(HISTORY_LIMIT_120);
+  const runRoutesTriggers = patched(SCENARIO_TRIGGERS);
+  const runHasHistoryLimit120 = runRoutesTriggers || patched(HISTORY_LIMIT_120);
   const runCountsLocalTurns = runHasHistoryLimit120 || patched(LOCAL_TURNS_COUNTED_BY_THE_WORKFLOW);
   const runHasAllChanges = runCountsLocalTurns || patched(ALL_CHANGES_TO_HISTORY_LIMIT_250);
   const hasChange = (patch: string) => runHasAllChanges || patched(patch);
@@ -203,6 +230,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     started_at: startedAt,
     last_interaction_at: lastInteractionAt,
     workflow_id: info.workflowId,
+    user: state.user ?? null,
   });
 
   /** Operator requests wait in the same queue as messages, so they never interleave with a turn. */
@@ -221,12 +249,27 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
         { version: revision },
       );
     }
-    if (request.current_step !== undefined && !scenario?.data.steps[request.current_step]) {
+    if (request.current_step !== undefined && !(scenario && stepOf(scenario.data, request.current_step))) {
       throw ApplicationFailure.nonRetryable(
         `step "${request.current_step}" does not exist in scenario version ${scenario?.version ?? '(none)'}`,
         FAILURE.unknownStep,
       );
     }
+    if (request.collected_data === undefined) return;
+    try {
+      checkData(changedData(state.collectedData, request.collected_data, request.replace_data !== false));
+    } catch (error) {
+      if (!(error instanceof TooLarge)) throw error;
+      throw ApplicationFailure.nonRetryable(`collected_data would be too large: ${error.message}`, FAILURE.dataTooLarge, { code: error.code });
+    }
+  };
+
+  const checkReset = (request: ResetRequest) => {
+    const step = typeof request.to_checkpoint === 'string' ? request.to_checkpoint : undefined;
+    if (step === undefined) return;
+    const found = scenario ? stepOf(scenario.data, step) : undefined;
+    if (!found) throw ApplicationFailure.nonRetryable(`step "${step}" does not exist in scenario version ${scenario?.version ?? '(none)'}`, FAILURE.unknownStep);
+    if (!found.checkpoint) throw ApplicationFailure.nonRetryable(`step "${step}" is not a checkpoint (checkpoint: true)`, FAILURE.notACheckpoint);
   };
 
   setHandler(userMessageSignal, (message) => {
@@ -238,30 +281,73 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   });
   setHandler(stateQuery, snapshot);
   setHandler(updateStateUpdate, (request) => enqueueAndWait({ kind: 'update', request }), { validator: checkUpdate });
-  setHandler(resetUpdate, (request) => enqueueAndWait({ kind: 'reset', request }));
+  setHandler(resetUpdate, (request) => enqueueAndWait({ kind: 'reset', request }), { validator: checkReset });
   setHandler(closeUpdate, (request) => enqueueAndWait({ kind: 'close', request }));
+  let activations = 0;
+  setHandler(botActivatedSignal, () => {
+    activations += 1;
+  });
+
+  /** The bot's active scenarios' triggers, as of `loadedAt` (workflow time); runs that route only. */
+  let routes: { list: ScenarioRoute[]; loadedAt: number } | null = null;
+  const withRoutes = runRoutesTriggers ? { withRoutes: true } : {};
+  const keepRoutes = (loaded: LoadedScenario | null) => {
+    if (loaded?.routes) routes = { list: loaded.routes, loadedAt: Date.now() };
+  };
 
   /**
-   * Keeps the scenario version the dialog runs on; `useActive` moves it to the bot's active one (a
-   * new conversation). A pinned version that was deleted meanwhile also falls back to the active one.
+   * Keeps the scenario version the dialog runs on; `useDefault` moves it to the bot's default one (a
+   * new conversation). A pinned version that was deleted meanwhile also falls back to the default.
    */
-  const ensureScenario = async (useActive: boolean): Promise<void> => {
-    if (scenario && !useActive) return;
-    const pinned = useActive ? undefined : (scenario?.id ?? carried?.scenarioId ?? undefined);
-    const summary = pinned ? 'load pinned scenario version' : 'load active scenario';
-    let loaded = await local(loadScenario.executeWithOptions({ summary }, [{ botId, scenarioId: pinned }]));
-    if (!loaded && pinned) loaded = await local(loadScenario.executeWithOptions({ summary: 'load active scenario' }, [{ botId }]));
+  const ensureScenario = async (useDefault: boolean): Promise<void> => {
+    if (scenario && !useDefault) return;
+    const pinned = useDefault ? undefined : (scenario?.id ?? carried?.scenarioId ?? undefined);
+    const summary = pinned ? 'load pinned scenario version' : 'load default scenario';
+    let loaded = await local(loadScenario.executeWithOptions({ summary }, [{ botId, scenarioId: pinned, ...withRoutes }]));
+    if (!loaded && pinned) loaded = await local(loadScenario.executeWithOptions({ summary: 'load default scenario' }, [{ botId, ...withRoutes }]));
+    keepRoutes(loaded);
     if (loaded) scenario = loaded;
   };
 
-  /** Whether this message begins a new conversation: on a finished dialog, or the `/start` command. */
-  const beginsConversation = (userInput: UserInput): boolean => {
+  /**
+   * The active scenario whose trigger this message matches, loaded, with the trigger; null when none
+   * does, during a handoff, or for a keyword of the scenario the dialog is in the middle of (there
+   * the word is an answer). A stale table is refreshed first; the scenario's own load refreshes it
+   * again, so a scenario deactivated meanwhile is not started.
+   */
+  const triggeredScenario = async (userInput: UserInput): Promise<{ loaded: LoadedScenario; trigger: string; kind: string } | null> => {
+    if (state.status === 'handoff') return null;
+    if (!routes || Date.now() - routes.loadedAt > ROUTES_MAX_AGE_MS) {
+      routes = { list: await local(loadTriggers.executeWithOptions({ summary: 'load the bot’s scenario triggers' }, [{ botId }])), loadedAt: Date.now() };
+    }
+    const match = matchTrigger(routes.list, userInput);
+    if (!match) return null;
+    const midConversation = state.status === 'active' && state.currentStep !== null;
+    if (match.kind === 'keyword' && midConversation && match.route.name === scenario?.name) return null;
+    const summary = `load scenario "${match.route.name}" (trigger ${match.trigger})`;
+    const loaded = await local(loadScenario.executeWithOptions({ summary }, [{ botId, scenarioId: match.route.scenarioId, withRoutes: true }]));
+    keepRoutes(loaded);
+    if (!loaded || !routes.list.some((route) => route.scenarioId === loaded.id)) return null;
+    return { loaded, trigger: match.trigger, kind: match.kind };
+  };
+
+  /** Read as the engine reads it (cut first), so the workflow and the engine cannot disagree. */
+  const commandIn = (userInput: UserInput) => recognizeCommand(cutInput(userInput));
+
+  /** What `/help` and `/reset` mean in this run: dialogs recorded before keep the old meaning on replay. */
+  const commandRules = (userInput: UserInput): CommandRules => {
+    const command = commandIn(userInput);
+    return (command === 'help' || command === 'reset') && !patched(COMMANDS_AS_THE_SPEC_SAYS) ? 'before-spec' : 'spec';
+  };
+
+  /** Whether this message begins a new conversation: on a finished dialog (except `/help`), or `/start` (and `/reset`). */
+  const beginsConversation = (userInput: UserInput, rules: CommandRules): boolean => {
+    const command = commandIn(userInput);
+    if (command === 'help' && rules === 'spec') return false;
     if (state.status !== 'active' && state.status !== 'handoff') return true;
     if (state.currentStep === null) return true;
     if (!scenario) return false;
-    // The engine is pure, so asking it how it reads the input costs nothing and cannot drift.
-    const peek = advance(scenario.data, state, { type: 'message', input: userInput });
-    return peek.effects.some((e) => e.type === 'event' && e.event.kind === 'command' && e.event.command === 'start');
+    return command === 'start' || (command === 'reset' && rules === 'spec');
   };
 
   const showDetails = () => setCurrentDetails(`status **${state.status}** · step \`${state.currentStep ?? '-'}\` · revision ${revision}`);
@@ -273,7 +359,12 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
    */
   const runTurn = async (
     engineInput: EngineInput | null,
-    options: { incoming?: { message: IncomingMessage; receivedAt: string }; leading?: RecordedEvent[]; change?: () => void } = {},
+    options: {
+      incoming?: { message: IncomingMessage; receivedAt: string };
+      leading?: RecordedEvent[];
+      systemMessage?: RecordTurnInput['systemMessage'];
+      change?: () => void;
+    } = {},
   ) => {
     turn += 1;
     const turnKey = `${info.firstExecutionRunId}:${turn}`;
@@ -377,6 +468,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
       turnKey,
       scenarioId: scenario?.id ?? null,
       incoming: incoming ? { messageId: incoming.message.messageId, input: incoming.message.input, step: before.step, at: incoming.receivedAt } : undefined,
+      systemMessage: options.systemMessage,
       events: [...events],
       projection: snapshot(),
     });
@@ -406,35 +498,92 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
     data: { reason, scenario_id: scenario?.id ?? null, scenario_version: scenario?.version ?? null },
   });
 
+  /**
+   * Starts the scenario a trigger named, fresh, in this dialog: the trigger message is not an answer.
+   * The turn's events (and the transcript) carry the new scenario's id.
+   */
+  const startTriggered = async (
+    triggered: NonNullable<Awaited<ReturnType<typeof triggeredScenario>>>,
+    incoming: { message: IncomingMessage; receivedAt: string },
+    storeError?: string,
+  ) => {
+    const from = revision > 0 ? scenario : null;
+    const fromStep = state.currentStep;
+    scenario = triggered.loaded;
+    startedAt = incoming.receivedAt;
+    const switched: RecordedEvent = {
+      kind: 'scenario_switched',
+      step: null,
+      at: nowIso(),
+      data: {
+        trigger: triggered.trigger,
+        trigger_kind: triggered.kind,
+        from_scenario_id: from?.id ?? null,
+        from_scenario_version: from?.version ?? null,
+        from_step: from ? fromStep : null,
+        to_scenario_id: scenario.id,
+        to_scenario_version: scenario.version,
+      },
+    };
+    const leading = [switched, conversationStarted('trigger')];
+    if (storeError) leading.push({ kind: 'error', step: fromStep, at: nowIso(), data: { code: 'media_store_failed', message: storeError } });
+    await runTurn({ type: 'start' }, { incoming, leading });
+  };
+
+  /** The `system` history row of a reset: who reset the dialog, and to where. */
+  const resetMessage = (by: 'user' | 'operator', to: ResetRequest['to_checkpoint']): RecordTurnInput['systemMessage'] => {
+    const where = to === false ? 'the beginning' : to === true ? 'the last checkpoint' : `checkpoint "${to}"`;
+    const who = by === 'user' ? 'The user' : 'An operator';
+    return { text: `${who} reset the dialog to ${where}.`, payload: { reset_by: by, to_checkpoint: to }, step: state.currentStep, at: nowIso() };
+  };
+
   const process = async (item: WorkItem) => {
     if (item.kind === 'message') {
       replyContext = item.message.replyContext ?? replyContext;
+      // The profile as the platform last described the user; plain state, so no command changes.
+      if (item.message.user) state = { ...state, user: item.message.user };
       const stored = await withStoredMedia(item.message);
       if (!scenario) await ensureScenario(false);
-      const begins = beginsConversation(item.message.input);
+      const triggered = runRoutesTriggers ? await triggeredScenario(stored.message.input) : null;
+      if (triggered) {
+        await startTriggered(triggered, { ...item, message: stored.message }, stored.error);
+        return;
+      }
+      const commands = commandRules(item.message.input);
+      const begins = beginsConversation(item.message.input, commands);
       // A new conversation runs on the bot's current scenario; a running one keeps its version.
       if (begins && revision > 0) await ensureScenario(true);
       if (begins) startedAt = item.receivedAt;
       const leading = begins && scenario ? [conversationStarted(revision > 0 ? 'restart' : 'first_message')] : [];
       if (stored.error) leading.push({ kind: 'error', step: state.currentStep, at: nowIso(), data: { code: 'media_store_failed', message: stored.error } });
-      await runTurn({ type: 'message', input: stored.message.input }, { incoming: { ...item, message: stored.message }, leading });
+      const userReset = commands === 'spec' && commandIn(item.message.input) === 'reset' && scenario !== null;
+      const systemMessage = userReset ? resetMessage('user', false) : undefined;
+      await runTurn({ type: 'message', input: stored.message.input, commands }, { incoming: { ...item, message: stored.message }, leading, systemMessage });
       return;
     }
     try {
       if (item.kind === 'update') {
         checkUpdate(item.request);
         const data: JsonValue = { current_step: item.request.current_step ?? null, variables: Object.keys(item.request.collected_data ?? {}) };
+        lastInteractionAt = nowIso();
         await runTurn(
-          { type: 'set_state', currentStep: item.request.current_step, collectedData: item.request.collected_data },
+          {
+            type: 'set_state',
+            currentStep: item.request.current_step,
+            collectedData: item.request.collected_data,
+            replaceData: item.request.replace_data !== false,
+          },
           { leading: [{ kind: 'operator_update', step: state.currentStep, at: nowIso(), data }] },
         );
       } else if (item.kind === 'reset') {
         const fresh = !item.request.to_checkpoint;
         await ensureScenario(fresh);
+        checkReset(item.request);
         if (fresh) startedAt = nowIso();
+        lastInteractionAt = nowIso();
         const leading: RecordedEvent[] = [{ kind: 'operator_reset', step: state.currentStep, at: nowIso(), data: { to_checkpoint: item.request.to_checkpoint } }];
         if (fresh && scenario) leading.push(conversationStarted('operator_reset'));
-        await runTurn({ type: 'reset', toCheckpoint: item.request.to_checkpoint }, { leading });
+        await runTurn({ type: 'reset', toCheckpoint: item.request.to_checkpoint }, { leading, systemMessage: resetMessage('operator', item.request.to_checkpoint) });
       } else {
         const data = { reason: item.request.reason, merged_into: item.request.merged_into ?? null };
         await runTurn(null, {
@@ -500,6 +649,22 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
   ].filter((pair) => given.get(pair.key) === undefined);
   if (missing.length > 0) upsertSearchAttributes(missing);
 
+  /**
+   * Whether a timeout that came due may act. An inactive bot's dialogs send nothing: the dialog
+   * waits for the bot's activation or the next message, and the loop then arms the timer afresh,
+   * so the reminders due meanwhile are not sent in a burst later.
+   */
+  const botAllowsTimeout = async (): Promise<boolean> => {
+    if (!patched(TIMEOUTS_HELD_WHILE_BOT_INACTIVE)) return true;
+    // Counted before asking: an activation between the answer and the wait still wakes it.
+    const activationsBefore = activations;
+    if (await local(botIsActive.executeWithOptions({ summary: 'is the bot active?' }, [{ botId }]))) return true;
+    setCurrentDetails(`bot inactive: timeout on "${state.currentStep ?? '-'}" held until it is activated again`);
+    await outsideTask(condition(() => queue.length > 0 || activations > activationsBefore));
+    showDetails();
+    return false;
+  };
+
   await ensureScenario(false);
   showDetails();
 
@@ -509,7 +674,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
       // A durable timer: it survives worker and server restarts, and any queued work cancels it.
       const summary = `timeout: ${policy.action}${policy.action === 'remind' ? ` ${state.reminders + 1}/${policy.maxReminders}` : ''} after ${describeDuration(policy.afterMs)} on "${state.currentStep}"`;
       const woke = await outsideTask(condition(() => queue.length > 0, policy.afterMs, { summary }));
-      if (!woke) {
+      if (!woke && (await botAllowsTimeout())) {
         const action = policy.action === 'remind' && state.reminders >= policy.maxReminders ? policy.then : policy.action;
         await runTurn({ type: 'timeout' }, { leading: [{ kind: 'timeout_fired', step: state.currentStep, at: nowIso(), data: { action, after_ms: policy.afterMs } }] });
       }

@@ -4,7 +4,7 @@
  */
 import { defineSearchAttributeKey, type Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CollectedData, DialogStatus } from '../src/engine/types';
+import type { ChatUser, CollectedData, DialogStatus } from '../src/engine/types';
 import type { IncomingMessage, PlatformName } from '../src/platforms/types';
 
 export const DIALOG_WORKFLOW_TYPE = 'dialogWorkflow';
@@ -68,16 +68,25 @@ export interface DialogSnapshot {
   started_at: string;
   last_interaction_at: string;
   workflow_id: string;
+  /** The chat user as the platform last described them; null until a message says. */
+  user: ChatUser | null;
 }
 
 export interface UpdateStateRequest {
   current_step?: string;
+  /** Merged into the dialog's data (a `null` value removes its key) when `replace_data` is false. */
   collected_data?: CollectedData;
+  /**
+   * `false` merges, `true` replaces. Absent replaces too: requests recorded before merging existed
+   * had no such field and must replay as they ran. The API always says which it wants.
+   */
+  replace_data?: boolean;
   expected_version: number;
 }
 
 export interface ResetRequest {
-  to_checkpoint: boolean;
+  /** `false`: to the beginning with fresh data; `true`: to the last checkpoint; a step id: to that checkpoint. Data is kept at a checkpoint. */
+  to_checkpoint: boolean | string;
 }
 
 /** Ends the dialog's current conversation from outside (a merge into another dialog). */
@@ -88,6 +97,8 @@ export interface CloseRequest {
 }
 
 export const userMessageSignal = defineSignal<[IncomingMessage]>('userMessage');
+/** The bot is active again: a dialog holding a timeout since it was deactivated arms it afresh. */
+export const botActivatedSignal = defineSignal('botActivated');
 export const stateQuery = defineQuery<DialogSnapshot>('state');
 export const updateStateUpdate = defineUpdate<DialogSnapshot, [UpdateStateRequest]>('updateState');
 export const resetUpdate = defineUpdate<DialogSnapshot, [ResetRequest]>('reset');
@@ -97,5 +108,7 @@ export const closeUpdate = defineUpdate<DialogSnapshot, [CloseRequest]>('close')
 export const FAILURE = {
   staleVersion: 'StaleVersion',
   unknownStep: 'UnknownStep',
+  notACheckpoint: 'NotACheckpoint',
+  dataTooLarge: 'DataTooLarge',
   noScenario: 'NoActiveScenario',
 } as const;

@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { conflict } from '../../src/errors';
 import type { Bot } from '../../src/db/bots';
+import type { ScenarioRecord } from '../../src/db/scenarios';
 import { mediaService } from '../../src/media';
-import { searchAttributes } from '../../workflows/messages';
+import { botActivatedSignal, searchAttributes } from '../../workflows/messages';
 import { authorize, claimsOf } from '../auth';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { botSchema, botWithStats, jsonValue, pageOf } from '../schemas';
-import { confirmation, page, pagination, parseBody, parseQuery } from '../validation';
-import { registerWebhook } from '../webhook-registration';
+import { confirmation, page, pagination, parseBody, parseQuery, visibleName } from '../validation';
+import { registerWebhook, unregisterWebhook } from '../webhook-registration';
+import { deleteRun, listExecutions, terminateCurrentRun } from '../workflow-executions';
 
 export const botInput = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: visibleName(),
   description: z.string().max(2000).optional(),
   settings: z.record(z.string(), jsonValue).optional(),
 });
@@ -21,6 +23,9 @@ const deleteQuery = z.object({ confirm: confirmation('Deleting a bot removes its
 
 const activationResult = botSchema.extend({
   webhooks: z.array(z.object({ platform: z.string(), url: z.string(), registered: z.boolean(), instructions: z.string().optional() })),
+});
+const deactivationResult = botSchema.extend({
+  webhooks: z.array(z.object({ platform: z.string(), unregistered: z.boolean(), error: z.string().optional() })),
 });
 
 export function botRoutes(s: Services): ApiRouter {
@@ -66,12 +71,15 @@ export function botRoutes(s: Services): ApiRouter {
     { summary: 'Get a bot with its stats', tag: 'bots', success: { status: 200, schema: botWithStats }, errors: [404] },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'read');
-      const [platforms, active, dialogs] = await Promise.all([s.platforms.list(bot.id), s.scenarios.getActive(bot.id), s.dialogs.countByStatus(bot.id)]);
+      const [platforms, active, dialogs] = await Promise.all([s.platforms.list(bot.id), s.scenarios.listActive(bot.id), s.dialogs.countByStatus(bot.id)]);
+      const summary = (scenario: ScenarioRecord) => ({ id: scenario.id, name: scenario.name, version: scenario.version, is_default: scenario.is_default });
+      const defaultScenario = active.find((scenario) => scenario.is_default);
       ctx.body = {
         ...bot,
         stats: {
           platforms: platforms.map((p) => p.platform),
-          active_scenario: active ? { id: active.id, name: active.name, version: active.version } : null,
+          active_scenario: defaultScenario ? summary(defaultScenario) : null,
+          active_scenarios: active.map(summary),
           dialogs,
         },
       };
@@ -93,10 +101,13 @@ export function botRoutes(s: Services): ApiRouter {
     'delete',
     '/v1/bots/:botId',
     {
-      summary: 'Delete a bot and everything of it (needs ?confirm=true); its running dialog workflows are terminated',
+      summary: 'Delete a bot and everything of it (needs ?confirm=true); its dialog workflows are terminated and their executions deleted',
       tag: 'bots',
       query: deleteQuery,
-      success: { status: 200, schema: z.object({ deleted: z.literal(true), removed: z.record(z.string(), z.number().int()), workflows_terminated: z.number().int() }) },
+      success: {
+        status: 200,
+        schema: z.object({ deleted: z.literal(true), removed: z.record(z.string(), z.number().int()), workflows_terminated: z.number().int(), workflow_runs_deleted: z.number().int() }),
+      },
       errors: [400, 403, 404],
     },
     async (ctx) => {
@@ -104,12 +115,14 @@ export function botRoutes(s: Services): ApiRouter {
       parseQuery(ctx, deleteQuery);
       // Inactive first, so webhooks arriving meanwhile start nothing new.
       await s.bots.update(bot.id, { status: 'inactive' });
-      const terminated = await terminateDialogs(s, bot, ctx.state.requestId);
+      const terminated = await terminateDialogs(s, bot, `bot ${bot.id} deleted (request ${ctx.state.requestId})`);
       // After the dialogs stopped, so no file a user sends meanwhile is stored for a bot that is gone.
       const mediaRemoved = await mediaService(s).removeBotMedia(bot.id);
       const removed = await s.bots.deleteWithEverything(bot.id);
-      ctx.state.log.info({ bot_id: bot.id, removed, media_removed: mediaRemoved, workflows_terminated: terminated }, 'bot deleted');
-      ctx.body = { deleted: true, removed, workflows_terminated: terminated };
+      // Their histories hold the users' messages: they go with the bot.
+      const runsDeleted = await deleteDialogExecutions(s, bot, terminated.runs);
+      ctx.state.log.info({ bot_id: bot.id, removed, media_removed: mediaRemoved, workflows_terminated: terminated.count, workflow_runs_deleted: runsDeleted }, 'bot deleted');
+      ctx.body = { deleted: true, removed, workflows_terminated: terminated.count, workflow_runs_deleted: runsDeleted };
     },
   );
 
@@ -124,47 +137,89 @@ export function botRoutes(s: Services): ApiRouter {
     },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
-      const [platforms, active] = await Promise.all([s.platforms.list(bot.id), s.scenarios.getActive(bot.id)]);
+      const [platforms, active] = await Promise.all([s.platforms.list(bot.id), s.scenarios.getDefault(bot.id)]);
       const connected = platforms.filter((p) => p.status === 'connected');
       const missing = [...(connected.length === 0 ? ['a connected platform'] : []), ...(active ? [] : ['an active scenario'])];
       if (missing.length > 0) throw conflict('not_ready', `The bot needs ${missing.join(' and ')} before it can be activated.`, { missing });
       const webhooks = [];
       for (const connection of connected) webhooks.push({ platform: connection.platform, ...(await registerWebhook(s, bot.id, connection.platform)) });
-      ctx.body = { ...(await s.bots.update(bot.id, { status: 'active' })), webhooks };
+      const activated = await s.bots.update(bot.id, { status: 'active' });
+      // After the status changed: a dialog asks it when its timer fires, and waits for this signal otherwise.
+      await signalDialogs(s, bot, botActivatedSignal);
+      ctx.body = { ...activated, webhooks };
     },
   );
 
   router.op(
     'post',
     '/v1/bots/:botId/deactivate',
-    { summary: 'Deactivate: webhooks then answer 200 but start nothing; all data is kept', tag: 'bots', success: { status: 200, schema: botSchema }, errors: [403, 404] },
+    {
+      summary:
+        'Deactivate: webhooks are unregistered where the platform allows it (else answer 200 but start nothing); running dialogs send nothing until activation; all data is kept',
+      tag: 'bots',
+      success: { status: 200, schema: deactivationResult },
+      errors: [403, 404],
+    },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
-      ctx.body = await s.bots.update(bot.id, { status: 'inactive' });
+      const deactivated = await s.bots.update(bot.id, { status: 'inactive' });
+      const webhooks = [];
+      for (const connection of await s.platforms.list(bot.id)) webhooks.push({ platform: connection.platform, ...(await unregisterWebhook(s, bot.id, connection.platform)) });
+      ctx.body = { ...deactivated, webhooks };
     },
   );
 
   return router;
 }
 
+const botQuery = (bot: Bot) => `${searchAttributes.botId.name} = '${bot.id.replace(/'/g, '')}'`;
+
 /**
- * Terminates the bot's running dialog workflows: those Temporal lists by their `BotId` search
+ * The ids of the bot's running dialog workflows: those Temporal lists by their `BotId` search
  * attribute, and those the dialog rows say are active (visibility lags a just-started workflow).
  */
-async function terminateDialogs(s: Services, bot: Bot, requestId: string): Promise<number> {
+async function runningDialogIds(s: Services, bot: Bot): Promise<Set<string>> {
   const ids = new Set(await s.dialogs.activeWorkflowIds(bot.id));
-  const query = `${searchAttributes.botId.name} = '${bot.id.replace(/'/g, '')}' AND ExecutionStatus = 'Running'`;
-  for await (const execution of s.temporal.workflow.list({ query })) ids.add(execution.workflowId);
-  let terminated = 0;
-  for (const id of ids) {
+  for (const execution of await listExecutions(s.temporal, `${botQuery(bot)} AND ExecutionStatus = 'Running'`)) ids.add(execution.workflowId);
+  return ids;
+}
+
+/** Signals each of the bot's running dialogs; one that finished meanwhile is skipped. */
+async function signalDialogs(s: Services, bot: Bot, signal: typeof botActivatedSignal): Promise<void> {
+  for (const id of await runningDialogIds(s, bot)) {
     await s.temporal.workflow
       .getHandle(id)
-      .terminate(`bot ${bot.id} deleted (request ${requestId})`)
-      .then(() => terminated++)
+      .signal(signal)
       .catch((error: { name?: string }) => {
-        // Finished meanwhile: nothing left to stop.
         if (error?.name !== 'WorkflowNotFoundError') throw error;
       });
   }
-  return terminated;
+}
+
+type Run = { workflowId: string; runId: string };
+
+/** Terminates the bot's running dialog workflows; returns the runs it found and how many it stopped. */
+async function terminateDialogs(s: Services, bot: Bot, reason: string): Promise<{ runs: Run[]; count: number }> {
+  const runs: Run[] = [];
+  let count = 0;
+  for (const workflowId of await runningDialogIds(s, bot)) {
+    const stopped = await terminateCurrentRun(s.temporal, workflowId, reason);
+    if (!stopped) continue;
+    runs.push({ workflowId, runId: stopped.runId });
+    if (stopped.terminated) count++;
+  }
+  return { runs, count };
+}
+
+/**
+ * Deletes every run of the bot's dialog workflows: each run visibility lists under its `BotId`
+ * (continued-as-new ones included), and the runs just terminated, which visibility may not show
+ * yet. Returns how many runs were deleted.
+ */
+async function deleteDialogExecutions(s: Services, bot: Bot, terminated: readonly Run[]): Promise<number> {
+  const runs = new Map<string, Run>();
+  for (const run of [...terminated, ...(await listExecutions(s.temporal, botQuery(bot)))]) runs.set(`${run.workflowId}/${run.runId}`, run);
+  let deleted = 0;
+  for (const run of runs.values()) if (await deleteRun(s.temporal, run.workflowId, run.runId)) deleted++;
+  return deleted;
 }

@@ -10,8 +10,8 @@ import type { Services } from '../deps';
 import type { DialogClient } from '../dialog-client';
 import { dialogJson, dialogPdf, dialogXml, historyCsv } from '../dialog-export';
 import { ApiRouter } from '../openapi';
-import { dialogSchema, historyItemSchema, jsonValue, pageOf, platformName } from '../schemas';
-import { confirmation, confirmFlag, isoDate, page, pagination, parseBody, parseQuery } from '../validation';
+import { dialogListItemSchema, dialogSchema, historyItemSchema, jsonValue, pageOf, platformName } from '../schemas';
+import { confirmation, isoDate, page, pagination, parseBody, parseQuery } from '../validation';
 
 const DIALOG_STATUSES = ['active', 'completed', 'abandoned', 'handoff', 'failed'] as const;
 
@@ -23,10 +23,20 @@ const listQuery = pagination.extend({
 });
 const updateInput = z.object({
   current_step: z.string().min(1).optional(),
-  collected_data: z.record(z.string(), jsonValue).optional(),
+  collected_data: z.record(z.string(), jsonValue).optional().describe('merged into the data (a key set to null is removed) unless replace_data is true'),
+  replace_data: z.boolean().default(false).describe('true: collected_data replaces the whole data'),
   expected_version: z.number().int().min(0),
 });
-const resetQuery = z.object({ confirm: confirmation('Resetting a dialog starts it again'), to_checkpoint: confirmFlag });
+const resetQuery = z.object({
+  confirm: confirmation('Resetting a dialog starts it again'),
+  to_checkpoint: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .transform((v) => (v === undefined || v === 'false' ? false : v === 'true' ? true : v))
+    .describe('true: the last checkpoint; a step id: that checkpoint step; absent or false: the beginning, with fresh data'),
+});
 const historyFilter = z.object({
   message_type: z.enum(['user', 'bot', 'system']).optional(),
   from_timestamp: isoDate.optional(),
@@ -40,10 +50,14 @@ const PDF_FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 
 const EXPORT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', xml: 'application/xml; charset=utf-8', pdf: 'application/pdf' } as const;
 
-/** Data over the dialog bounds (64 KiB a value, 256 KiB in all) is 413 before it reaches Temporal. */
-function refuseOverBounds(data: Record<string, JsonValue>): void {
+/**
+ * Data over the dialog bounds (64 KiB a value, 256 KiB in all) is 413 before it reaches Temporal.
+ * Merged, every value that is not `null` ends up in the data, so those alone must fit; the
+ * workflow checks the merged result.
+ */
+function refuseOverBounds(data: Record<string, JsonValue>, replace: boolean): void {
   try {
-    checkData(data);
+    checkData(replace ? data : Object.fromEntries(Object.entries(data).filter(([, value]) => value !== null)));
   } catch (error) {
     if (error instanceof TooLarge) throw new AppError(413, error.code, `collected_data is too large: ${error.message}.`);
     throw error;
@@ -73,7 +87,7 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
   router.op(
     'get',
     '/v1/bots/:botId/dialogs',
-    { summary: 'List dialogs (from the dialog rows), most recent interaction first', tag: 'dialogs', query: listQuery, success: { status: 200, schema: pageOf(dialogSchema) }, errors: [400, 404, 429] },
+    { summary: 'List dialogs (from the dialog rows), most recent interaction first', tag: 'dialogs', query: listQuery, success: { status: 200, schema: pageOf(dialogListItemSchema) }, errors: [400, 404, 429] },
     async (ctx, next) => {
       await s.botFor(ctx, ctx.params.botId, 'read');
       return next();
@@ -102,7 +116,7 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     'put',
     path,
     {
-      summary: 'Change the step or collected data through the workflow (409 on a stale expected_version, 422 for an unknown step)',
+      summary: 'Change the step or merge into (or replace) the collected data through the workflow (409 on a stale expected_version, 422 for an unknown step, 413 when the data would be too large)',
       tag: 'dialogs',
       body: updateInput,
       success: { status: 200, schema: dialogSchema },
@@ -113,7 +127,7 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     async (ctx) => {
       const key = keyOf(ctx);
       const input = parseBody(ctx, updateInput);
-      if (input.collected_data) refuseOverBounds(input.collected_data);
+      if (input.collected_data) refuseOverBounds(input.collected_data, input.replace_data);
       ctx.body = await media.signUserFiles(key.bot_id, await dialogs.update(key.bot_id, key.platform, key.chat_id, input), s.now());
     },
   );
@@ -122,11 +136,11 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     'delete',
     path,
     {
-      summary: 'Reset the dialog (needs ?confirm=true; &to_checkpoint=true goes back to the last checkpoint); history is kept',
+      summary: 'Reset the dialog to the beginning (needs ?confirm=true), or to the last or a named checkpoint (&to_checkpoint=true|<step_id>, 422 if not a checkpoint); history is kept',
       tag: 'dialogs',
       query: resetQuery,
       success: { status: 200, schema: dialogSchema },
-      errors: [400, 403, 404, 409, 429],
+      errors: [400, 403, 404, 409, 422, 429],
     },
     access('write'),
     limited,
@@ -185,7 +199,7 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       ctx.type = EXPORT_TYPES[format];
       ctx.set('Content-Disposition', `attachment; filename="dialog-${key.platform}-${safeName(key.chat_id)}.${format}"`);
       ctx.body =
-        format === 'csv' ? historyCsv(pages) : format === 'xml' ? dialogXml(dialog, pages) : format === 'pdf' ? dialogPdf(dialog, pages, PDF_FONT) : dialogJson(dialog, pages);
+        format === 'csv' ? historyCsv(pages, dialog.user) : format === 'xml' ? dialogXml(dialog, pages) : format === 'pdf' ? dialogPdf(dialog, pages, PDF_FONT) : dialogJson(dialog, pages);
     },
   );
 

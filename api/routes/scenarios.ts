@@ -9,11 +9,11 @@ import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { scenarioMultipart, uploadedText, uploadFields, validateUpload } from '../scenario-upload';
 import { describedJson, jsonValue, pageOf, scenarioSchema } from '../schemas';
-import { page, pagination, parse, parseBody, parseQuery, queryInteger } from '../validation';
+import { page, pagination, parse, parseBody, parseQuery, queryInteger, contentRule, visibleName } from '../validation';
 
 // Any JSON is accepted here: what is wrong inside a scenario is the engine's to say, with paths (422).
 const scenarioData = describedJson('the scenario document (docs/scenario-format.md)');
-const scenarioInput = z.object({ name: z.string().trim().min(1).max(200), scenario_data: scenarioData });
+const scenarioInput = z.object({ name: visibleName(), scenario_data: scenarioData });
 const scenarioUpdate = z.object({ scenario_data: scenarioData }).strict();
 const listQuery = pagination.extend({
   active_only: z.enum(['true', 'false']).optional(),
@@ -21,8 +21,13 @@ const listQuery = pagination.extend({
   name: z.string().optional(),
 });
 const getQuery = z.object({ format: z.enum(['json', 'export']).default('json') });
-const activateInput = z.object({ active: z.boolean().default(true) });
-const cloneInput = z.object({ bot_id: z.string().min(1).optional(), name: z.string().trim().min(1).max(200).optional() });
+const activateInput = z
+  .object({
+    active: z.boolean().default(true),
+    default: z.literal(true).optional().describe('make it the bot’s default scenario: new dialogs start it when no trigger matches'),
+  })
+  .refine((input) => input.active || !input.default, { ...contentRule('an inactive scenario cannot be the default'), path: ['default'] });
+const cloneInput = z.object({ bot_id: z.string().min(1).optional(), name: visibleName().optional() });
 
 const versionResult = scenarioSchema.extend({
   dialogs_on_older_versions: z.number().int().describe('running dialogs that stay on older versions of this name'),
@@ -224,7 +229,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
     writes,
     async (ctx) => {
       const scenario = ctx.state.scenario as ScenarioRecord;
-      if (scenario.is_active) throw conflict('scenario_active', 'The scenario is the bot’s active one; activate another or deactivate it first.');
+      if (scenario.is_active) throw conflict('scenario_active', 'The scenario is active; deactivate it first.');
       const running = await s.dialogs.countActiveOn([scenario.id]);
       if (running > 0) throw conflict('scenario_in_use', `${running} running dialog(s) still use this version.`, { active_dialogs: running });
       await s.scenarios.delete(scenario.id);
@@ -236,7 +241,8 @@ export function scenarioRoutes(s: Services): ApiRouter {
     'post',
     '/v1/scenarios/:id/activate',
     {
-      summary: 'Make the version the bot’s active scenario ({"active":false} deactivates it); validated again first',
+      summary:
+        'Activate the version beside the bot’s other active scenarios, replacing the other versions of its name ({"default":true} makes it the default, {"active":false} deactivates it); validated again first',
       tag: 'scenarios',
       body: activateInput,
       success: { status: 200, schema: scenarioSchema },
@@ -249,14 +255,14 @@ export function scenarioRoutes(s: Services): ApiRouter {
     writes,
     async (ctx) => {
       const { scenario, bot } = ctx.state as { scenario: ScenarioRecord; bot: { status: string } };
-      const { active } = parseBody(ctx, activateInput);
-      if (active) {
+      const input = parseBody(ctx, activateInput);
+      if (input.active) {
         const result = validateScenario(scenario.scenario_data, await contextOf(scenario.bot_id));
         if (!result.valid) throw invalid(result.errors);
-      } else if (scenario.is_active && bot.status === 'active') {
-        throw conflict('bot_active', 'An active bot needs an active scenario: activate another version or deactivate the bot first.');
+      } else if (scenario.is_active && bot.status === 'active' && (await s.scenarios.listActive(scenario.bot_id)).length === 1) {
+        throw conflict('bot_active', 'An active bot needs an active scenario: activate another scenario or deactivate the bot first.');
       }
-      ctx.body = view((await s.scenarios.setActive(scenario.id, active)) as ScenarioRecord);
+      ctx.body = view((await s.scenarios.setActive(scenario.id, input.active, { makeDefault: input.default })) as ScenarioRecord);
     },
   );
 

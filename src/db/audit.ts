@@ -20,6 +20,20 @@ export function auditRepository(db: Db) {
       await db('audit_log').insert({ ...entry, created_at: new Date().toISOString() });
     },
 
+    /**
+     * Rewrites the recorded paths under `prefix` (a path naming a person, such as a dialog's chat id)
+     * to start with `replacement` instead; returns how many entries changed.
+     */
+    async replacePathPrefix(accountId: string, prefix: string, replacement: string): Promise<number> {
+      const changed = await db('audit_log')
+        .where({ account_id: accountId })
+        .where((q) => {
+          q.where('path', prefix).orWhereRaw('substr(path, 1, ?) = ?', [prefix.length + 1, `${prefix}/`]);
+        })
+        .update({ path: db.raw('? || substr(path, ?)', [replacement, prefix.length + 1]) });
+      return Number(changed);
+    },
+
     /** Newest first. */
     async list(accountId: string, filter: { actor?: string; from?: string; to?: string; limit: number; offset: number }) {
       const query = db('audit_log')

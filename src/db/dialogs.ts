@@ -1,4 +1,4 @@
-import type { DialogStatus, JsonValue } from '../engine/types';
+import type { ChatUser, DialogStatus, JsonValue } from '../engine/types';
 import type { PlatformName } from '../platforms/types';
 import { type Db, fromJson, toIso, toJson } from './index';
 import type { DialogSnapshot } from '../../workflows/messages';
@@ -11,6 +11,14 @@ export interface DialogKey {
 
 /** The dialog's row: exactly the workflow's snapshot, which it projects. */
 export type DialogRecord = DialogSnapshot;
+
+/** A dialog as lists show it: its row, with the size and length of its conversation. */
+export interface DialogListItem extends DialogRecord {
+  /** Rows of its transcript: the user's messages, the bot's and the system's. */
+  message_count: number;
+  /** Seconds from the start of its conversation to its last interaction. */
+  duration_s: number;
+}
 
 export type MessageType = 'user' | 'bot' | 'system';
 
@@ -55,7 +63,14 @@ function toDialog(row: Record<string, unknown>): DialogRecord {
     version: Number(row.version),
     started_at: toIso(row.started_at) as string,
     last_interaction_at: toIso(row.last_interaction_at) as string,
+    user: fromJson<ChatUser | null>(row.user, null),
   };
+}
+
+function toListItem(row: Record<string, unknown>): DialogListItem {
+  const dialog = toDialog(row);
+  const seconds = (Date.parse(dialog.last_interaction_at) - Date.parse(dialog.started_at)) / 1000;
+  return { ...dialog, message_count: Number(row.message_count ?? 0), duration_s: Math.max(0, Math.round(seconds)) };
 }
 
 function toHistoryItem(r: Record<string, unknown>): HistoryItem {
@@ -69,6 +84,17 @@ function toHistoryItem(r: Record<string, unknown>): HistoryItem {
   };
 }
 
+/** Adds every string `media_id` in a JSON value to `ids`; a loop, as JSON nests deep. */
+function collectMediaIds(value: unknown, ids: Set<string>): void {
+  const pending: unknown[] = [value];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    if (typeof item !== 'object' || item === null) continue;
+    const mediaId = (item as Record<string, unknown>).media_id;
+    if (typeof mediaId === 'string') ids.add(mediaId);
+    pending.push(...Object.values(item));
+  }
+}
+
 export function dialogsRepository(db: Db) {
   return {
     /** Writes the workflow's state; an older revision never overwrites a newer one (retries can reorder). */
@@ -76,6 +102,7 @@ export function dialogsRepository(db: Db) {
       const row = {
         ...dialog,
         collected_data: toJson(dialog.collected_data),
+        user: dialog.user ? toJson(dialog.user) : null,
         updated_at: new Date().toISOString(),
       };
       await db('dialogs')
@@ -104,8 +131,15 @@ export function dialogsRepository(db: Db) {
           if (filter.to_date) q.where('last_interaction_at', '<=', new Date(filter.to_date).toISOString());
         });
       const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
-      const rows = await query.orderBy('last_interaction_at', 'desc').limit(filter.limit).offset(filter.offset);
-      return { items: rows.map(toDialog), total: Number(total) };
+      // Counted per row of the page only, on the transcript's (bot_id, platform, chat_id, ...) index.
+      const messageCount = db('dialog_messages')
+        .count('*')
+        .where('dialog_messages.bot_id', db.ref('dialogs.bot_id'))
+        .where('dialog_messages.platform', db.ref('dialogs.platform'))
+        .where('dialog_messages.chat_id', db.ref('dialogs.chat_id'))
+        .as('message_count');
+      const rows = await query.select('dialogs.*', messageCount).orderBy('last_interaction_at', 'desc').limit(filter.limit).offset(filter.offset);
+      return { items: rows.map(toListItem), total: Number(total) };
     },
 
     async countByStatus(botId: string): Promise<Record<string, number>> {
@@ -157,6 +191,49 @@ export function dialogsRepository(db: Db) {
       if (scenarioIds.length === 0) return 0;
       const [{ n }] = await db('dialogs').whereIn('scenario_id', scenarioIds).where('status', 'active').count<{ n: string | number }[]>({ n: '*' });
       return Number(n);
+    },
+
+    /**
+     * Our media ids of the files the dialog's user sent: in the user rows of its transcript and in
+     * its collected data (a stored file is `{"media_id": ...}` there).
+     */
+    async userMediaIds(key: DialogKey): Promise<string[]> {
+      const [dialog, rows] = await Promise.all([
+        db('dialogs').where(key).first('collected_data'),
+        db('dialog_messages').where({ ...key, message_type: 'user' }).whereNotNull('payload').select('payload'),
+      ]);
+      const ids = new Set<string>();
+      for (const value of [fromJson(dialog?.collected_data, null), ...rows.map((r: { payload: unknown }) => fromJson(r.payload, null))]) collectMediaIds(value, ids);
+      return [...ids];
+    },
+
+    /** Which of these media ids another dialog of the bot still refers to, in its transcript or data. */
+    async mediaIdsUsedByOthers(key: DialogKey, mediaIds: readonly string[]): Promise<Set<string>> {
+      const used = new Set<string>();
+      const others = (table: string) =>
+        db(table)
+          .where({ bot_id: key.bot_id })
+          .whereNot((q) => {
+            q.where({ platform: key.platform, chat_id: key.chat_id });
+          });
+      for (const id of mediaIds) {
+        const pattern = `%${id.replace(/[\\%_]/g, '')}%`;
+        const [message, dialog] = await Promise.all([
+          others('dialog_messages').whereRaw('CAST(payload AS TEXT) LIKE ?', [pattern]).first('id'),
+          others('dialogs').whereRaw('CAST(collected_data AS TEXT) LIKE ?', [pattern]).first('chat_id'),
+        ]);
+        if (message || dialog) used.add(id);
+      }
+      return used;
+    },
+
+    /** Every row of one dialog (its row, transcript and events), in one transaction; how many of each went. */
+    async deleteDialog(key: DialogKey): Promise<{ dialogs: number; messages: number; events: number }> {
+      return db.transaction(async (trx) => ({
+        messages: Number(await trx('dialog_messages').where(key).delete()),
+        events: Number(await trx('dialog_events').where(key).delete()),
+        dialogs: Number(await trx('dialogs').where(key).delete()),
+      }));
     },
 
     /**

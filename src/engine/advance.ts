@@ -6,12 +6,13 @@ import { checkData, checkValue, cutInput, textBudget, TooLarge } from './bounds'
 import { evaluateCondition, InvalidConditionError } from './conditions';
 import { validateInput } from './input';
 import { cloneJson, setOwn } from './json';
-import { renderTemplate, renderUrlTemplate, renderValue } from './templates';
+import { renderTemplate, renderUrlTemplate, renderValue, templateData } from './templates';
 import { timeoutPolicy, timeoutSetting } from './timeouts';
 import type {
   AdvanceResult,
   Button,
   CollectedData,
+  CommandRules,
   ConditionalMessageStep,
   DialogState,
   Effect,
@@ -29,7 +30,7 @@ import type {
 } from './types';
 
 export const DEFAULT_MAX_AUTO_TRANSITIONS = 25;
-export const DEFAULT_HELP_MESSAGE = 'Send /start to begin again, or /reset to go back to the last checkpoint.';
+export const DEFAULT_HELP_MESSAGE = 'Send /start or /reset to start again from the beginning.';
 
 /** A dialog that has not started: the first message or `start` input runs the start step. */
 export function initialState(): DialogState {
@@ -50,7 +51,7 @@ type Command = 'start' | 'help' | 'reset';
 const TEXT_COMMAND = /^\/(start|help|reset)(@\S+)?$/i;
 
 /** Commands the engine knows; any other command is treated as text. */
-function recognizeCommand(input: UserInput): Command | null {
+export function recognizeCommand(input: UserInput): Command | null {
   if (input.kind === 'command') {
     const name = withoutBotName(input.command.replace(/^\//, '')).toLowerCase();
     return name === 'start' || name === 'help' || name === 'reset' ? name : null;
@@ -66,6 +67,22 @@ function recognizeCommand(input: UserInput): Command | null {
 function withoutBotName(command: string): string {
   const at = command.indexOf('@');
   return at >= 0 && !/\s/.test(command.slice(at)) ? command.slice(0, at) : command;
+}
+
+/** A step of the scenario by an id from outside (an operator's): never a property of Object's prototype. */
+export function stepOf(scenario: Scenario, id: string): Step | undefined {
+  return Object.prototype.hasOwnProperty.call(scenario.steps, id) ? scenario.steps[id] : undefined;
+}
+
+/** An operator's data change: merged into the data (a `null` value removes its key), or replacing it. */
+export function changedData(data: CollectedData, change: CollectedData, replace: boolean): CollectedData {
+  if (replace) return cloneJson(change);
+  const merged = cloneJson(data);
+  for (const [key, value] of Object.entries(change)) {
+    if (value === null) delete merged[key];
+    else setOwn<JsonValue>(merged, key, cloneJson(value));
+  }
+  return merged;
 }
 
 function asText(input: UserInput): UserInput {
@@ -98,7 +115,7 @@ class Run {
 
   /** A message as it is sent; its texts together count against one text bound (throws `TooLarge`). */
   private render(content: MessageContent | undefined, buttons: Button[] | undefined): OutgoingMessage {
-    const data = this.state.collectedData;
+    const data = templateData(this.state);
     const budget = textBudget('a message with its captions and buttons');
     const message: OutgoingMessage = {};
     if (content?.text !== undefined) message.text = renderTemplate(content.text, data, budget);
@@ -193,11 +210,11 @@ class Run {
     const action = step.action;
     switch (action.type) {
       case 'set_variable':
-        this.setVariable(id, action.variable, renderValue(action.value, this.state.collectedData));
+        this.setVariable(id, action.variable, renderValue(action.value, templateData(this.state)));
         this.send(id, this.render(step.message, step.buttons));
         return step;
       case 'http_request': {
-        const data = this.state.collectedData;
+        const data = templateData(this.state);
         const url = renderUrlTemplate(action.url, data);
         if (!url.ok) return this.requestFailed(step, action, 'http_request_refused', url.message);
         const request: HttpRequestSpec = { method: action.method ?? 'GET', url: url.url };
@@ -279,10 +296,14 @@ class Run {
     this.runStep(this.scenario.start_step);
   }
 
-  /** Back to the last checkpoint (or the start step), keeping what was collected. */
-  resetToCheckpoint(): void {
+  /** Back to the named checkpoint, else the last one (or the start step), keeping what was collected. */
+  resetToCheckpoint(named?: string): void {
+    if (named !== undefined && !stepOf(this.scenario, named)?.checkpoint) {
+      this.event({ kind: 'error', step: this.state.currentStep, code: 'not_a_checkpoint', message: `step '${named}' is not a checkpoint of the scenario; the dialog was not changed` });
+      return;
+    }
     const checkpoint = this.state.checkpointStep;
-    const target = checkpoint !== null && this.scenario.steps[checkpoint] ? checkpoint : this.scenario.start_step;
+    const target = named ?? (checkpoint !== null && this.scenario.steps[checkpoint] ? checkpoint : this.scenario.start_step);
     this.state.status = 'active';
     this.state.attempts = 0;
     this.state.reminders = 0;
@@ -291,7 +312,7 @@ class Run {
 
   help(): void {
     const text = this.scenario.settings?.help_message ?? DEFAULT_HELP_MESSAGE;
-    this.send(this.state.currentStep, { text: renderTemplate(text, this.state.collectedData) });
+    this.send(this.state.currentStep, { text: renderTemplate(text, templateData(this.state)) });
   }
 
   answer(step: Step, input: UserInput): void {
@@ -312,7 +333,7 @@ class Run {
       this.leave(step);
       return;
     }
-    this.send(step.id, { text: renderTemplate(error, this.state.collectedData) });
+    this.send(step.id, { text: renderTemplate(error, templateData(this.state)) });
   }
 
   actionResult(input: Extract<EngineInput, { type: 'action_result' }>): void {
@@ -340,20 +361,25 @@ class Run {
     else this.continueFrom(step);
   }
 
-  message(input: UserInput): void {
+  message(input: UserInput, rules: CommandRules): void {
     const command = recognizeCommand(input);
     if (command) this.event({ kind: 'command', command });
+    const startsOver = command === 'start' || (command === 'reset' && rules === 'spec');
+    if (command === 'help' && rules === 'spec') {
+      // The user is there: a waiting step's reminders count again from now.
+      if (this.state.status === 'active') this.state.reminders = 0;
+      return this.help();
+    }
     if (this.state.status === 'handoff') {
-      if (command === 'start') this.restart();
+      if (startsOver) this.restart();
       else this.event({ kind: 'message_ignored', step: this.state.currentStep, reason: 'handoff' });
       return;
     }
-    if (this.state.status !== 'active' || this.state.currentStep === null) {
+    if (this.state.status !== 'active' || this.state.currentStep === null || startsOver) {
       this.restart();
       return;
     }
     this.state.reminders = 0;
-    if (command === 'start') return this.restart();
     if (command === 'reset') return this.resetToCheckpoint();
     if (command === 'help') return this.help();
 
@@ -436,21 +462,22 @@ class Run {
   }
 
   setState(input: Extract<EngineInput, { type: 'set_state' }>): void {
-    if (input.currentStep !== undefined && !this.scenario.steps[input.currentStep]) {
+    if (input.currentStep !== undefined && !stepOf(this.scenario, input.currentStep)) {
       this.event({ kind: 'error', step: this.state.currentStep, code: 'unknown_step', message: `step '${input.currentStep}' does not exist in the scenario` });
       return;
     }
     if (input.collectedData !== undefined) {
-      // An operator's data over the bounds is refused whole, and nothing else changes (the API
-      // refuses it before it gets here).
+      // Data that would be over the bounds once changed is refused whole, and nothing else changes
+      // (the workflow's update validator refuses it before it gets here).
+      const data = changedData(this.state.collectedData, input.collectedData, input.replaceData === true);
       try {
-        checkData(input.collectedData);
+        checkData(data);
       } catch (error) {
         if (!(error instanceof TooLarge)) throw error;
         this.event({ kind: 'error', step: this.state.currentStep, code: error.code, message: `${error.message}; the dialog was not changed` });
         return;
       }
-      this.state.collectedData = cloneJson(input.collectedData);
+      this.state.collectedData = data;
     }
     if (input.currentStep !== undefined) {
       this.state.currentStep = input.currentStep;
@@ -467,7 +494,7 @@ function dispatch(run: Run, input: EngineInput): void {
       run.restart();
       break;
     case 'message':
-      run.message(cutInput(input.input));
+      run.message(cutInput(input.input), input.commands ?? 'spec');
       break;
     case 'action_result':
       run.actionResult(input);
@@ -479,8 +506,8 @@ function dispatch(run: Run, input: EngineInput): void {
       run.setState(input);
       break;
     case 'reset':
-      if (input.toCheckpoint) run.resetToCheckpoint();
-      else run.restart();
+      if (input.toCheckpoint === false) run.restart();
+      else run.resetToCheckpoint(input.toCheckpoint === true ? undefined : input.toCheckpoint);
       break;
   }
 }

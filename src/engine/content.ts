@@ -8,7 +8,7 @@ import { checkPattern } from './input';
 import { isPlainObject } from './json';
 import { platformLimitProblems } from './limits';
 import { didYouMean, type Path, type Report } from './report';
-import { checkUrlTemplate, parseTemplate } from './templates';
+import { checkUrlTemplate, parseTemplate, readsUser, USER_ROOT } from './templates';
 import type { Button, JsonValue, MessageContent, Scenario, Step, TimeoutSetting, ValidationContext } from './types';
 
 function knownVariables(scenario: Scenario): Set<string> {
@@ -45,7 +45,7 @@ class ContentChecker {
     const { parts, problems } = parseTemplate(text);
     for (const problem of problems) this.report.warning('template_syntax', path, problem.message, { textIndex: problem.offset });
     for (const part of parts) {
-      if (part.kind === 'placeholder' && part.fallback === undefined) this.checkVariable(part.path, path, part.offset + 2);
+      if (part.kind === 'placeholder' && part.fallback === undefined && !readsUser(part.path)) this.checkVariable(part.path, path, part.offset + 2);
     }
   }
 
@@ -164,8 +164,24 @@ function checkVariables(scenario: Scenario, report: Report): void {
   }
 }
 
+/** `user` is the templates' chat user profile: a variable of that name would be hidden behind it. */
+function checkReservedNames(scenario: Scenario, report: Report): void {
+  const message = `"${USER_ROOT}" is reserved for the chat user's profile ({{${USER_ROOT}.name}}); a variable may not be named so`;
+  const suggestion = 'choose another name, e.g. "user_name"';
+  if (scenario.variables && Object.prototype.hasOwnProperty.call(scenario.variables, USER_ROOT)) {
+    report.error('reserved_variable', ['variables', USER_ROOT], message, { suggestion, atKey: true });
+  }
+  for (const [id, step] of Object.entries(scenario.steps)) {
+    if (step.expected_input?.variable === USER_ROOT) report.error('reserved_variable', ['steps', id, 'expected_input', 'variable'], message, { suggestion });
+    if (step.type === 'action' && (step.action.type === 'set_variable' || step.action.type === 'http_request') && step.action.variable === USER_ROOT) {
+      report.error('reserved_variable', ['steps', id, 'action', 'variable'], message, { suggestion });
+    }
+  }
+}
+
 export function checkContent(scenario: Scenario, report: Report, context: ValidationContext): void {
   const content = new ContentChecker(scenario, report, context);
+  checkReservedNames(scenario, report);
   const settings = scenario.settings;
   content.template(settings?.help_message, ['settings', 'help_message']);
   content.timeout(settings?.timeout, ['settings', 'timeout']);

@@ -11,3 +11,5 @@ export { validateInput, matchButton, parseDate, parseEmail, parsePhone, DEFAULT_
 export type { InputValidation } from './input';
 export { parseDuration } from './durations';
 export { scenarioSchema } from './schema';
+export { matchTrigger, findTriggerClash, triggerKeys } from './triggers';
+export type { TriggerKind, TriggerMatch } from './triggers';

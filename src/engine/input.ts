@@ -1,6 +1,7 @@
 /**
  * Checking a user's answer against a step's `expected_input`, and turning it into a typed value:
- * numbers as numbers, dates as YYYY-MM-DD, phones in E.164, e-mails trimmed with a lower-case domain.
+ * numbers as numbers, dates as YYYY-MM-DD, times as HH:MM (24-hour), phones in E.164, e-mails trimmed
+ * with a lower-case domain.
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { RE2JS } from 're2js';
@@ -20,6 +21,7 @@ export const DEFAULT_ERROR_MESSAGES: Record<ExpectedInput['type'], string> = {
   number: 'Please send a number.',
   button: 'Please choose one of the options.',
   date: 'Please send a date, for example 2025-12-31 or 31.12.2025.',
+  time: 'Please send a time, for example 19:30 or 7:30 pm.',
   email: 'Please send a valid e-mail address, for example name@example.com.',
   phone: 'Please send a valid phone number in international format, for example +44 20 7946 0958.',
   media: 'Please send a photo, video, audio or document.',
@@ -96,6 +98,30 @@ export function parseDate(text: string): string | null {
     [day, month, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
   }
   return isRealDate(year, month, day) ? `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}` : null;
+}
+
+const TIME_24_HOUR = /^(\d{1,2})(?:[:.](\d{2})|[hH](\d{2})?)$/;
+const TIME_12_HOUR = /^(\d{1,2})(?:[:.hH](\d{2}))?\s*([aApP])\.?\s?[mM]\.?$/;
+
+/**
+ * "HH:MM" (24-hour) for "19:30", "7:30", "19.30", "19h30", "19h", "7:30 pm", "7pm" or "7 p.m.".
+ * A bare number ("7", "1930") is not a time: it is as likely a count of guests or a year.
+ */
+export function parseTime(text: string): string | null {
+  const trimmed = text.trim();
+  const twelveHour = TIME_12_HOUR.exec(trimmed);
+  if (twelveHour) {
+    const hour = Number(twelveHour[1]);
+    const minute = Number(twelveHour[2] ?? 0);
+    if (hour < 1 || hour > 12 || minute > 59) return null;
+    const afternoon = twelveHour[3].toLowerCase() === 'p';
+    return `${pad((hour % 12) + (afternoon ? 12 : 0), 2)}:${pad(minute, 2)}`;
+  }
+  const twentyFourHour = TIME_24_HOUR.exec(trimmed);
+  if (!twentyFourHour) return null;
+  const hour = Number(twentyFourHour[1]);
+  const minute = Number(twentyFourHour[2] ?? twentyFourHour[3] ?? 0);
+  return hour <= 23 && minute <= 59 ? `${pad(hour, 2)}:${pad(minute, 2)}` : null;
 }
 
 const EMAIL = /^[^\s@"<>(),;:]+@([\p{L}\p{N}-]+\.)+[\p{L}\p{N}-]{2,}$/u;
@@ -195,6 +221,10 @@ function convert(rules: ExpectedInput, input: UserInput, buttons: readonly Butto
       const value = text === null ? null : parseDate(text);
       return value === null ? { ok: false } : { ok: true, value };
     }
+    case 'time': {
+      const value = text === null ? null : parseTime(text);
+      return value === null ? { ok: false } : { ok: true, value };
+    }
     case 'email': {
       const value = text === null ? null : parseEmail(text);
       return value === null ? { ok: false } : { ok: true, value };
@@ -214,6 +244,15 @@ function convert(rules: ExpectedInput, input: UserInput, buttons: readonly Butto
       if (input.kind === 'contact') return { ok: true, value: input.name ? { phone: input.phone, name: input.name } : { phone: input.phone } };
       return { ok: false };
   }
+}
+
+/** `min_value`/`max_value`: numbers bound numbers, "HH:MM" strings bound times (text order is time order). */
+function withinBounds(value: JsonValue, rules: ExpectedInput): boolean {
+  const bounded = typeof value === 'number' || (rules.type === 'time' && typeof value === 'string');
+  if (!bounded) return true;
+  const { min_value: min, max_value: max } = rules;
+  if (min !== undefined && typeof min === typeof value && value < min) return false;
+  return !(max !== undefined && typeof max === typeof value && value > max);
 }
 
 /**
@@ -246,9 +285,6 @@ export function validateInput(rules: ExpectedInput, input: UserInput, buttons: r
     const pattern = compilePattern(rules.pattern);
     if (pattern && !pattern.test(raw.trim())) return fail();
   }
-  if (typeof value === 'number') {
-    if (rules.min_value !== undefined && value < rules.min_value) return fail();
-    if (rules.max_value !== undefined && value > rules.max_value) return fail();
-  }
+  if (!withinBounds(value, rules)) return fail();
   return { valid: true, processed_value: value };
 }

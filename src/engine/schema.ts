@@ -4,6 +4,16 @@
  * ("nex_step") that would otherwise silently change the flow.
  */
 import { z } from 'zod';
+import {
+  BUILT_IN_COMMANDS,
+  COMMAND_PATTERN,
+  MAX_COMMAND_NAME_LENGTH,
+  MAX_KEYWORD_CHARACTERS,
+  MAX_KEYWORD_WORDS,
+  MAX_TRIGGER_COMMANDS,
+  MAX_TRIGGER_KEYWORDS,
+  wordsOf,
+} from './triggers';
 
 const json = z.json();
 const nonEmpty = z.string().min(1, 'must not be empty');
@@ -31,19 +41,35 @@ export const messageContentSchema = z.strictObject({
   media: z.array(mediaItemSchema).optional(),
 });
 
+/** A time as `time` answers are stored: "HH:MM", 24-hour. */
+const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+/** `min_value`/`max_value` are numbers, except for `time` answers, where they are "HH:MM" times. */
+function checkBounds(rules: { type: string; min_value?: number | string; max_value?: number | string }, context: z.core.$RefinementCtx): void {
+  for (const key of ['min_value', 'max_value'] as const) {
+    const bound = rules[key];
+    if (bound === undefined) continue;
+    if (rules.type === 'time' && (typeof bound !== 'string' || !CLOCK_TIME.test(bound))) {
+      context.addIssue({ code: 'custom', path: [key], message: `"${key}" of a time answer must be a time written "HH:MM" (24-hour), such as "18:30"` });
+    } else if (rules.type !== 'time' && typeof bound !== 'number') {
+      context.addIssue({ code: 'custom', path: [key], message: `"${key}" must be a number (a "HH:MM" time bounds only answers of type "time")` });
+    }
+  }
+}
+
 export const expectedInputSchema = z.strictObject({
-  type: z.enum(['text', 'number', 'button', 'date', 'email', 'phone', 'media', 'any']),
+  type: z.enum(['text', 'number', 'button', 'date', 'time', 'email', 'phone', 'media', 'any']),
   variable: variableName.optional(),
   required: z.boolean().optional(),
   min_length: z.int().min(0).optional(),
   max_length: z.int().min(1).optional(),
   pattern: z.string().optional(),
-  min_value: z.number().optional(),
-  max_value: z.number().optional(),
+  min_value: z.union([z.number(), z.string()]).optional(),
+  max_value: z.union([z.number(), z.string()]).optional(),
   error_message: z.string().optional(),
   max_attempts: z.int().min(1).optional(),
   default_country: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as "GB"').optional(),
-});
+}).superRefine(checkBounds);
 
 export const timeoutSchema = z.strictObject({
   after: z.string(),
@@ -96,23 +122,42 @@ export const stepSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...stepBase, type: z.literal('action'), action: actionSchema }),
 ]);
 
+const triggerCommand = z
+  .string()
+  .regex(COMMAND_PATTERN, `must be "/" and 1 to ${MAX_COMMAND_NAME_LENGTH} letters, digits or "_", such as "/menu"`)
+  .refine((command) => !BUILT_IN_COMMANDS.includes(command.slice(1).toLowerCase()), 'is a built-in command (/start, /help, /reset); choose another name');
+const triggerKeyword = z
+  .string()
+  .max(MAX_KEYWORD_CHARACTERS, `must be at most ${MAX_KEYWORD_CHARACTERS} characters`)
+  .refine((keyword) => wordsOf(keyword).length > 0, 'must contain a word (letters or digits)')
+  .refine((keyword) => wordsOf(keyword).length <= MAX_KEYWORD_WORDS, `must be at most ${MAX_KEYWORD_WORDS} words`);
+
+export const triggersSchema = z.strictObject({
+  commands: z.array(triggerCommand).max(MAX_TRIGGER_COMMANDS, `at most ${MAX_TRIGGER_COMMANDS} commands`).optional(),
+  keywords: z.array(triggerKeyword).max(MAX_TRIGGER_KEYWORDS, `at most ${MAX_TRIGGER_KEYWORDS} keywords`).optional(),
+});
+
 export const variableSchema = z.strictObject({
   type: z.enum(['string', 'number', 'boolean', 'object', 'array', 'date']),
   default: json.optional(),
   description: z.string().optional(),
 });
 
+/** The documents the product spec shows have no `version` or `start_step`; validate.ts fills them in. */
 export const scenarioSchema = z.strictObject({
-  version: z.string(),
+  version: z.string().optional(),
   name: z.string().optional(),
   description: z.string().optional(),
-  start_step: nonEmpty,
+  /** The author's own notes (the spec's "metadata"): stored and exported, never read by the engine. */
+  metadata: z.record(z.string(), json).optional(),
+  start_step: nonEmpty.optional(),
   variables: z.record(variableName, variableSchema).optional(),
   settings: z
     .strictObject({
       max_auto_transitions: z.int().min(1).max(1000).optional(),
       help_message: z.string().optional(),
       timeout: timeoutSchema.optional(),
+      triggers: triggersSchema.optional(),
     })
     .optional(),
   steps: z.record(z.string(), stepSchema),

@@ -1,10 +1,29 @@
 /**
- * Message templates: `{{a.b.0.c}}` reads collected data, `{{x|fallback}}` gives a default,
- * `\{{` writes a literal `{{`. A missing value without fallback renders as nothing.
+ * Message templates: `{{a.b.0.c}}` reads collected data, `{{user.name}}` the chat user's profile,
+ * `{{x|fallback}}` gives a default, `\{{` writes a literal `{{`. A missing value without fallback
+ * renders as nothing.
  */
 import { type Budget, jsonBytes, textBudget, utf8Bytes, valueBudget } from './bounds';
 import { cloneJson, getPath, isPlainObject, setOwn } from './json';
-import type { CollectedData, JsonValue } from './types';
+import type { CollectedData, DialogState, JsonValue } from './types';
+
+/** The reserved root of templates that holds the chat user's profile; no variable may take its name. */
+export const USER_ROOT = 'user';
+
+/**
+ * What a dialog's templates read: its collected data, and the chat user's profile at `user` (empty
+ * while no platform has described them). A shallow copy, so the data itself never holds the profile.
+ */
+export function templateData(state: Pick<DialogState, 'collectedData' | 'user'>): CollectedData {
+  const profile: Record<string, JsonValue> = {};
+  for (const [field, value] of Object.entries(state.user ?? {})) if (typeof value === 'string') profile[field] = value;
+  return { ...state.collectedData, [USER_ROOT]: profile };
+}
+
+/** Whether a template path reads the chat user's profile rather than a variable. */
+export function readsUser(path: string): boolean {
+  return path === USER_ROOT || path.startsWith(`${USER_ROOT}.`);
+}
 
 export type TemplatePart =
   | { kind: 'text'; text: string }

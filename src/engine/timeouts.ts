@@ -1,7 +1,7 @@
 /** How long the engine waits for an answer before reminding, resetting, abandoning or jumping. */
 import { TooLarge } from './bounds';
 import { parseDuration } from './durations';
-import { renderTemplate } from './templates';
+import { renderTemplate, templateData } from './templates';
 import type { DialogState, Scenario, TimeoutPolicy, TimeoutSetting } from './types';
 
 /** The timeout setting of the step the dialog is on: the step's own `timeout`, else `settings.timeout`. */
@@ -34,7 +34,7 @@ export function timeoutPolicy(scenario: Scenario, state: DialogState): TimeoutPo
     // The workflow asks for the policy outside advance(), to know when to wake: a reminder over the
     // text bound must not fail it here. advance() renders the reminder again and fails the turn.
     try {
-      policy.message = { text: renderTemplate(setting.message, state.collectedData) };
+      policy.message = { text: renderTemplate(setting.message, templateData(state)) };
     } catch (error) {
       if (!(error instanceof TooLarge)) throw error;
     }

@@ -36,6 +36,18 @@ export type UserInput =
 
 export type DialogStatus = 'active' | 'completed' | 'abandoned' | 'handoff' | 'failed';
 
+/**
+ * The chat user as their platform last described them (CONTRACT §2 Dialogs); templates read it as
+ * the reserved root `user`. Only the fields the platform gives are present.
+ */
+export interface ChatUser {
+  id: string;
+  name?: string;
+  username?: string;
+  /** The language the user's app is set to, as the platform says it (`en`, `pt-BR`). */
+  language?: string;
+}
+
 /** Everything the engine needs to continue a dialog; plain JSON so it can cross continue-as-new. */
 export interface DialogState {
   status: DialogStatus;
@@ -51,6 +63,8 @@ export interface DialogState {
    * a timeout's final reset/goto has run, so no further timeout fires until the user writes.
    */
   reminders: number;
+  /** Who wrote last; kept from every incoming message, never part of the collected data. */
+  user?: ChatUser;
 }
 
 /** What the engine asks the workflow to do, in order. */
@@ -95,12 +109,21 @@ export type EngineEvent =
 /** What happens to the dialog. */
 export type EngineInput =
   | { type: 'start' }
-  | { type: 'message'; input: UserInput }
+  | { type: 'message'; input: UserInput; commands?: CommandRules }
   | { type: 'action_result'; step: string; ok: true; value: JsonValue }
   | { type: 'action_result'; step: string; ok: false; error: string; code?: HttpRequestErrorCode }
   | { type: 'timeout' }
-  | { type: 'set_state'; currentStep?: string; collectedData?: CollectedData }
-  | { type: 'reset'; toCheckpoint: boolean };
+  /** `collectedData` is merged into the data (a `null` value removes its key) unless `replaceData`. */
+  | { type: 'set_state'; currentStep?: string; collectedData?: CollectedData; replaceData?: boolean }
+  /** An operator's reset: `false` to the beginning (fresh data), `true` to the last checkpoint, or to the named checkpoint step. */
+  | { type: 'reset'; toCheckpoint: boolean | string };
+
+/**
+ * What `/reset` and `/help` mean. `spec` (the default, CONTRACT §3): `/reset` starts over with fresh
+ * data, `/help` only sends help. `before-spec`: the rules dialogs recorded before that still replay
+ * with (`/reset` to the last checkpoint keeping the data, `/help` on a finished dialog starts it).
+ */
+export type CommandRules = 'spec' | 'before-spec';
 
 export interface AdvanceResult {
   state: DialogState;
@@ -145,14 +168,15 @@ export interface ValidationContext {
 // The scenario document itself (CONTRACT.md §3). The zod schema in schema.ts is its source of truth;
 // these interfaces mirror it for readers.
 export interface ExpectedInput {
-  type: 'text' | 'number' | 'button' | 'date' | 'email' | 'phone' | 'media' | 'any';
+  type: 'text' | 'number' | 'button' | 'date' | 'time' | 'email' | 'phone' | 'media' | 'any';
   variable?: string;
   required?: boolean;
   min_length?: number;
   max_length?: number;
   pattern?: string;
-  min_value?: number;
-  max_value?: number;
+  /** Numbers bound `number` answers; "HH:MM" strings bound `time` answers. */
+  min_value?: number | string;
+  max_value?: number | string;
   error_message?: string;
   max_attempts?: number;
   /** ISO 3166 country (e.g. "GB") for phone numbers typed without the international prefix. */
@@ -223,16 +247,27 @@ export interface ActionStep extends StepBase {
 
 export type Step = MessageStep | ConditionalMessageStep | ActionStep;
 
+/** Messages that start this scenario in any dialog of the bot while it is active (triggers.ts). */
+export interface ScenarioTriggers {
+  /** `/menu`: matches the command, whatever its case or `@botname` suffix. */
+  commands?: string[];
+  /** `menu`, `lunch menu`: match as whole words of a text, whatever their case. */
+  keywords?: string[];
+}
+
 export interface Scenario {
   version: string;
   name?: string;
   description?: string;
+  /** The author's own notes: stored and exported, never read by the engine. */
+  metadata?: Record<string, JsonValue>;
   start_step: string;
   variables?: Record<string, { type: 'string' | 'number' | 'boolean' | 'object' | 'array' | 'date'; default?: JsonValue; description?: string }>;
   settings?: {
     max_auto_transitions?: number;
     help_message?: string;
     timeout?: TimeoutSetting;
+    triggers?: ScenarioTriggers;
   };
   steps: Record<string, Step>;
 }

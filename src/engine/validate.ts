@@ -3,7 +3,7 @@
  * to fix a scenario from the message alone. Every diagnostic carries a JSON pointer and, when the
  * scenario came as text, the line and column in that text.
  */
-import { getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { checkContent } from './content';
 import { checkGraph, checkReferencesOfRawData } from './graph';
@@ -109,6 +109,9 @@ function reportSchemaIssues(issues: z.core.$ZodIssue[], data: unknown, report: R
           report.error('invalid_value', path, `"${String(actual)}" is not a valid type; expected one of ${options.join(', ')}`, {
             suggestion: typeof actual === 'string' ? didYouMean(actual, options) : undefined,
           });
+        } else if (issue.errors.every((branch) => branch.length === 1 && branch[0].code === 'invalid_type')) {
+          const expected = issue.errors.map((branch) => (branch[0] as z.core.$ZodIssueInvalidType).expected).join(' or ');
+          report.error('invalid_type', path, `"${String(last)}" must be a ${expected}, not ${describeType(actual)}`);
         } else {
           report.error('invalid_value', path, issue.message);
         }
@@ -144,6 +147,44 @@ function reportSchemaIssues(issues: z.core.$ZodIssue[], data: unknown, report: R
   }
 }
 
+/** The format version of every scenario so far. */
+const FORMAT_VERSION = '1.0';
+
+/** The id of the first step as the document lists it (JSON.parse puts keys like "10" first). */
+function firstStepId(scenario: Scenario, source: SourceMap): string | undefined {
+  const steps = source.root && findNodeAtLocation(source.root, ['steps']);
+  const firstKey = steps?.type === 'object' ? steps.children?.[0]?.children?.[0]?.value : undefined;
+  return typeof firstKey === 'string' && Object.hasOwn(scenario.steps, firstKey) ? firstKey : Object.keys(scenario.steps)[0];
+}
+
+/**
+ * The product spec's own sample documents have no `version` or `start_step`. Their meaning is clear,
+ * so they are filled in (and stored with the scenario) with a warning, not refused. False when there
+ * is no step to start with.
+ */
+function fillInOmittedFields(scenario: Scenario, report: Report): boolean {
+  if (scenario.version === undefined) {
+    scenario.version = FORMAT_VERSION;
+    report.warning('version_assumed', [], `no "version": the scenario is read as format version "${FORMAT_VERSION}"`, { suggestion: `add "version": "${FORMAT_VERSION}"` });
+  }
+  if (scenario.start_step !== undefined) return true;
+  const first = firstStepId(scenario, report.source);
+  if (first === undefined) {
+    report.error('missing_field', ['start_step'], 'missing required field "start_step", and there is no step to start with');
+    return false;
+  }
+  scenario.start_step = first;
+  report.warnings.push({
+    severity: 'warning',
+    code: 'start_step_assumed',
+    path: toPointer(['start_step']),
+    ...report.source.keyPosition(['steps', first]),
+    message: `no "start_step": dialogs start at "${first}", the first step of "steps"`,
+    suggestion: `add "start_step": "${first}"`,
+  });
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry points
 
@@ -159,6 +200,7 @@ function validateParsed(data: unknown, report: Report, context: ValidationContex
     return report.result();
   }
   const scenario = parsed.data as Scenario;
+  if (!fillInOmittedFields(scenario, report)) return report.result();
   checkContent(scenario, report, context);
   checkGraph(scenario, report);
   for (const [id, step] of Object.entries(scenario.steps)) if (step.id === undefined) step.id = id;

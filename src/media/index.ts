@@ -123,6 +123,19 @@ export function mediaService(deps: { db: Db; config: Config }) {
       for (const key of keys) if (!(await repo.isKeyUsed(key))) await storage().delete(key);
       return removed;
     },
+
+    /**
+     * Removes files a dialog's user sent: of `mediaIds`, the bot's records of incoming files, then each
+     * stored file no record of any bot refers to any more. The caller leaves out the ids another
+     * dialog still refers to. Returns the ids whose records went.
+     */
+    async removeUserFiles(botId: string, mediaIds: readonly string[]): Promise<string[]> {
+      const ids = await repo.incomingOfBot(botId, mediaIds);
+      const keys = await repo.keysOf(ids);
+      await repo.deleteIds(ids);
+      for (const key of keys) if (!(await repo.isKeyUsed(key))) await storage().delete(key);
+      return ids;
+    },
   };
 }
 

@@ -137,6 +137,32 @@ export function mediaRepository(db: Db) {
       });
     },
 
+    /** Which of these ids are files the bot's users sent (records of the bot with source `incoming`). */
+    async incomingOfBot(botId: string, ids: readonly string[]): Promise<string[]> {
+      if (ids.length === 0) return [];
+      const rows = await db('media').where({ bot_id: botId, source: 'incoming' }).whereIn('id', [...ids]).select('id');
+      return rows.map((r: { id: string }) => r.id);
+    },
+
+    /** Every stored file these records refer to: originals, thumbnails and platform copies. */
+    async keysOf(ids: readonly string[]): Promise<string[]> {
+      if (ids.length === 0) return [];
+      const rows = await db('media').whereIn('id', [...ids]).select('storage_key', 'thumbnail_key');
+      const variants = await db('media_variants').whereIn('media_id', [...ids]).whereNotNull('storage_key').select('storage_key');
+      const keys = [...rows.flatMap((r: { storage_key: string; thumbnail_key: string | null }) => [r.storage_key, r.thumbnail_key]), ...variants.map((v: { storage_key: string }) => v.storage_key)];
+      return [...new Set(keys.filter((key): key is string => Boolean(key)))];
+    },
+
+    /** These records with their variants and platform file ids; returns how many media records went. */
+    async deleteIds(ids: readonly string[]): Promise<number> {
+      if (ids.length === 0) return 0;
+      return db.transaction(async (trx) => {
+        await trx('media_variants').whereIn('media_id', [...ids]).delete();
+        await trx('media_platform_files').whereIn('media_id', [...ids]).delete();
+        return Number(await trx('media').whereIn('id', [...ids]).delete());
+      });
+    },
+
     /** Which of these keys are the stored originals of the bot's records (what a dialog may point to). */
     async ownedKeys(botId: string, keys: readonly string[]): Promise<Set<string>> {
       if (keys.length === 0) return new Set();

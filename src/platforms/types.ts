@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { OutgoingMessage, UserInput } from '../engine/types';
+import type { ChatUser, OutgoingMessage, UserInput } from '../engine/types';
 
 export const PLATFORMS = ['telegram', 'whatsapp', 'messenger', 'slack', 'discord'] as const;
 export type PlatformName = (typeof PLATFORMS)[number];
@@ -11,8 +11,8 @@ export interface IncomingMessage {
   chatId: string;
   /** The platform's own id of this event; the deduplication key (Telegram update_id, WhatsApp message id, ...). */
   messageId: string;
-  userId?: string;
-  userName?: string;
+  /** Who wrote, with the fields the platform gives (bounded: see `chatUser`). */
+  user?: ChatUser;
   input: UserInput;
   /** ISO-8601 time the platform says the message was sent, when it says. */
   sentAt?: string;
@@ -113,4 +113,6 @@ export interface PlatformAdapter<Credentials = Record<string, string>> {
   testConnection(ctx: PlatformContext, credentials: Credentials): Promise<ConnectionInfo>;
   /** Register the webhook URL where the platform has an API for it. */
   registerWebhook?(ctx: PlatformContext, credentials: Credentials, url: string, secret: string): Promise<void>;
+  /** Unregister it again (a bot deactivated), where the platform has an API for that. */
+  unregisterWebhook?(ctx: PlatformContext, credentials: Credentials): Promise<void>;
 }

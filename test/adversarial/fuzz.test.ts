@@ -79,6 +79,12 @@ parameters = { "path.botId" = "${seeded.doomedBotId}" }
 include-path-regex = "^/v1/scenarios/"
 parameters = { "path.id" = "${seeded.scenarioId}" }
 
+# DELETE on a dialog resets it and keeps its history (CONTRACT §2 Dialogs): the dialog and what
+# hangs below it are still there afterwards, which is not a use after free.
+[[operations]]
+include-path-regex = "^/v1/bots/[^/]+/dialogs/[^/]+/[^/]+"
+checks.use_after_free.enabled = false
+
 # What an uploaded file is comes from its bytes (magic numbers; a scenario file must be UTF-8 JSON
 # text), which a multipart schema does not declare.
 [[operations]]

@@ -33,6 +33,8 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
     expect(created.headers['x-request-id']).toBeTruthy();
 
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).send({ description: 'no name' }), 400, 'invalid_request');
+    // Well-formed, with a name the schema allows (non-empty), but nothing a person can read in it.
+    expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).send({ name: ' \t ' }), 422, 'invalid_content');
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'application/json').send('{"name":'), 400);
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'text/plain').send('name=x'), 415, 'unsupported_media_type');
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'application/json').send(`{"name":"${'x'.repeat(1024 * 1024)}"}`), 413, 'payload_too_large');
@@ -67,7 +69,8 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
     await dialogsRepository(stack.db).saveProjection(dialogRow(b.id, 'c1', { scenario_id: b.scenarioId }));
     await dialogsRepository(stack.db).saveProjection(dialogRow(b.id, 'c2', { status: 'completed', scenario_id: b.scenarioId }));
     const got = expectStatus(await stack.http.get(`/v1/bots/${b.id}`).set(headers), 200).body;
-    expect(got.stats).toEqual({ platforms: ['telegram'], active_scenario: { id: b.scenarioId, name: 'main', version: 1 }, dialogs: { active: 1, completed: 1 } });
+    const main = { id: b.scenarioId, name: 'main', version: 1, is_default: true };
+    expect(got.stats).toEqual({ platforms: ['telegram'], active_scenario: main, active_scenarios: [main], dialogs: { active: 1, completed: 1 } });
 
     const renamed = expectStatus(await stack.http.put(`/v1/bots/${a.id}`).set(headers).send({ name: 'a2', settings: { x: 1 } }), 200).body;
     expect(renamed).toMatchObject({ name: 'a2', settings: { x: 1 }, status: 'inactive' });
@@ -119,10 +122,19 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
       deleted: true,
       removed: { messages: 1, events: 0, dialogs: 2, scenarios: 1, platforms: 1, webhook_stats: 0 },
       workflows_terminated: 2,
+      workflow_runs_deleted: 2,
     });
     for (const chat of ['501', '502']) {
-      const described = await stack.temporal.workflow.getHandle(`dialog:${bot.id}:telegram:${chat}`).describe();
-      expect(described.status.name).toBe('TERMINATED');
+      // Terminated, then deleted by the server in the background.
+      const gone = () =>
+        stack.temporal.workflow
+          .getHandle(`dialog:${bot.id}:telegram:${chat}`)
+          .describe()
+          .then(
+            () => false,
+            (error: Error) => error.name === 'WorkflowNotFoundError',
+          );
+      await eventually(gone, 60_000, `dialog ${chat} deleted`);
     }
     for (const table of ['bots', 'scenarios', 'platform_connections', 'dialogs', 'dialog_messages']) {
       const [{ n }] = await stack.db(table).where(table === 'bots' ? { id: bot.id } : { bot_id: bot.id }).count({ n: '*' });

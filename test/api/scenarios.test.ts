@@ -58,18 +58,110 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     expectError(await stack.http.get('/v1/scenarios/nope').set(bot.headers), 404);
   });
 
-  it('keeps one active scenario per bot and validates again on activation', async () => {
+  const withTriggers = (triggers: unknown) => ({ ...clone(bookingScenario), settings: { triggers } });
+  const activate = (id: string, body: object = { active: true }) => stack.http.post(`/v1/scenarios/${id}/activate`).set(bot.headers).send(body);
+  const fetchScenario = async (id: string) => expectStatus(await stack.http.get(`/v1/scenarios/${id}`).set(bot.headers), 200).body;
+  const flags = async (...ids: string[]) => Promise.all(ids.map(async (id) => ((s) => ({ active: s.is_active, default: s.is_default }))(await fetchScenario(id))));
+
+  it('keeps several scenarios active, the first activated the default, and validates again on activation', async () => {
     const a = expectStatus(await create('a', bookingScenario), 201).body;
     const b = expectStatus(await create('b', bookingScenario), 201).body;
-    expectStatus(await stack.http.post(`/v1/scenarios/${a.id}/activate`).set(bot.headers).send({ active: true }), 200);
-    expectStatus(await stack.http.post(`/v1/scenarios/${b.id}/activate`).set(bot.headers).send({}), 200);
-    expect((await stack.http.get(`/v1/scenarios/${a.id}`).set(bot.headers)).body.is_active).toBe(false);
-    expect((await stack.http.get(`/v1/scenarios/${b.id}`).set(bot.headers)).body.is_active).toBe(true);
-    expectError(await stack.http.post(`/v1/scenarios/${b.id}/activate`).set(bot.headers).send({ active: 'yes' }), 400);
+    expect(a.is_default).toBe(false);
+    expect(expectStatus(await activate(a.id), 200).body).toMatchObject({ is_active: true, is_default: true });
+    expect(expectStatus(await activate(b.id, {}), 200).body).toMatchObject({ is_active: true, is_default: false });
+    expect(await flags(a.id, b.id)).toEqual([
+      { active: true, default: true },
+      { active: true, default: false },
+    ]);
+    expectError(await activate(b.id, { active: 'yes' }), 400);
+    expectError(await activate(b.id, { active: false, default: true }), 422, 'invalid_content');
 
     // A stored version that no longer validates (e.g. written before a rule existed) cannot be activated.
     await stack.db('scenarios').where({ id: a.id }).update({ scenario_data: JSON.stringify({ ...bookingScenario, start_step: 'nowhere' }) });
-    expectError(await stack.http.post(`/v1/scenarios/${a.id}/activate`).set(bot.headers).send({ active: true }), 422, 'invalid_scenario');
+    expectError(await activate(a.id), 422, 'invalid_scenario');
+  });
+
+  it('moves the default on request, and to the oldest active scenario when the default is deactivated', async () => {
+    const a = expectStatus(await create('a', bookingScenario), 201).body;
+    const b = expectStatus(await create('b', bookingScenario), 201).body;
+    const c = expectStatus(await create('c', bookingScenario), 201).body;
+    for (const id of [a.id, b.id, c.id]) expectStatus(await activate(id), 200);
+    expect(expectStatus(await activate(c.id, { active: true, default: true }), 200).body).toMatchObject({ is_active: true, is_default: true });
+    expect(await flags(a.id, b.id, c.id)).toEqual([
+      { active: true, default: false },
+      { active: true, default: false },
+      { active: true, default: true },
+    ]);
+    expect(expectStatus(await activate(c.id, { active: false }), 200).body).toMatchObject({ is_active: false, is_default: false });
+    expect(await flags(a.id, b.id)).toEqual([
+      { active: true, default: true },
+      { active: true, default: false },
+    ]);
+    const stats = expectStatus(await stack.http.get(`/v1/bots/${bot.id}`).set(bot.headers), 200).body.stats;
+    expect(stats.active_scenario).toEqual({ id: a.id, name: 'a', version: 1, is_default: true });
+    expect(stats.active_scenarios.map((s: { id: string }) => s.id)).toEqual([a.id, b.id]);
+  });
+
+  it('activating a version deactivates the other versions of its name, which pass on the default', async () => {
+    const v1 = expectStatus(await create('booking', bookingScenario), 201).body;
+    const other = expectStatus(await create('menu', bookingScenario), 201).body;
+    const v2 = expectStatus(await create('booking', bookingScenario), 201).body;
+    expectStatus(await activate(v1.id), 200);
+    expectStatus(await activate(other.id), 200);
+    expect(expectStatus(await activate(v2.id), 200).body).toMatchObject({ version: 2, is_active: true, is_default: true });
+    expect(await flags(v1.id, other.id, v2.id)).toEqual([
+      { active: false, default: false },
+      { active: true, default: false },
+      { active: true, default: true },
+    ]);
+    const active = expectStatus(await stack.http.get(`/v1/bots/${bot.id}/scenarios?active_only=true`).set(bot.headers), 200).body;
+    expect(active.items.map((s: { id: string }) => s.id).sort()).toEqual([other.id, v2.id].sort());
+    // A new version stored over the active one (PUT) takes its place, default included.
+    const v3 = expectStatus(await stack.http.put(`/v1/scenarios/${v2.id}`).set(bot.headers).send({ scenario_data: bookingScenario }), 200).body;
+    expect(v3).toMatchObject({ version: 3, is_active: true, is_default: true });
+    expect(await flags(v2.id, other.id)).toEqual([
+      { active: false, default: false },
+      { active: true, default: false },
+    ]);
+  });
+
+  it('refuses with 409 trigger_conflict a trigger another active scenario has, naming both and the trigger', async () => {
+    const menu = expectStatus(await create('menu', withTriggers({ commands: ['/menu'], keywords: ['Menu', 'carte'] })), 201).body;
+    const drinks = expectStatus(await create('drinks', withTriggers({ commands: ['/drinks'], keywords: ['la  CARTE'] })), 201).body;
+    const wine = expectStatus(await create('wine', withTriggers({ commands: ['/MENU'] })), 201).body;
+    expectStatus(await activate(menu.id), 200);
+    // "la carte" is a phrase of its own, not the keyword "carte": no clash.
+    expectStatus(await activate(drinks.id), 200);
+    const refused = expectError(await activate(wine.id), 409, 'trigger_conflict');
+    expect(refused.body.error.message).toContain('"/menu"');
+    expect(refused.body.error.details).toEqual({
+      trigger: '/menu',
+      kind: 'command',
+      scenario: { id: wine.id, name: 'wine', version: 1 },
+      active_scenario: { id: menu.id, name: 'menu', version: 1 },
+    });
+    expect((await fetchScenario(wine.id)).is_active).toBe(false);
+
+    const food = expectStatus(await create('food', withTriggers({ keywords: ['carte'] })), 201).body;
+    expect(expectError(await activate(food.id), 409, 'trigger_conflict').body.error.details).toMatchObject({ trigger: 'carte', kind: 'keyword' });
+    // A new version of the same scenario may keep its triggers; a version that takes another's may not be stored active.
+    const menu2 = expectStatus(await create('menu', withTriggers({ commands: ['/menu'], keywords: ['menu'] })), 201).body;
+    expectStatus(await activate(menu2.id), 200);
+    expectError(await stack.http.put(`/v1/scenarios/${drinks.id}`).set(bot.headers).send({ scenario_data: withTriggers({ keywords: ['menu'] }) }), 409, 'trigger_conflict');
+    expect((await fetchScenario(drinks.id)).is_active).toBe(true);
+    // Once "menu" is inactive, its triggers are free.
+    expectStatus(await activate(menu2.id, { active: false }), 200);
+    expectStatus(await activate(wine.id), 200);
+  });
+
+  it('keeps an active bot with at least one active scenario', async () => {
+    const ready = await makeBot(stack, { scenario: true });
+    const second = expectStatus(await stack.http.post(`/v1/bots/${ready.id}/scenarios`).set(ready.headers).send({ name: 'second', scenario_data: bookingScenario }), 201).body;
+    expectStatus(await stack.http.post(`/v1/scenarios/${second.id}/activate`).set(ready.headers).send({ active: true }), 200);
+    // Activation through the API registers webhooks (test/api/bots.test.ts); here only the status matters.
+    await stack.db('bots').where({ id: ready.id }).update({ status: 'active' });
+    expectStatus(await stack.http.post(`/v1/scenarios/${ready.scenarioId}/activate`).set(ready.headers).send({ active: false }), 200);
+    expectError(await stack.http.post(`/v1/scenarios/${second.id}/activate`).set(ready.headers).send({ active: false }), 409, 'bot_active');
   });
 
   it('PUT stores the next version, keeps it active, and counts the running dialogs left on older versions', async () => {
@@ -90,7 +182,7 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     expect(old.scenario_data.steps.welcome.message.text).toBe('Welcome to Chez Anna!');
 
     const broken = clone(bookingScenario) as Record<string, any>;
-    delete broken.start_step;
+    broken.start_step = 'nowhere';
     expectError(await stack.http.put(`/v1/scenarios/${v2.id}`).set(bot.headers).send({ scenario_data: broken }), 422);
     expectError(await stack.http.put(`/v1/scenarios/${v2.id}`).set(bot.headers).send({ scenario_data: changed, name: 'renamed' }), 400);
     expectError(await stack.http.put(`/v1/scenarios/${v2.id}`).set(tokenFor(stack, 'viewer')).send({ scenario_data: changed }), 403);

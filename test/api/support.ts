@@ -74,6 +74,7 @@ export function dialogRow(botId: string, chatId: string, overrides: Record<strin
     version: 1,
     started_at: now,
     last_interaction_at: now,
+    user: null as { id: string; name?: string } | null,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
-import { advance, DEFAULT_HELP_MESSAGE, initialState } from '../../src/engine';
-import type { DialogState, Scenario } from '../../src/engine';
-import { command, deepFreeze, events, kinds, last, play, press, say, scenario, sent } from './helpers';
+import { advance, DEFAULT_ERROR_MESSAGES, DEFAULT_HELP_MESSAGE, initialState } from '../../src/engine';
+import type { DialogState, EngineInput, JsonValue, Scenario } from '../../src/engine';
+import { MAX_VALUE_BYTES } from '../../src/engine/bounds';
+import { command, deepFreeze, events, kinds, last, play, press, say, scenario, sent, validScenario } from './helpers';
 
 const booking: Scenario = scenario({
   start_step: 'welcome',
@@ -202,26 +203,49 @@ describe('commands', () => {
     expect(sent(help.effects)).toEqual([DEFAULT_HELP_MESSAGE]);
   });
 
-  it('/reset goes back to the checkpoint, keeping the data', () => {
-    const { state, effects } = advance(booking, atGuests(), command('reset'));
-    expect(state.currentStep).toBe('ask_name');
-    expect(state.collectedData.user_name).toBe('Anna');
-    expect(state.attempts).toBe(0);
-    expect(sent(effects)).toEqual(['Your name?']);
+  it.each([[command('reset')], [say('/reset')], [say('/Reset@my_bot')]])('/reset starts over from the start step with fresh data, not at the checkpoint (%j)', (input) => {
+    const { state, effects } = advance(booking, atGuests(), input);
+    expect(events(effects)[0]).toEqual({ kind: 'command', command: 'reset' });
+    expect(state).toMatchObject({ status: 'active', currentStep: 'ask_name', collectedData: { guests: 2, tags: ['new'] }, attempts: 0, checkpointStep: 'ask_name' });
+    expect(sent(effects)).toEqual(['Welcome!', 'Your name?']);
   });
 
-  it('/reset without a checkpoint goes back to the start step', () => {
-    const noCheckpoint = scenario({
-      start_step: 'a',
-      steps: {
-        a: { type: 'message', message: { text: 'A' }, next_step: 'b' },
-        b: { type: 'message', message: { text: 'B' }, expected_input: { type: 'text', variable: 'b' }, next_step: 'c' },
-        c: { type: 'message', message: { text: 'C' }, expected_input: { type: 'text', variable: 'c' }, next_step: 'a' },
-      },
+  it.each<[string, () => DialogState]>([
+    ['new', () => initialState()],
+    ['completed', () => last(play(booking, [{ type: 'start' }, say('Anna'), say('2'), press('18')])).state],
+    ['abandoned', () => ({ ...atGuests(), status: 'abandoned' })],
+    ['failed', () => ({ ...atGuests(), status: 'failed' })],
+  ])('/help on a %s dialog sends the help message and starts nothing', (_, dialog) => {
+    const before = dialog();
+    const { state, effects } = advance(booking, before, say('/help'));
+    expect(sent(effects)).toEqual([before.collectedData.user_name ? `Help for ${before.collectedData.user_name as string}` : 'Help for guest']);
+    expect(kinds(effects)).toEqual(['command']);
+    expect(state).toEqual(before);
+  });
+
+  it('/reset and /start restart a finished dialog alike', () => {
+    const done = last(play(booking, [{ type: 'start' }, say('Anna'), say('2'), press('18')])).state;
+    const reset = advance(booking, done, say('/reset'));
+    const start = advance(booking, done, say('/start'));
+    expect(reset.state).toEqual(start.state);
+    expect(reset.state).toMatchObject({ status: 'active', currentStep: 'ask_name', collectedData: { guests: 2, tags: ['new'] } });
+  });
+
+  describe('as dialogs recorded before the spec replay them (before-spec)', () => {
+    const before = (input: EngineInput): EngineInput => ({ ...(input as Extract<EngineInput, { type: 'message' }>), commands: 'before-spec' });
+
+    it('/reset goes back to the last checkpoint, keeping the data', () => {
+      const { state, effects } = advance(booking, atGuests(), before(command('reset')));
+      expect(state).toMatchObject({ currentStep: 'ask_name', collectedData: { user_name: 'Anna' }, attempts: 0 });
+      expect(sent(effects)).toEqual(['Your name?']);
     });
-    const results = play(noCheckpoint, [{ type: 'start' }, say('1'), say('/reset')]);
-    expect(sent(last(results).effects)).toEqual(['A', 'B']);
-    expect(last(results).state.collectedData).toEqual({ b: '1' });
+
+    it('/help on a finished dialog starts it', () => {
+      const done = last(play(booking, [{ type: 'start' }, say('Anna'), say('2'), press('18')])).state;
+      const { state, effects } = advance(booking, done, before(say('/help')));
+      expect(sent(effects)).toEqual(['Welcome!', 'Your name?']);
+      expect(state).toMatchObject({ status: 'active', currentStep: 'ask_name' });
+    });
   });
 });
 
@@ -337,7 +361,7 @@ describe('handoff', () => {
     steps: { human: { type: 'action', action: { type: 'handoff', reason: 'complaint' }, message: { text: 'A manager will reply.' } } },
   });
 
-  it('hands the dialog to a human and stays silent until /start or a reset', () => {
+  it('hands the dialog to a human and stays silent until /start, /reset or an operator reset; /help still helps', () => {
     const [started, later] = play(handoff, [{ type: 'start' }, say('anyone?')]);
     expect(started.effects.filter((effect) => effect.type !== 'event')).toEqual([
       { type: 'handoff', step: 'human', reason: 'complaint' },
@@ -346,8 +370,11 @@ describe('handoff', () => {
     expect(started.state).toMatchObject({ status: 'handoff', currentStep: 'human' });
     expect(later.effects).toEqual([{ type: 'event', event: { kind: 'message_ignored', step: 'human', reason: 'handoff' } }]);
     expect(later.state).toEqual(started.state);
-    expect(advance(handoff, started.state, say('/help')).effects.every((effect) => effect.type === 'event')).toBe(true);
+    const help = advance(handoff, started.state, say('/help'));
+    expect(sent(help.effects)).toEqual([DEFAULT_HELP_MESSAGE]);
+    expect(help.state).toEqual(started.state);
     expect(advance(handoff, started.state, say('/start')).effects.some((effect) => effect.type === 'handoff')).toBe(true);
+    expect(advance(handoff, started.state, say('/reset')).effects.some((effect) => effect.type === 'handoff')).toBe(true);
     expect(advance(handoff, started.state, { type: 'reset', toCheckpoint: false }).state.status).toBe('handoff');
   });
 });
@@ -380,16 +407,51 @@ describe('auto-transition limit', () => {
 describe('operator changes', () => {
   const atGuests = () => last(play(booking, [{ type: 'start' }, say('Anna')])).state;
 
-  it('set_state moves the dialog and replaces the data without sending anything', () => {
-    const { state, effects } = advance(booking, { ...atGuests(), attempts: 2 }, { type: 'set_state', currentStep: 'pick_time', collectedData: { user_name: 'Zed' } });
+  it('set_state moves the dialog and merges the data without sending anything', () => {
+    const { state, effects } = advance(booking, { ...atGuests(), attempts: 2 }, { type: 'set_state', currentStep: 'pick_time', collectedData: { user_name: 'Zed', note: { vip: true } } });
     expect(effects).toEqual([]);
-    expect(state).toMatchObject({ currentStep: 'pick_time', collectedData: { user_name: 'Zed' }, attempts: 0, status: 'active' });
+    expect(state).toMatchObject({ currentStep: 'pick_time', attempts: 0, status: 'active' });
+    expect(state.collectedData).toEqual({ guests: 2, tags: ['new'], user_name: 'Zed', note: { vip: true } });
   });
 
-  it('set_state with only data keeps the step', () => {
-    const { state } = advance(booking, atGuests(), { type: 'set_state', collectedData: {} });
+  it('set_state removes a key set to null and keeps the others', () => {
+    const { state } = advance(booking, atGuests(), { type: 'set_state', collectedData: { tags: null, guests: 3 } });
+    expect(state.collectedData).toEqual({ guests: 3, user_name: 'Anna' });
+    expect(Object.prototype.hasOwnProperty.call(state.collectedData, 'tags')).toBe(false);
+  });
+
+  it('set_state with replaceData replaces the data whole, nulls included; the step stays', () => {
+    const { state } = advance(booking, atGuests(), { type: 'set_state', collectedData: { only: 1, gone: null }, replaceData: true });
     expect(state.currentStep).toBe('ask_guests');
-    expect(state.collectedData).toEqual({});
+    expect(state.collectedData).toEqual({ only: 1, gone: null });
+  });
+
+  it('set_state stores a merged key named __proto__ as data', () => {
+    const change = JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, JsonValue>;
+    const { state } = advance(booking, atGuests(), { type: 'set_state', collectedData: change });
+    expect(Object.getOwnPropertyDescriptor(state.collectedData, '__proto__')?.value).toEqual({ polluted: true });
+    expect(Object.getPrototypeOf(state.collectedData)).toBe(Object.prototype);
+  });
+
+  it('set_state refuses data that would pass the bounds once merged, and changes nothing', () => {
+    const half = 'x'.repeat(MAX_VALUE_BYTES - 100);
+    let state = atGuests();
+    for (const name of ['a', 'b', 'c']) state = advance(booking, state, { type: 'set_state', collectedData: { [name]: half } }).state;
+    expect(Object.keys(state.collectedData)).toEqual(expect.arrayContaining(['a', 'b', 'c']));
+    // Each change alone is under every bound; the data with it is not.
+    const { state: after, effects } = advance(booking, state, { type: 'set_state', currentStep: 'pick_time', collectedData: { d: half, e: half } });
+    expect(after).toEqual(state);
+    expect(events(effects)).toEqual([expect.objectContaining({ kind: 'error', code: 'data_too_large' })]);
+    // Removing keys in the same change makes room.
+    const room = advance(booking, state, { type: 'set_state', collectedData: { a: null, b: null, d: half, e: half } });
+    expect(Object.keys(room.state.collectedData).sort()).toEqual(['c', 'd', 'e', 'guests', 'tags', 'user_name']);
+  });
+
+  it('set_state refuses a step that is only a property of every object', () => {
+    const before = atGuests();
+    const { state, effects } = advance(booking, before, { type: 'set_state', currentStep: 'constructor' });
+    expect(state).toEqual(before);
+    expect(events(effects)).toEqual([expect.objectContaining({ kind: 'error', code: 'unknown_step' })]);
   });
 
   it('set_state refuses an unknown step', () => {
@@ -414,11 +476,65 @@ describe('operator changes', () => {
     expect(sent(full.effects)).toEqual(['Welcome!', 'Your name?']);
   });
 
+  it('reset to a named checkpoint goes there, keeping the data, from wherever the dialog is', () => {
+    const twoCheckpoints = scenario({
+      ...booking,
+      steps: { ...booking.steps, ask_guests: { ...booking.steps.ask_guests, checkpoint: true } },
+    });
+    const atTime = last(play(twoCheckpoints, [{ type: 'start' }, say('Anna'), say('2')])).state;
+    expect(atTime).toMatchObject({ currentStep: 'pick_time', checkpointStep: 'ask_guests' });
+    const { state, effects } = advance(twoCheckpoints, atTime, { type: 'reset', toCheckpoint: 'ask_name' });
+    expect(state).toMatchObject({ status: 'active', currentStep: 'ask_name', checkpointStep: 'ask_name', collectedData: { user_name: 'Anna', guests: 2 } });
+    expect(sent(effects)).toEqual(['Your name?']);
+    const done = last(play(twoCheckpoints, [say('Anna'), say('2'), press('18')], atTime)).state;
+    expect(done.status).toBe('completed');
+    expect(advance(twoCheckpoints, done, { type: 'reset', toCheckpoint: 'ask_guests' }).state).toMatchObject({ status: 'active', currentStep: 'ask_guests' });
+  });
+
+  it.each(['pick_time', 'nope', 'constructor'])('reset to %s, not a checkpoint, changes nothing', (step) => {
+    const before = atGuests();
+    const { state, effects } = advance(booking, before, { type: 'reset', toCheckpoint: step });
+    expect(state).toEqual(before);
+    expect(events(effects)).toEqual([expect.objectContaining({ kind: 'error', code: 'not_a_checkpoint' })]);
+  });
+
   it('a dialog on a step the scenario lacks starts over with an error event', () => {
     const lost: DialogState = { ...initialState(), currentStep: 'removed_step', collectedData: { x: 1 } };
     const { state, effects } = advance(booking, lost, say('hello'));
     expect(kinds(effects)[0]).toBe('error');
     expect(state.currentStep).toBe('ask_name');
+  });
+});
+
+describe('time answers', () => {
+  const dinner = validScenario(
+    scenario({
+      start_step: 'ask_time',
+      steps: {
+        ask_time: {
+          type: 'message',
+          message: { text: 'What time?' },
+          expected_input: { type: 'time', variable: 'time', min_value: '18:00', max_value: '22:30' },
+          conditions: [{ condition: 'time >= "21:00"', next_step: 'late' }],
+          next_step: 'booked',
+        },
+        late: { type: 'message', message: { text: 'A late table at {{time}}.' } },
+        booked: { type: 'message', message: { text: 'A table at {{time}}.' } },
+      },
+    }),
+  );
+
+  it('re-asks a number or a time outside the window, stores HH:MM and compares times in conditions', () => {
+    const results = play(dinner, [{ type: 'start' }, say('4'), say('5pm'), say('9:15 pm')]);
+    expect(sent(results[1].effects)).toEqual([DEFAULT_ERROR_MESSAGES.time]);
+    expect(sent(results[2].effects)).toEqual([DEFAULT_ERROR_MESSAGES.time]);
+    expect(sent(last(results).effects)).toEqual(['A late table at 21:15.']);
+    expect(last(results).state).toMatchObject({ status: 'completed', collectedData: { time: '21:15' } });
+  });
+
+  it('takes the next step for an earlier time', () => {
+    const results = play(dinner, [{ type: 'start' }, say('19h30')]);
+    expect(sent(last(results).effects)).toEqual(['A table at 19:30.']);
   });
 });
 

@@ -70,10 +70,11 @@ describe('table-booking.json', () => {
     expect(final.state.status).toBe('handoff');
   });
 
-  it('/reset goes back to the name question and keeps the answers', () => {
+  it('/reset starts the booking again from the welcome, with fresh answers', () => {
     const results = play(scenario, [{ type: 'start' }, say('Bob'), say('2026-12-24'), say('/reset')]);
-    expect(sent(last(results).effects)).toEqual(['What name should the booking be under?']);
-    expect(last(results).state.collectedData.date).toBe('2026-12-24');
+    expect(sent(last(results).effects)).toEqual(["Welcome to Trattoria GET INN! Let's book you a table.", 'What name should the booking be under?']);
+    expect(last(results).state.collectedData.date).toBeUndefined();
+    expect(last(results).state.collectedData.user_name).toBeUndefined();
   });
 
   it('reminds once after 30 minutes, then abandons', () => {

@@ -1,4 +1,5 @@
 import { DEFAULT_ERROR_MESSAGES, matchButton, parseDate, validateInput } from '../../src/engine';
+import { parseTime } from '../../src/engine/input';
 import type { Button, ExpectedInput, UserInput } from '../../src/engine';
 
 const text = (value: string): UserInput => ({ kind: 'text', text: value });
@@ -51,6 +52,15 @@ describe('validateInput', () => {
     ['date not a leap year', { type: 'date' }, text('29.02.2027'), false],
     ['date month 13', { type: 'date' }, text('2026-13-01'), false],
     ['date words', { type: 'date' }, text('tomorrow'), false],
+    // time
+    ['time 24-hour', { type: 'time' }, text(' 19:30 '), true, '19:30'],
+    ['time 12-hour', { type: 'time' }, text('7:30 pm'), true, '19:30'],
+    ['time from a button press', { type: 'time' }, { kind: 'button', value: '20:00' }, true, '20:00'],
+    ['time a count of guests is not a time', { type: 'time' }, text('4'), false],
+    ['time inside the window', { type: 'time', min_value: '12:00', max_value: '22:00' }, text('22:00'), true, '22:00'],
+    ['time before min_value', { type: 'time', min_value: '12:00' }, text('11:59'), false],
+    ['time after max_value', { type: 'time', max_value: '22:00' }, text('10:30 pm'), false],
+    ['time bounds compare the stored HH:MM, not the text typed', { type: 'time', min_value: '10:00' }, text('9:30'), false],
     // email
     ['email lower-cases the domain only', { type: 'email' }, text('  Anna.K@Example.COM '), true, 'Anna.K@example.com'],
     ['email without domain dot', { type: 'email' }, text('anna@localhost'), false],
@@ -89,7 +99,7 @@ describe('validateInput', () => {
   });
 
   it('has a default error message for every type', () => {
-    for (const type of ['text', 'number', 'button', 'date', 'email', 'phone', 'media', 'any'] as const) {
+    for (const type of ['text', 'number', 'button', 'date', 'time', 'email', 'phone', 'media', 'any'] as const) {
       expect(validateInput({ type }, { kind: 'location', latitude: 0, longitude: 0 }).error_message ?? DEFAULT_ERROR_MESSAGES[type]).toBeTruthy();
     }
   });
@@ -123,5 +133,37 @@ describe('parseDate', () => {
     ['2026-12-31T10:00', null],
   ])('%j → %p', (value, expected) => {
     expect(parseDate(value)).toBe(expected);
+  });
+});
+
+describe('parseTime', () => {
+  test.each<[string, string | null]>([
+    ['19:30', '19:30'],
+    ['7:05', '07:05'],
+    ['00:00', '00:00'],
+    ['19.30', '19:30'],
+    ['19h30', '19:30'],
+    ['19H', '19:00'],
+    ['7:30 pm', '19:30'],
+    ['7:30PM', '19:30'],
+    ['7pm', '19:00'],
+    ['7 p.m.', '19:00'],
+    ['12 am', '00:00'],
+    ['12:15 pm', '12:15'],
+    ['11.45am', '11:45'],
+    ['7', null],
+    ['20', null],
+    ['1930', null],
+    ['0730', null],
+    ['24:00', null],
+    ['19:60', null],
+    ['19:3', null],
+    ['13 pm', null],
+    ['0 am', null],
+    ['19:30:00', null],
+    ['half past seven', null],
+    ['-1:30', null],
+  ])('%j → %p', (value, expected) => {
+    expect(parseTime(value)).toBe(expected);
   });
 });

@@ -80,7 +80,8 @@ describe('schema', () => {
   });
 
   test.each<[string, (scenario: Json & { steps: Record<string, Json> }) => void, Partial<Diagnostic>]>([
-    ['missing start_step', (s) => delete s.start_step, { code: 'missing_field', path: '/start_step', message: 'missing required field "start_step"' }],
+    // A missing start_step is filled in with a warning (seed-sample.test.ts); an empty one is an error.
+    ['empty start_step', (s) => (s.start_step = ''), { code: 'out_of_range', path: '/start_step' }],
     ['missing steps', (s) => delete (s as Json).steps, { code: 'missing_field', path: '/steps' }],
     ['wrong type', (s) => (s.version = 1), { code: 'invalid_type', path: '/version', message: '"version" must be a string, not a number' }],
     ['unknown key with suggestion', (s) => (s.steps.welcome.nex_step = 'x'), { code: 'unknown_key', path: '/steps/welcome/nex_step', suggestion: 'did you mean "next_step"?' }],

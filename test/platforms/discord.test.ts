@@ -63,8 +63,7 @@ describe('discord normalization', () => {
         platform: 'discord',
         chatId: CHANNEL,
         messageId: '1180000000000000003',
-        userId: USER,
-        userName: 'Anna',
+        user: { id: USER, name: 'Anna', username: 'anna', language: 'en-US' },
         input: { kind: 'command', command: 'start' },
         sentAt: expect.stringMatching(/^20\d\d-/),
         replyContext: { interaction_token: 'tok-1', interaction_expires_at: String(now + 14 * 60 * 1000) },
@@ -76,7 +75,7 @@ describe('discord normalization', () => {
     const answer = handle(discordCommand({ ...base, name: 'answer', options: [{ name: 'text', type: 3, value: 'Anna Petrova' }] }));
     expect(answer.messages[0]?.input).toEqual({ kind: 'text', text: 'Anna Petrova' });
     const withArgs = handle(discordCommand({ ...base, guildId: '1190000000000000004', name: 'start', options: [{ name: 'table', type: 4, value: 7 }] }));
-    expect(withArgs.messages[0]).toMatchObject({ userId: USER, input: { kind: 'command', command: 'start', args: '7' } });
+    expect(withArgs.messages[0]).toMatchObject({ user: { id: USER, name: 'Anna' }, input: { kind: 'command', command: 'start', args: '7' } });
   });
 
   it('a button press → button input with its label, deferred update', () => {

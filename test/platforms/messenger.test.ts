@@ -49,7 +49,7 @@ describe('messenger normalization', () => {
       platform: 'messenger',
       chatId: PSID,
       messageId: 'mid.1457764197618:41d102a3e1ae206a38',
-      userId: PSID,
+      user: { id: PSID },
       input: { kind: 'text', text: 'hello, world!' },
       sentAt: '2025-11-11T23:11:11.000Z',
     });

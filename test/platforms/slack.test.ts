@@ -84,7 +84,7 @@ describe('slack normalization', () => {
         platform: 'slack',
         chatId: 'D024BE91L',
         messageId: 'Ev0PV52K21',
-        userId: 'U2147483697',
+        user: { id: 'U2147483697' },
         input: { kind: 'text', text: 'Table for 2 & a high chair' },
         sentAt: '2012-12-14T20:38:43.000Z',
       },
@@ -121,7 +121,7 @@ describe('slack normalization', () => {
     expect(result.status).toBe(200);
     expect(result.body).toBe('');
     expect(result.messages).toEqual([
-      expect.objectContaining({ platform: 'slack', chatId: 'D0DM1', messageId: '13345224609.738474920.8088930838d88f008e0', userId: 'U0ANNA', input: { kind: 'button', value: '20', text: '20:00' } }),
+      expect.objectContaining({ platform: 'slack', chatId: 'D0DM1', messageId: '13345224609.738474920.8088930838d88f008e0', user: { id: 'U0ANNA', name: 'anna', username: 'anna' }, input: { kind: 'button', value: '20', text: '20:00' } }),
     ]);
   });
 

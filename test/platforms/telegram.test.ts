@@ -2,6 +2,7 @@ import http from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { adapters, getAdapter, PlatformApiError, PlatformNetworkError, WebhookAuthError } from '../../src/platforms';
 import { telegramAdapter } from '../../src/platforms/telegram';
+import { MAX_USER_FIELD_LENGTH } from '../../src/platforms/shared/user';
 import { startFakeTelegram, telegramRequest, telegramUpdate, toWebhookRequest, type FakeTelegram } from '../fakes';
 import { failure } from './failure';
 
@@ -64,8 +65,7 @@ describe('telegram normalization', () => {
           platform: 'telegram',
           chatId: '1111',
           messageId: '894512',
-          userId: '1111',
-          userName: 'Anna Petrova',
+          user: { id: '1111', name: 'Anna Petrova', username: 'anna', language: 'en' },
           input: { kind: 'text', text: 'Table for two' },
           sentAt: '2024-06-10T06:13:20.000Z',
         },
@@ -80,6 +80,16 @@ describe('telegram normalization', () => {
     expect(command('/start', 6)).toEqual({ kind: 'command', command: 'start' });
     expect(command('/start@getinn_test_bot table-7', 22)).toEqual({ kind: 'command', command: 'start', args: 'table-7' });
     expect(command('/help', 5)).toEqual({ kind: 'command', command: 'help' });
+  });
+
+  it('the sender as a user profile: hostile fields dropped or cut at 256 characters', () => {
+    const user = (sender: object) => handle({ update_id: 1, message: { message_id: 1, from: sender, chat, date: 1, text: 'hi' } }).messages[0]?.user;
+    expect(user({ id: 1111, is_bot: false, first_name: 'Ada' })).toEqual({ id: '1111', name: 'Ada' });
+    const long = user({ id: 1111, is_bot: false, first_name: 'A'.repeat(5000), username: { evil: true }, language_code: ['en'] });
+    expect(long).toEqual({ id: '1111', name: 'A'.repeat(MAX_USER_FIELD_LENGTH) });
+    // A surrogate pair across the cut is not split in half.
+    expect(user({ id: 1111, is_bot: false, first_name: `${'a'.repeat(255)}😀` })?.name).toBe('a'.repeat(255));
+    expect(user({ id: { not: 'an id' }, first_name: 'Ada' })).toBeUndefined();
   });
 
   it('a slash without a command entity stays text', () => {
@@ -109,7 +119,7 @@ describe('telegram normalization', () => {
     expect(result.headers).toEqual({ 'content-type': 'application/json' });
     expect(result.body).toEqual({ method: 'answerCallbackQuery', callback_query_id: '4382bfdwdsb323b2d9' });
     expect(result.messages).toEqual([
-      expect.objectContaining({ chatId: '1111', messageId: '894513', userId: '1111', input: { kind: 'button', value: '20', text: '20:00' } }),
+      expect.objectContaining({ chatId: '1111', messageId: '894513', user: expect.objectContaining({ id: '1111' }), input: { kind: 'button', value: '20', text: '20:00' } }),
     ]);
   });
 

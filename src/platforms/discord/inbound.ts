@@ -2,6 +2,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { UserInput } from '../../engine/types';
 import { WebhookAuthError } from '../errors';
 import { isRecord } from '../shared/http';
+import { userField } from '../shared/user';
 import type { IncomingMessage, WebhookRequest, WebhookResult } from '../types';
 import { ComponentType, InteractionResponseType, InteractionType, type DiscordInteraction } from './wire';
 
@@ -76,14 +77,13 @@ function respond(interaction: DiscordInteraction, responseType: number, input: U
   const body = { type: responseType };
   const chatId = interaction.channel_id ?? interaction.channel?.id;
   if (!input || !chatId) return { status: 200, body, messages: [] };
+  // In a server the user comes inside `member`, with the nickname they go by there.
   const user = interaction.member?.user ?? interaction.user;
-  const userName = interaction.member?.nick ?? user?.global_name ?? user?.username;
   const message: IncomingMessage = {
     platform: 'discord',
     chatId,
     messageId: interaction.id,
-    ...(user ? { userId: user.id } : {}),
-    ...(userName ? { userName } : {}),
+    ...userField({ id: user?.id, name: interaction.member?.nick || user?.global_name || user?.username, username: user?.username, language: interaction.locale }),
     input,
     ...sentAt(interaction.id),
     replyContext: { interaction_token: interaction.token, interaction_expires_at: String(now + INTERACTION_TOKEN_TTL_MS) },

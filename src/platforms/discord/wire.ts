@@ -53,6 +53,8 @@ export interface DiscordInteraction {
   channel?: { id: string; type?: number };
   member?: { user: DiscordUser; nick?: string | null };
   user?: DiscordUser;
+  /** The language of the user's Discord client (`en-US`, `de`). */
+  locale?: string;
   data?: {
     id?: string;
     name?: string;

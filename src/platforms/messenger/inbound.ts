@@ -1,6 +1,7 @@
 import type { UserInput } from '../../engine/types';
 import { metaHandshake, parseJsonObject, verifyMetaSignature } from '../shared/meta';
 import { parseCommand } from '../shared/text';
+import { userField } from '../shared/user';
 import type { IncomingMessage, WebhookRequest, WebhookResult } from '../types';
 import type { MsAttachment, MsMessagingEvent, MsWebhookBody } from './wire';
 
@@ -47,7 +48,8 @@ function normalize(event: MsMessagingEvent): IncomingMessage | null {
     platform: 'messenger',
     chatId: event.sender.id,
     messageId: found.messageId,
-    userId: event.sender.id,
+    // The webhook names no one: a name needs a Graph API call per user, which we do not make.
+    ...userField({ id: event.sender.id }),
     input: found.input,
     sentAt: new Date(event.timestamp).toISOString(),
   };

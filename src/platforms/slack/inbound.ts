@@ -3,6 +3,7 @@ import { WebhookAuthError } from '../errors';
 import { hmacSha256Hex, safeEqual } from '../shared/crypto';
 import { isRecord } from '../shared/http';
 import { parseCommand } from '../shared/text';
+import { userField } from '../shared/user';
 import type { IncomingMessage, WebhookRequest, WebhookResult } from '../types';
 import type { SlackBlockActionsPayload, SlackEventEnvelope, SlackEventsBody, SlackFile, SlackMessageEvent, SlackSlashCommand } from './wire';
 
@@ -71,7 +72,8 @@ function normalizeEvent(envelope: SlackEventEnvelope): IncomingMessage | null {
     platform: 'slack',
     chatId: message.channel,
     messageId: envelope.event_id,
-    userId: message.user,
+    // Message events carry only the user id.
+    ...userField({ id: message.user }),
     input,
     sentAt: new Date(Number(message.ts) * 1000).toISOString(),
     ...(message.thread_ts ? { replyContext: { thread_ts: message.thread_ts } } : {}),
@@ -119,8 +121,7 @@ function handleInteraction(payloadText: string): WebhookResult {
         chatId: channel,
         // Unique per press; Slack does not redeliver interactions, so no event_id exists for them.
         messageId: payload.trigger_id,
-        userId: payload.user.id,
-        ...(payload.user.name ? { userName: payload.user.name } : {}),
+        ...userField({ id: payload.user?.id, name: payload.user?.name, username: payload.user?.username }),
         input: { kind: 'button', value, ...(text ? { text } : {}) },
         sentAt: new Date(Number(action.action_ts) * 1000).toISOString(),
         ...(threadTs ? { replyContext: { thread_ts: threadTs } } : {}),
@@ -139,8 +140,7 @@ function handleSlashCommand(command: SlackSlashCommand): WebhookResult {
         platform: 'slack',
         chatId: command.channel_id,
         messageId: command.trigger_id,
-        userId: command.user_id,
-        ...(command.user_name ? { userName: command.user_name } : {}),
+        ...userField({ id: command.user_id, username: command.user_name }),
         input: { kind: 'command', command: name, ...(args ? { args } : {}) },
       },
     ],

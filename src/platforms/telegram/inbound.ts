@@ -3,6 +3,7 @@ import { WebhookAuthError } from '../errors';
 import { safeEqual } from '../shared/crypto';
 import { isRecord } from '../shared/http';
 import { parseCommand } from '../shared/text';
+import { chatUser } from '../shared/user';
 import type { IncomingMessage, WebhookRequest, WebhookResult } from '../types';
 import type { TgCallbackQuery, TgMessage, TgUpdate, TgUser } from './wire';
 
@@ -62,11 +63,14 @@ function incoming(messageId: string, message: TgMessage, from: TgUser | undefine
     input,
     sentAt: new Date(message.date * 1000).toISOString(),
   };
-  if (from) {
-    result.userId = String(from.id);
-    result.userName = [from.first_name, from.last_name].filter(Boolean).join(' ') || from.username;
-  }
+  const user = from && chatUser({ id: from.id, name: fullName(from), username: from.username, language: from.language_code });
+  if (user) result.user = user;
   return result;
+}
+
+/** "First Last" from the parts Telegram gives; hostile input, so only strings count. */
+function fullName(from: TgUser): string {
+  return [from.first_name, from.last_name].filter((part): part is string => typeof part === 'string' && part !== '').join(' ');
 }
 
 function buttonInput(query: TgCallbackQuery): UserInput {

@@ -46,4 +46,9 @@ export const telegramAdapter: PlatformAdapter<TelegramCredentials> = {
       drop_pending_updates: false,
     });
   },
+
+  async unregisterWebhook(ctx, credentials) {
+    // Updates sent meanwhile are kept by Telegram for a day, and arrive once the webhook is set again.
+    await callTelegram(ctx, credentials.token, 'deleteWebhook', { drop_pending_updates: false });
+  },
 };

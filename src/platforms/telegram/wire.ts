@@ -130,6 +130,7 @@ export interface TgMethods {
     params: { url: string; secret_token: string; allowed_updates: string[]; drop_pending_updates: boolean };
     result: true;
   };
+  deleteWebhook: { params: { drop_pending_updates: boolean }; result: true };
   sendMessage: {
     params: { chat_id: string; text: string; reply_markup?: TgInlineKeyboardMarkup; link_preview_options?: { is_disabled: boolean } };
     result: TgMessage;

@@ -1,6 +1,7 @@
 import type { UserInput } from '../../engine/types';
 import { metaHandshake, parseJsonObject, verifyMetaSignature } from '../shared/meta';
 import { parseCommand } from '../shared/text';
+import { userField } from '../shared/user';
 import type { IncomingMessage, WebhookRequest, WebhookResult } from '../types';
 import type { WaChangeValue, WaInboundMessage, WaWebhookBody } from './wire';
 
@@ -37,13 +38,12 @@ export function handleWhatsAppWebhook(req: WebhookRequest, credentials: WhatsApp
 function normalize(message: WaInboundMessage, value: WaChangeValue): IncomingMessage | null {
   const input = inputOf(message);
   if (!input) return null;
-  const name = value.contacts?.find((contact) => contact.wa_id === message.from)?.profile?.name;
+  const contact = Array.isArray(value.contacts) ? value.contacts.find((candidate) => candidate?.wa_id === message.from) : undefined;
   return {
     platform: 'whatsapp',
     chatId: message.from,
     messageId: message.id,
-    userId: message.from,
-    ...(name ? { userName: name } : {}),
+    ...userField({ id: message.from, name: contact?.profile?.name }),
     input,
     sentAt: new Date(Number(message.timestamp) * 1000).toISOString(),
     // The typing indicator is keyed to the message being answered.
