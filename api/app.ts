@@ -14,6 +14,7 @@ import { mediaFileRoutes, mediaRoutes } from './routes/media';
 import { metricsRoutes } from './routes/metrics';
 import { mergeRoutes } from './routes/merge';
 import { platformRoutes } from './routes/platforms';
+import { scenarioTestRoutes } from './routes/scenario-tests';
 import { scenarioRoutes } from './routes/scenarios';
 import { webhookRoutes, webhookStatusRoutes } from './routes/webhooks';
 
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): App {
   const guarded: ApiRouter[] = [
     botRoutes(services),
     scenarioRoutes(services),
+    scenarioTestRoutes(services),
     platformRoutes(services),
     dialogRoutes(services, dialogs),
     eraseRoutes(services),

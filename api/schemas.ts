@@ -3,6 +3,7 @@
  * A schema with `.meta({ id })` becomes a named entry of the document's `components/schemas`.
  */
 import { z } from 'zod';
+import type { Diagnostic } from '../src/engine/types';
 import { PLATFORMS } from '../src/platforms/types';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -70,6 +71,42 @@ export const diagnosticSchema = z.object({
   message: z.string(),
   suggestion: z.string().optional(),
 }).meta({ id: 'Diagnostic' });
+
+/** The contract's shape of a diagnostic in an error's `details`. */
+export function diagnosticDetails(diagnostics: Diagnostic[]): z.infer<typeof diagnosticSchema>[] {
+  return diagnostics.map((d) => ({
+    path: d.path,
+    line: d.line ?? null,
+    column: d.column ?? null,
+    message: d.message,
+    ...(d.suggestion ? { suggestion: d.suggestion } : {}),
+  }));
+}
+
+export const turnFailureSchema = z.object({
+  conversation: z.string().describe('the conversation’s name'),
+  turn: z.number().int().describe('the turn’s position in its conversation'),
+  line: z.number().int().describe('where the turn is in the suite’s text'),
+  column: z.number().int(),
+  expected: z.string(),
+  got: z.string(),
+}).meta({ id: 'ConversationTurnFailure' });
+
+export const suiteResultSchema = z.object({
+  valid: z.boolean().describe('false: the suite itself has problems (then no conversation ran)'),
+  problems: z.array(diagnosticSchema).describe('what is wrong in the suite, with line and column in its text'),
+  conversations: z.array(z.object({ name: z.string(), passed: z.boolean(), failures: z.array(turnFailureSchema) })),
+  passed: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  unvisited_steps: z.array(z.string()).describe('steps of the scenario no conversation entered'),
+}).meta({ id: 'SuiteResult' });
+
+export const scenarioSuiteSchema = z.object({
+  scenario_id: z.string(),
+  suite: describedJson('the conversation test suite as stored (docs/scenario-format.md)'),
+  created_at: timestamp,
+  updated_at: timestamp,
+}).meta({ id: 'ScenarioTestSuite' });
 
 export const scenarioSchema = z.object({
   id: z.string(),

@@ -3,8 +3,10 @@
  * measured in one run on this machine. Load goes only to 127.0.0.1, bounded in count and time.
  *
  *   npm run bench -- [--duration 10] [--concurrency 100,1000] [--rate 100,25] [--idle 10000]
- *                    [--history 1000] [--db sqlite|postgres] [--temporal file|memory] [--phases floor,e2e,rate,idle,recovery]
+ *                    [--history 1000] [--db sqlite|postgres] [--temporal file|memory] [--phases conversations,floor,e2e,rate,idle,recovery]
  *                    [--tuning '{"maxCachedWorkflows":500}'] [--keep]
+ *
+ * `--phases conversations` alone runs the examples' conversation tests on the engine, without the stack.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { telegramUpdate } from '../test/fakes';
+import { benchConversations } from './conversations';
 import { MAX_CACHED_WORKFLOWS } from '../worker';
 import { type BenchStack, rssOf, startBenchStack } from './stack';
 import { round, summarize } from './stats';
@@ -26,7 +29,7 @@ const { values: args } = parseArgs({
     history: { type: 'string', default: '1000' },
     db: { type: 'string', default: 'sqlite' },
     temporal: { type: 'string', default: 'memory' },
-    phases: { type: 'string', default: 'floor,e2e,rate,idle,recovery' },
+    phases: { type: 'string', default: 'conversations,floor,e2e,rate,idle,recovery' },
     tuning: { type: 'string' },
     keep: { type: 'boolean', default: false },
     note: { type: 'string' },
@@ -291,6 +294,12 @@ function machine(): Machine {
 async function main() {
   const startedAt = new Date();
   const loadBefore = os.loadavg();
+  // The engine alone, before the stack loads the machine: cheap, about a second.
+  const conversations = PHASES.has('conversations') ? benchConversations() : undefined;
+  if (conversations) {
+    console.log(`bench: conversation tests on the engine: ${conversations.conversations} conversations (${conversations.turns} turns) in ${conversations.milliseconds.toFixed(0)} ms, ${conversations.perSecond.toFixed(0)} conversations/s`);
+  }
+  if ([...PHASES].every((name) => name === 'conversations')) return;
   console.log(`bench: load ${loadBefore.map((n) => n.toFixed(2)).join(' ')} on ${os.cpus().length} cores; starting the stack ...`);
   const stack = await startBenchStack({ db: args.db as 'sqlite' | 'postgres', tuning: args.tuning, temporalStore: args.temporal as 'file' | 'memory', keep: args.keep });
   const tracker = replyTracker(stack);
@@ -305,7 +314,7 @@ async function main() {
   const floorChats = new Set<number>();
   const product = noting(dialogs, (chat) => productMessage(stack, tracker, chat));
   const floorMessage = noting(floorChats, floorMessenger(stack));
-  const results: Record<string, unknown> = {};
+  const results: Record<string, unknown> = conversations ? { conversations } : {};
   const rssSamples: number[] = [];
   const rssTimer = setInterval(() => rssSamples.push(rssOf(stack.worker.pid)), 1000);
   /** Wall-clock seconds of each phase, so the run's length can be read off the table. */

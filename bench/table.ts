@@ -97,6 +97,10 @@ export function renderTable(report: Report): string {
     rows.push([`recovery after SIGKILL (${c.chats} busy chats)`, '', `first reply ${ms(c.firstReplyMs)}`, `worker up ${ms(c.workerReadyMs)}`]);
     rows.push([`  every chat answered again`, '', c.allChatsAnsweredMs === null ? `${c.chatsAnswered}/${c.chats} chats` : ms(c.allChatsAnsweredMs), `duplicates ${c.duplicateSends}`]);
   }
+  if (r.conversations) {
+    const c = r.conversations as { conversations: number; milliseconds: number; perSecond: number };
+    rows.push([`conversation tests/s on the engine (${c.conversations} in ${ms(c.milliseconds)})`, '', c.perSecond.toFixed(0), '']);
+  }
   rows.push([`worker RSS max over the run`, '', `${(r.workerRssMaxMiB as number).toFixed(0)} MiB`, `bundle ${ms(r.workerBundleMs)}`]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;

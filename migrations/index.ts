@@ -4,6 +4,7 @@ import * as apiAuditWebhookStats from './20261125_100_api_audit_webhook_stats';
 import * as media from './20261125_200_media';
 import * as dialogUser from './20261205_001_dialog_user';
 import * as scenarioDefault from './20261205_002_scenario_default';
+import * as scenarioTests from './20261205_003_scenario_tests';
 
 /**
  * Migrations are modules listed here in order rather than files found at run time, so they run the
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261125_200_media': media,
   '20261205_001_dialog_user': dialogUser,
   '20261205_002_scenario_default': scenarioDefault,
+  '20261205_003_scenario_tests': scenarioTests,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { mediaRepository } from '../../src/media/repository';
 import { validateScenario } from '../../src/engine';
 import type { Diagnostic, Scenario, ValidationContext } from '../../src/engine/types';
+import { scenarioTestsRepository } from '../../src/db/scenario-tests';
 import type { ScenarioRecord } from '../../src/db/scenarios';
 import { AppError, badRequest, conflict, notFound, unprocessable } from '../../src/errors';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
+import { activationTestsQuery, checkSuite, createTestsQuery } from '../scenario-suites';
 import { scenarioMultipart, uploadedText, uploadFields, validateUpload } from '../scenario-upload';
-import { describedJson, jsonValue, pageOf, scenarioSchema } from '../schemas';
+import { describedJson, diagnosticDetails, jsonValue, pageOf, scenarioSchema, suiteResultSchema } from '../schemas';
 import { page, pagination, parse, parseBody, parseQuery, queryInteger, contentRule, visibleName } from '../validation';
 
 // Any JSON is accepted here: what is wrong inside a scenario is the engine's to say, with paths (422).
@@ -33,16 +35,10 @@ const versionResult = scenarioSchema.extend({
   dialogs_on_older_versions: z.number().int().describe('running dialogs that stay on older versions of this name'),
 });
 
-/** The contract's shape of a diagnostic in an error's `details`. */
-export function diagnosticDetails(diagnostics: Diagnostic[]) {
-  return diagnostics.map((d) => ({
-    path: d.path,
-    line: d.line ?? null,
-    column: d.column ?? null,
-    message: d.message,
-    ...(d.suggestion ? { suggestion: d.suggestion } : {}),
-  }));
-}
+/** `?run_tests=true`: the results of the version's conversation test suite, null when it has none. */
+const withTests = <T extends z.ZodObject>(schema: T) => schema.extend({ tests: suiteResultSchema.nullable().optional().describe('with ?run_tests=true') });
+/** The field `tests` when asked for. */
+const testsField = (asked: boolean, tests: unknown) => (asked ? { tests } : {});
 
 function invalid(errors: Diagnostic[]): AppError {
   return unprocessable('invalid_scenario', `The scenario has ${errors.length} error(s); the first: ${errors[0]?.message}`, diagnosticDetails(errors));
@@ -65,6 +61,7 @@ function view(record: ScenarioRecord) {
 export function scenarioRoutes(s: Services): ApiRouter {
   const router = new ApiRouter();
   const writes = s.rateLimit('scenario_writes');
+  const suites = scenarioTestsRepository(s.db);
 
   const scenarioFor = async (ctx: Context, id: string, access: 'read' | 'write') => {
     const scenario = await s.scenarios.get(id);
@@ -84,19 +81,28 @@ export function scenarioRoutes(s: Services): ApiRouter {
   router.op(
     'post',
     '/v1/bots/:botId/scenarios',
-    { summary: 'Create a scenario (a second one of the same name is its next version)', tag: 'scenarios', body: scenarioInput, success: { status: 201, schema: scenarioSchema }, errors: [400, 403, 404, 409, 422, 429] },
+    {
+      summary: 'Create a scenario (a second one of the same name is its next version, with that version’s test suite)',
+      tag: 'scenarios',
+      query: createTestsQuery,
+      body: scenarioInput,
+      success: { status: 201, schema: withTests(scenarioSchema) },
+      errors: [400, 403, 404, 409, 422, 429],
+    },
     async (ctx, next) => {
       await s.botFor(ctx, ctx.params.botId, 'write');
       return next();
     },
     writes,
     async (ctx) => {
+      const query = parseQuery(ctx, createTestsQuery);
       const input = parseBody(ctx, scenarioInput);
       const result = validateScenario(input.scenario_data, await contextOf(ctx.params.botId));
       if (!result.valid || !result.scenario) throw invalid(result.errors);
+      const tests = query.run_tests ? checkSuite(result.scenario, await suites.latestOfName(ctx.params.botId, input.name), { activating: false }) : null;
       const created = await s.scenarios.createVersion({ bot_id: ctx.params.botId, name: input.name, scenario_data: result.scenario, source_text: exportText(input.scenario_data), warnings: result.warnings });
       ctx.status = 201;
-      ctx.body = view(created);
+      ctx.body = { ...view(created), ...testsField(query.run_tests, tests) };
     },
   );
 
@@ -106,8 +112,9 @@ export function scenarioRoutes(s: Services): ApiRouter {
     {
       summary: 'Upload a scenario file: mode new_version (default), replace (new version, made active) or merge (laid over the latest version)',
       tag: 'scenarios',
+      query: activationTestsQuery,
       multipart: uploadFields,
-      success: { status: 201, schema: versionResult.extend({ mode: z.string() }) },
+      success: { status: 201, schema: withTests(versionResult.extend({ mode: z.string() })) },
       errors: [400, 403, 404, 409, 413, 415, 422, 429],
     },
     async (ctx, next) => {
@@ -118,6 +125,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
     scenarioMultipart(),
     async (ctx) => {
       const botId = ctx.params.botId;
+      const query = parseQuery(ctx, activationTestsQuery);
       const fields = parse(uploadFields.omit({ file: true }), (ctx.request as { body?: unknown }).body ?? {}, 'form fields');
       const text = uploadedText(ctx);
       const nameInFile = (() => {
@@ -138,6 +146,8 @@ export function scenarioRoutes(s: Services): ApiRouter {
       const upload = validateUpload(text, fields.mode, await contextOf(botId), base ? (base.source_text ? JSON.parse(base.source_text) : base.scenario_data) : undefined);
       if (!upload.result.valid || !upload.data) throw invalid(upload.result.errors);
       if (!name) throw badRequest('The scenario needs a name: the form field "name" or the file’s "name".');
+      const activating = fields.mode === 'replace';
+      const tests = query.run_tests || activating ? checkSuite(upload.data as unknown as Scenario, await suites.latestOfName(botId, name), { activating, force: query.force }) : null;
       const created = await s.scenarios.createVersion({
         bot_id: botId,
         name,
@@ -147,7 +157,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
         activate: fields.mode === 'replace',
       });
       ctx.status = 201;
-      ctx.body = { ...view(created), mode: fields.mode, dialogs_on_older_versions: await onOlder(created) };
+      ctx.body = { ...view(created), mode: fields.mode, dialogs_on_older_versions: await onOlder(created), ...testsField(query.run_tests, tests) };
     },
   );
 
@@ -192,8 +202,9 @@ export function scenarioRoutes(s: Services): ApiRouter {
     {
       summary: 'Store changed scenario data as the next version (versions are immutable); active if the version changed was',
       tag: 'scenarios',
+      query: activationTestsQuery,
       body: scenarioUpdate,
-      success: { status: 200, schema: versionResult },
+      success: { status: 200, schema: withTests(versionResult) },
       errors: [400, 403, 404, 409, 422, 429],
     },
     async (ctx, next) => {
@@ -203,9 +214,12 @@ export function scenarioRoutes(s: Services): ApiRouter {
     writes,
     async (ctx) => {
       const scenario = ctx.state.scenario as ScenarioRecord;
+      const query = parseQuery(ctx, activationTestsQuery);
       const input = parseBody(ctx, scenarioUpdate);
       const result = validateScenario(input.scenario_data, await contextOf(scenario.bot_id));
       if (!result.valid || !result.scenario) throw invalid(result.errors);
+      const tests =
+        query.run_tests || scenario.is_active ? checkSuite(result.scenario, await suites.latestOfName(scenario.bot_id, scenario.name), { activating: scenario.is_active, force: query.force }) : null;
       const created = await s.scenarios.createVersion({
         bot_id: scenario.bot_id,
         name: scenario.name,
@@ -214,7 +228,7 @@ export function scenarioRoutes(s: Services): ApiRouter {
         warnings: result.warnings,
         activate: scenario.is_active,
       });
-      ctx.body = { ...view(created), dialogs_on_older_versions: await onOlder(created) };
+      ctx.body = { ...view(created), dialogs_on_older_versions: await onOlder(created), ...testsField(query.run_tests, tests) };
     },
   );
 
@@ -244,8 +258,9 @@ export function scenarioRoutes(s: Services): ApiRouter {
       summary:
         'Activate the version beside the bot’s other active scenarios, replacing the other versions of its name ({"default":true} makes it the default, {"active":false} deactivates it); validated again first',
       tag: 'scenarios',
+      query: activationTestsQuery,
       body: activateInput,
-      success: { status: 200, schema: scenarioSchema },
+      success: { status: 200, schema: withTests(scenarioSchema) },
       errors: [400, 403, 404, 409, 422, 429],
     },
     async (ctx, next) => {
@@ -255,14 +270,17 @@ export function scenarioRoutes(s: Services): ApiRouter {
     writes,
     async (ctx) => {
       const { scenario, bot } = ctx.state as { scenario: ScenarioRecord; bot: { status: string } };
+      const query = parseQuery(ctx, activationTestsQuery);
       const input = parseBody(ctx, activateInput);
+      let tests = null;
       if (input.active) {
         const result = validateScenario(scenario.scenario_data, await contextOf(scenario.bot_id));
         if (!result.valid) throw invalid(result.errors);
+        tests = checkSuite(scenario.scenario_data, await suites.get(scenario.id), { activating: true, force: query.force });
       } else if (scenario.is_active && bot.status === 'active' && (await s.scenarios.listActive(scenario.bot_id)).length === 1) {
         throw conflict('bot_active', 'An active bot needs an active scenario: activate another scenario or deactivate the bot first.');
       }
-      ctx.body = view((await s.scenarios.setActive(scenario.id, input.active, { makeDefault: input.default })) as ScenarioRecord);
+      ctx.body = { ...view((await s.scenarios.setActive(scenario.id, input.active, { makeDefault: input.default })) as ScenarioRecord), ...testsField(query.run_tests, tests) };
     },
   );
 

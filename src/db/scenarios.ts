@@ -4,6 +4,7 @@ import { findTriggerClash } from '../engine/triggers';
 import type { Diagnostic, Scenario, ScenarioTriggers } from '../engine/types';
 import { conflict } from '../errors';
 import { type Db, fromJson, isPostgres, isUniqueViolation, toIso, toJson } from './index';
+import { carrySuiteOver } from './scenario-tests';
 
 /**
  * Active scenarios per bot. Each dialog carries its bot's trigger table (workflows/dialog.ts), so
@@ -95,20 +96,21 @@ async function deactivateIn(trx: Knex.Transaction, row: Record<string, unknown>)
 export function scenariosRepository(db: Db) {
   return {
     /**
-     * Stores a new immutable version: the next number for this bot and name. With `activate` it
-     * replaces the active version of its name in the same transaction (see `setActive`).
+     * Stores a new immutable version: the next number for this bot and name, with the previous
+     * version's test suite. With `activate` it replaces the active version of its name in the same
+     * transaction (see `setActive`).
      */
     async createVersion(input: { bot_id: string; name: string; scenario_data: Scenario; source_text?: string | null; warnings: Diagnostic[]; activate?: boolean }) {
       for (let attempt = 0; ; attempt++) {
         try {
           return await db.transaction(async (trx) => {
-            const last = await trx('scenarios').where({ bot_id: input.bot_id, name: input.name }).max<{ v: number | null }[]>({ v: 'version' });
+            const previous = await trx('scenarios').where({ bot_id: input.bot_id, name: input.name }).orderBy('version', 'desc').first('id', 'version');
             const now = new Date().toISOString();
             const row = {
               id: randomUUID(),
               bot_id: input.bot_id,
               name: input.name,
-              version: Number(last[0]?.v ?? 0) + 1,
+              version: Number(previous?.version ?? 0) + 1,
               is_active: false,
               is_default: false,
               scenario_data: toJson(input.scenario_data),
@@ -118,6 +120,7 @@ export function scenariosRepository(db: Db) {
               updated_at: now,
             };
             await trx('scenarios').insert(row);
+            if (previous) await carrySuiteOver(trx, previous.id as string, row.id);
             if (!input.activate) return toScenario(row);
             await activateIn(trx, row, false);
             return toScenario(await trx('scenarios').where({ id: row.id }).first());

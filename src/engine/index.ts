@@ -13,3 +13,5 @@ export { parseDuration } from './durations';
 export { scenarioSchema } from './schema';
 export { matchTrigger, findTriggerClash, triggerKeys } from './triggers';
 export type { TriggerKind, TriggerMatch } from './triggers';
+export { runConversationSuite, SUITE_LIMITS } from './conversations';
+export type { ConversationResult, ConversationTurnFailure, SuiteResult } from './conversations';

@@ -156,7 +156,9 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
       }
     }
     const viewer = tokenFor(stack, 'viewer', [bot.account]);
-    for (const route of routes.filter((r) => r.method !== 'get')) {
+    // A POST that only reads: running a test suite stores and changes nothing.
+    const readsByPost = (path: string) => path.endsWith('/tests/run');
+    for (const route of routes.filter((r) => r.method !== 'get' && !readsByPost(r.path))) {
       const res = await send(stack.http, route, viewer);
       if (res.status !== 403) throw new Error(`viewer ${route.method.toUpperCase()} ${route.path} answered ${res.status}: ${res.text}`);
     }

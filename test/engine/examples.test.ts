@@ -15,7 +15,8 @@ function load(name: string): Scenario {
 const allSent = (results: AdvanceResult[]) => results.flatMap((result) => sent(result.effects));
 
 describe('examples', () => {
-  const files = readdirSync(EXAMPLES).filter((file) => file.endsWith('.json'));
+  // `*.tests.json` are the examples' conversation tests (conversations.test.ts), not scenarios.
+  const files = readdirSync(EXAMPLES).filter((file) => file.endsWith('.json') && !file.endsWith('.tests.json'));
 
   it('include the four restaurant scenarios', () => {
     expect(files.sort()).toEqual(['delivery-status.json', 'feedback.json', 'menu.json', 'table-booking.json']);
