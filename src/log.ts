@@ -44,29 +44,14 @@ const CENSOR = '[redacted]';
 /** Deeper than any log line of ours; a deeper value is cut rather than walked. */
 const MAX_DEPTH = 10;
 
-function redact(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+/** A parsed JSON value with every secret-named key censored (pino has cut cycles already). */
+function redact(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== 'object') return value;
-  const prototype = Object.getPrototypeOf(value);
-  // Errors, dates and buffers keep their own serializers.
-  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return value;
-  if (depth > MAX_DEPTH || seen.has(value)) return '[cut]';
-  // `seen` holds the ancestors only: a cycle is cut, an object logged twice side by side is not.
-  seen.add(value);
-  let copy: unknown;
-  if (Array.isArray(value)) {
-    copy = value.map((item) => redact(item, depth + 1, seen));
-  } else {
-    const fields: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) fields[key] = SECRET_KEYS.has(key.toLowerCase()) ? CENSOR : redact(item, depth + 1, seen);
-    copy = fields;
-  }
-  seen.delete(value);
-  return copy;
-}
-
-/** A log line's fields with every secret-named key censored, however deep it is nested. */
-export function redactSecrets(fields: Record<string, unknown>): Record<string, unknown> {
-  return redact(fields, 0, new WeakSet()) as Record<string, unknown>;
+  if (depth > MAX_DEPTH) return '[cut]';
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  const fields: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) fields[key] = SECRET_KEYS.has(key.toLowerCase()) ? CENSOR : redact(item, depth + 1);
+  return fields;
 }
 
 /** The spec's levels: pino's trace and fatal fold into its neighbours. */
@@ -91,7 +76,9 @@ function withErrorSerialized(fields: Record<string, unknown>): Record<string, un
  * because a child logger's bindings (`request_id`, `service`) never pass through that formatter.
  */
 function toSpecShape(line: string): string {
-  const { timestamp, level, message = '', event = level === 'ERROR' ? 'ERROR' : 'DEBUG', ...fields } = JSON.parse(line) as Record<string, unknown>;
+  // Censored here, where the whole line is seen: a child logger's bindings never reach `formatters.log`.
+  const parsed = redact(JSON.parse(line), 0) as Record<string, unknown>;
+  const { timestamp, level, message = '', event = level === 'ERROR' ? 'ERROR' : 'DEBUG', ...fields } = parsed;
   const context: Record<string, unknown> = {};
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) (CONTEXT_KEYS.has(key) ? context : data)[key] = value;
@@ -111,7 +98,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
       formatters: {
         level: (label) => ({ level: LEVELS[label] ?? label.toUpperCase() }),
-        log: (fields) => redactSecrets(withErrorSerialized(fields)),
+        log: withErrorSerialized,
       },
       hooks: { streamWrite: toSpecShape },
     },

@@ -100,6 +100,13 @@ describe('log lines in the spec shape', () => {
     expect(line.data).toEqual({ request: { headers: { Authorization: '[redacted]' }, body: { credentials: '[redacted]' } }, kept: 'visible' });
   });
 
+  it("never writes secrets a child logger was bound with (bindings skip pino's log formatter)", () => {
+    const { log, lines, text } = capture();
+    log.child({ request_id: 'req-3', upstream: { authorization: 'Bearer bound-secret' } }).info({ event: 'DEBUG' }, 'bound line');
+    expect(text()).not.toContain('bound-secret');
+    expect(lines()[0].data).toEqual({ upstream: { authorization: '[redacted]' } });
+  });
+
   it('writes nothing below its level', () => {
     const { log, lines } = capture('info');
     log.debug({ event: 'DEBUG' }, 'hidden');
