@@ -4,6 +4,7 @@
  * history heavy: answers are cut before any rule runs, and texts, values and the collected data
  * are measured as they are built. Sizes are UTF-8 bytes (of the text, or of the value as JSON).
  */
+import { utf8Length } from './json';
 import type { CollectedData, JsonValue, UserInput } from './types';
 
 /** A user's text is cut to this many characters (Unicode code points, as `max_length` counts). */
@@ -33,25 +34,9 @@ export class TooLarge extends Error {
   }
 }
 
-/** UTF-8 length of a string, counted from its UTF-16 units (no TextEncoder in the workflow sandbox). */
-export function utf8Bytes(text: string): number {
-  let bytes = 0;
-  for (let index = 0; index < text.length; index += 1) {
-    const unit = text.charCodeAt(index);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    // A surrogate pair is one 4-byte character; a lone surrogate is written as U+FFFD (3 bytes).
-    else if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      index += 1;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
 /** Size of a value as JSON, in UTF-8 bytes. */
 export function jsonBytes(value: JsonValue | CollectedData): number {
-  return utf8Bytes(JSON.stringify(value) ?? 'null');
+  return utf8Length(JSON.stringify(value) ?? 'null');
 }
 
 /** Bytes spent on one thing being built; passing the limit throws `TooLarge` at once. */

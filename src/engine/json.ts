@@ -42,12 +42,20 @@ export function getPath(data: JsonValue | Record<string, JsonValue>, path: strin
   return current;
 }
 
-/** Length of a string in UTF-8 bytes, computed by hand (no Buffer or TextEncoder in the sandbox). */
+/**
+ * Length of a string in UTF-8 bytes, counted from its UTF-16 units (no Buffer or TextEncoder in the
+ * sandbox): a surrogate pair is one 4-byte character, a lone surrogate is written as U+FFFD (3 bytes).
+ */
 export function utf8Length(text: string): number {
   let bytes = 0;
-  for (const character of text) {
-    const codePoint = character.codePointAt(0) ?? 0;
-    bytes += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+  for (let index = 0; index < text.length; index += 1) {
+    const unit = text.charCodeAt(index);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      index += 1;
+    } else bytes += 3;
   }
   return bytes;
 }

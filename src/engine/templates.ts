@@ -3,8 +3,8 @@
  * `{{x|fallback}}` gives a default, `\{{` writes a literal `{{`. A missing value without fallback
  * renders as nothing.
  */
-import { type Budget, jsonBytes, textBudget, utf8Bytes, valueBudget } from './bounds';
-import { cloneJson, getPath, isPlainObject, setOwn } from './json';
+import { type Budget, jsonBytes, textBudget, valueBudget } from './bounds';
+import { cloneJson, getPath, isPlainObject, setOwn, utf8Length } from './json';
 import type { CollectedData, DialogState, JsonValue } from './types';
 
 /** The reserved root of templates that holds the chat user's profile; no variable may take its name. */
@@ -112,7 +112,7 @@ export function renderTemplate(template: string, data: CollectedData, budget: Bu
   for (const part of parseTemplate(template).parts) {
     const value = part.kind === 'text' ? undefined : getPath(data, part.path);
     const piece = part.kind === 'text' ? part.text : isBlank(value) ? part.fallback ?? '' : formatValue(value);
-    budget.spend(utf8Bytes(piece));
+    budget.spend(utf8Length(piece));
     pieces.push(piece);
   }
   return pieces.join('');
@@ -133,7 +133,7 @@ export function renderValue(value: JsonValue, data: CollectedData, budget: Budge
         budget.spend(jsonBytes(resolved as JsonValue));
         return cloneJson(resolved as JsonValue);
       }
-      budget.spend(utf8Bytes(parts[0].fallback ?? ''));
+      budget.spend(utf8Length(parts[0].fallback ?? ''));
       return parts[0].fallback ?? null;
     }
     return renderTemplate(value, data, budget);
@@ -142,7 +142,7 @@ export function renderValue(value: JsonValue, data: CollectedData, budget: Budge
   if (isPlainObject(value)) {
     const rendered: Record<string, JsonValue> = {};
     for (const [key, item] of Object.entries(value)) {
-      budget.spend(utf8Bytes(key));
+      budget.spend(utf8Length(key));
       setOwn(rendered, key, renderValue(item, data, budget));
     }
     return rendered;

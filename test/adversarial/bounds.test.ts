@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { advance, initialState, validateInput, validateScenarioText } from '../../src/engine';
-import { MAX_DATA_BYTES, MAX_INPUT_CHARACTERS, MAX_TEXT_BYTES, MAX_VALUE_BYTES, jsonBytes, utf8Bytes } from '../../src/engine/bounds';
+import { MAX_DATA_BYTES, MAX_INPUT_CHARACTERS, MAX_TEXT_BYTES, MAX_VALUE_BYTES, jsonBytes } from '../../src/engine/bounds';
+import { utf8Length } from '../../src/engine/json';
 import { evaluateCondition, parseCondition } from '../../src/engine/conditions';
 import type { AdvanceResult, DialogState, EngineInput, Scenario, UserInput } from '../../src/engine/types';
 import { hasWatchdogPatch, STOCK_ISOLATE_EXECUTION_TIMEOUT, watchdogTuning } from '../../worker';
@@ -331,7 +332,7 @@ describe('advance never throws for hostile input', () => {
         const started = performance.now();
         for (const input of [{ type: 'start' } as EngineInput, ...inputs.map((item): EngineInput => ({ type: 'message', input: item }))]) {
           const result = advance(chosen, state, input);
-          for (const message of sentTexts(result)) expect(utf8Bytes(message.text ?? '')).toBeLessThanOrEqual(MAX_TEXT_BYTES);
+          for (const message of sentTexts(result)) expect(utf8Length(message.text ?? '')).toBeLessThanOrEqual(MAX_TEXT_BYTES);
           for (const value of Object.values(result.state.collectedData)) expect(jsonBytes(value)).toBeLessThanOrEqual(MAX_VALUE_BYTES);
           state = result.state;
         }
