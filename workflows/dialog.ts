@@ -19,7 +19,7 @@ import type { HttpRequestRefusedType } from '../activities/http-request';
 import { advance, changedData, initialState, recognizeCommand, stepOf } from '../src/engine/advance';
 import { checkData, cutInput, TooLarge } from '../src/engine/bounds';
 import { timeoutPolicy } from '../src/engine/timeouts';
-import { matchTrigger } from '../src/engine/triggers';
+import { matchTrigger, triggerStarts } from '../src/engine/triggers';
 import type { CommandRules, DialogState, EngineInput, HttpRequestErrorCode, JsonValue, UserInput } from '../src/engine/types';
 import type { IncomingMessage } from '../src/platforms/types';
 import {
@@ -321,9 +321,7 @@ export async function dialogWorkflow(input: DialogWorkflowInput): Promise<void> 
       routes = { list: await local(loadTriggers.executeWithOptions({ summary: 'load the bot’s scenario triggers' }, [{ botId }])), loadedAt: Date.now() };
     }
     const match = matchTrigger(routes.list, userInput);
-    if (!match) return null;
-    const midConversation = state.status === 'active' && state.currentStep !== null;
-    if (match.kind === 'keyword' && midConversation && match.route.name === scenario?.name) return null;
+    if (!match || !triggerStarts(match, state, match.route.name === scenario?.name)) return null;
     const summary = `load scenario "${match.route.name}" (trigger ${match.trigger})`;
     const loaded = await local(loadScenario.executeWithOptions({ summary }, [{ botId, scenarioId: match.route.scenarioId, withRoutes: true }]));
     keepRoutes(loaded);

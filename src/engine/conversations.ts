@@ -13,7 +13,7 @@ import { isPlainObject } from './json';
 import { SourceMap, type Position } from './positions';
 import { didYouMean, Report, type Path } from './report';
 import { timeoutPolicy } from './timeouts';
-import { matchTrigger } from './triggers';
+import { matchTrigger, triggerStarts } from './triggers';
 import type { Button, ChatUser, DialogState, DialogStatus, Diagnostic, Effect, EngineInput, JsonValue, MediaItem, OutgoingMessage, Scenario, UserInput } from './types';
 
 export interface ConversationTurnFailure {
@@ -535,9 +535,8 @@ class ConversationRun {
   private message(input: UserInput): void {
     this.idleMs = 0;
     if (this.conversation.user) this.state = { ...this.state, user: this.conversation.user };
-    const trigger = this.state.status === 'handoff' ? undefined : matchTrigger([{ triggers: this.scenario.settings?.triggers }], input);
-    const midConversation = this.state.status === 'active' && this.state.currentStep !== null;
-    if (trigger && !(trigger.kind === 'keyword' && midConversation)) this.drive({ type: 'start' });
+    const trigger = matchTrigger([{ triggers: this.scenario.settings?.triggers }], input);
+    if (trigger && triggerStarts(trigger, this.state, true)) this.drive({ type: 'start' });
     else this.drive({ type: 'message', input, commands: 'spec' });
   }
 

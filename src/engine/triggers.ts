@@ -5,7 +5,7 @@
  * split into words once, and each word position looks up at most MAX_KEYWORD_WORDS phrases.
  */
 import { cutText } from './bounds';
-import type { ScenarioTriggers, UserInput } from './types';
+import type { DialogState, ScenarioTriggers, UserInput } from './types';
 
 export const MAX_TRIGGER_COMMANDS = 10;
 export const MAX_TRIGGER_KEYWORDS = 20;
@@ -91,6 +91,16 @@ export function matchTrigger<Route extends { triggers?: ScenarioTriggers }>(rout
     }
   }
   return undefined;
+}
+
+/**
+ * Whether a matched trigger starts its scenario in a dialog in `state`: never during a handoff, and
+ * a keyword of the scenario the dialog is in the middle of is an answer to its question.
+ */
+export function triggerStarts(match: { kind: TriggerKind }, state: Pick<DialogState, 'status' | 'currentStep'>, ofCurrentScenario: boolean): boolean {
+  if (state.status === 'handoff') return false;
+  const midConversation = state.status === 'active' && state.currentStep !== null;
+  return !(match.kind === 'keyword' && midConversation && ofCurrentScenario);
 }
 
 /**
