@@ -12,16 +12,16 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { lookup as systemLookup } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, type Dispatcher, errors as undiciErrors, request } from 'undici';
+import type { HttpRequestRefused } from '../src/dialog/contract';
 import type { HttpRequestSpec, JsonValue } from '../src/engine/types';
 
 /** The failure type of a call the egress policy refused; the workflow turns it into `http_request_refused`. */
-export const HTTP_REQUEST_REFUSED = 'HttpRequestRefused';
-export type HttpRequestRefusedType = typeof HTTP_REQUEST_REFUSED;
+export const HTTP_REQUEST_REFUSED: HttpRequestRefused = 'HttpRequestRefused';
 
 export const MAX_REDIRECTS = 3;
 export const MAX_REPLY_BYTES = 256 * 1024;
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** The whole call, redirects included, ends inside the activity's 20 s start-to-close timeout (workflows/dialog.ts). */
+/** The whole call, redirects included, ends inside the activity's 20 s start-to-close timeout (workflows/dialog/activities.ts). */
 export const MAX_TIMEOUT_MS = 15_000;
 
 export interface ResolvedAddress {
@@ -145,9 +145,10 @@ export function pinnedAgent({ address, family }: ResolvedAddress): Agent {
 
 /** `work`, or the deadline's reason once `signal` aborts first. */
 function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  const reason = () => (signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
   return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const stop = () => reject(signal.reason);
+    if (signal.aborted) return reject(reason());
+    const stop = () => reject(reason());
     signal.addEventListener('abort', stop, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
   });
@@ -197,13 +198,19 @@ export function createHttpRequest(deps: HttpRequestDeps): (spec: HttpRequestSpec
     if (addresses.length === 0) throw new Error(`${url.hostname} has no address`);
     // Every address is checked, not only the one used: the name must not point anywhere forbidden.
     if (!allowedHosts.has(url.hostname) && addresses.some((entry) => isForbiddenAddress(entry.address))) {
-      throw refused(`${url.hostname} has a loopback, private, link-local or otherwise reserved address (list the host in HTTP_REQUEST_ALLOWED_HOSTS to allow it)`);
+      throw refused(
+        `${url.hostname} has a loopback, private, link-local or otherwise reserved address (list the host in HTTP_REQUEST_ALLOWED_HOSTS to allow it)`,
+      );
     }
     const [first] = addresses;
     return { address: first.address, family: isIP(first.address) };
   }
 
-  async function exchange(url: URL, address: ResolvedAddress, options: { method: HttpRequestSpec['method']; headers: Record<string, string>; body?: string; signal: AbortSignal }): Promise<Hop> {
+  async function exchange(
+    url: URL,
+    address: ResolvedAddress,
+    options: { method: HttpRequestSpec['method']; headers: Record<string, string>; body?: string; signal: AbortSignal },
+  ): Promise<Hop> {
     const agent = connectTo(address);
     try {
       const response = await request(url, { ...options, dispatcher: agent });

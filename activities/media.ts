@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { platformsRepository } from '../src/db/platforms';
-import type { MediaItem, OutgoingMessage, UserInput } from '../src/engine/types';
+import type { IncomingMedia, StoredIncomingMedia } from '../src/dialog/contract';
+import type { MediaItem, OutgoingMessage } from '../src/engine/types';
 import { AppError } from '../src/errors';
 import { mediaService } from '../src/media';
 import { downloadIncoming } from '../src/media/incoming';
@@ -19,8 +20,6 @@ export interface ResolvedMessage {
   /** Whether each item was sent by a platform file id rather than by URL. */
   byFileId: boolean[];
 }
-
-export type IncomingMediaInput = Extract<UserInput, { kind: 'media' }>;
 
 /**
  * Scenario media items by `media_id` become what the platform can take: its variant's URL (signed
@@ -92,9 +91,6 @@ function failureOf(error: unknown): unknown {
   return platformFailure(error);
 }
 
-/** Our stored copy, with the platform's own name of the file kept aside: its id, or (Messenger) its URL. */
-export type StoredIncomingMedia = IncomingMediaInput['media'] & ({ platform_file_id: string } | { platform_url: string });
-
 /**
  * A file a user sent, fetched from the platform and stored through the upload pipeline (type
  * sniffing, limits, virus scan, quota, dedupe) and processed at once (an image over the pixel
@@ -103,21 +99,32 @@ export type StoredIncomingMedia = IncomingMediaInput['media'] & ({ platform_file
  * the platform's download is not built (Slack, Discord). The URL is unsigned: it is kept in the
  * dialog's state and transcript, and the API signs it whenever it answers with it.
  */
-export async function storeIncomingMedia(
+async function ingestIncomingMedia(
   deps: ActivityDeps,
-  input: { botId: string; platform: PlatformName; media: IncomingMediaInput['media'] },
+  input: { botId: string; platform: PlatformName; media: IncomingMedia },
 ): Promise<StoredIncomingMedia | null> {
   const { media_id: fileId, url: fileUrl } = input.media;
   if (!fileId && !fileUrl) return null;
   const media = mediaService(deps);
   const secrets = await platformsRepository(deps.db, { current: deps.config.encryptionKey }).secrets(input.botId, input.platform);
   if (!secrets) throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
-  const download = await downloadIncoming({ apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch, timeoutMs: 60_000 }, input.platform, secrets.credentials, {
-    ...(fileId ? { mediaId: fileId } : {}),
-    ...(fileUrl ? { url: fileUrl } : {}),
-  });
+  const download = await downloadIncoming(
+    { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch, timeoutMs: 60_000 },
+    input.platform,
+    secrets.credentials,
+    {
+      ...(fileId ? { mediaId: fileId } : {}),
+      ...(fileUrl ? { url: fileUrl } : {}),
+    },
+  );
   if (!download) return null;
-  const { media: stored } = await media.ingest({ botId: input.botId, body: download.body, source: 'incoming', caption: input.media.caption ?? null, originalName: download.fileName ?? null });
+  const { media: stored } = await media.ingest({
+    botId: input.botId,
+    body: download.body,
+    source: 'incoming',
+    caption: input.media.caption ?? null,
+    originalName: download.fileName ?? null,
+  });
   const ready = await processMedia(media.repo, media.storage(), stored.id);
   return {
     ...input.media,
@@ -127,24 +134,6 @@ export async function storeIncomingMedia(
     url: media.storage().url(ready.storage_key),
     ...(fileId ? { platform_file_id: fileId } : { platform_url: fileUrl as string }),
   };
-}
-
-/**
- * The transcript's form of a user's input: media stored first (see `storeIncomingMedia`). Recording
- * the turn must not stall on a file, so a failed store is written into the entry (`store_error`)
- * and the turn is recorded all the same.
- */
-export async function incomingForTranscript(deps: ActivityDeps, botId: string, platform: PlatformName, input: UserInput): Promise<UserInput | (IncomingMediaInput & { store_error: string })> {
-  // Stored already by the workflow before the engine ran (it carries the platform's id aside).
-  if (input.kind !== 'media' || 'platform_file_id' in input.media || 'platform_url' in input.media) return input;
-  try {
-    const stored = await storeIncomingMedia(deps, { botId, platform, media: input.media });
-    return stored ? { ...input, media: stored } : input;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    deps.log.warn({ event: 'MEDIA_PROCESSING', bot_id: botId, platform, reason }, 'incoming media not stored');
-    return { ...input, store_error: reason };
-  }
 }
 
 export function createMediaActivities(deps: ActivityDeps) {
@@ -166,15 +155,13 @@ export function createMediaActivities(deps: ActivityDeps) {
       deps.log.warn({ event: 'MEDIA_PROCESSING', media_id: input.mediaId, reason: input.reason }, 'media processing failed');
     },
 
-    /** `storeIncomingMedia` as a retried activity, for a workflow that wants the stored file before it advances. */
-    async storeIncomingMedia(input: { botId: string; platform: PlatformName; media: IncomingMediaInput['media'] }): Promise<StoredIncomingMedia | null> {
+    /** A file a user sent, stored before the step takes it (a retried activity). */
+    async storeIncomingMedia(input: { botId: string; platform: PlatformName; media: IncomingMedia }): Promise<StoredIncomingMedia | null> {
       try {
-        return await storeIncomingMedia(deps, input);
+        return await ingestIncomingMedia(deps, input);
       } catch (error) {
         throw failureOf(error);
       }
     },
   };
 }
-
-export type MediaActivities = ReturnType<typeof createMediaActivities>;

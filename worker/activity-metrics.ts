@@ -2,10 +2,10 @@ import type { Context } from '@temporalio/activity';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptors, Next } from '@temporalio/worker';
 import { activityDuration, activityErrors, platformLabel } from '../src/metrics';
 
-/** The platform an activity works for, from its input (`{platform}` or `{key: {platform}}`). */
+/** The platform an activity works for, from its input (`{platform}` or, a turn's delivery, `{chat: {platform}}`). */
 function platformOf(args: unknown[]): string {
-  const input = args[0] as { platform?: unknown; key?: { platform?: unknown } } | undefined;
-  return platformLabel(input?.platform ?? input?.key?.platform);
+  const input = args[0] as { platform?: unknown; chat?: { platform?: unknown } } | undefined;
+  return platformLabel(input?.platform ?? input?.chat?.platform);
 }
 
 class ActivityMetrics implements ActivityInboundCallsInterceptor {

@@ -1,6 +1,7 @@
 import { bundleWorkflowCode, type Logger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { createActivities, type ActivityDeps } from '../activities';
+import { dataConverter } from '../src/temporal/codec';
 import { activityMetrics } from './activity-metrics';
 
 /**
@@ -59,10 +60,18 @@ export function watchdogTuning(
 }
 
 /**
+ * Workflow code on the main thread, not the SDK's worker threads: no activation crosses threads
+ * twice and the bundle is held once, not per thread (an evicted dialog replays about a third
+ * faster). The SDK calls this `debugMode`, as debuggers need the same; with the watchdog off
+ * (below) it changes nothing else.
+ */
+const workflowsOnMainThread: Partial<WorkerOptions> = { debugMode: true };
+
+/**
  * How the SDK runs on this kind of box, whatever the workflows do (the bench's floor worker uses
  * the same, so the floor stays the best this box does with Temporal).
  */
-export function sdkTuning(warn: (message: string) => void = (message) => Runtime.instance().logger.warn(message)): Partial<WorkerOptions> {
+export function sdkTuning(warn: (message: string) => void = (message) => void Runtime.instance().logger.warn(message)): Partial<WorkerOptions> {
   // The SDK as patched in patches/ (sdk-typescript#1587): without this, every promise a workflow
   // makes captures a stack trace, for the UI's stack trace view of a dialog, which always waits on
   // its queue or on an activity. Set TEMPORAL_WORKFLOW_STACK_TRACES=true to debug one.
@@ -73,12 +82,7 @@ export function sdkTuning(warn: (message: string) => void = (message) => Runtime
     // SDK (the option is read by Worker.create, not in WorkerOptions' type); an unpatched SDK keeps
     // its own. Our workflow code cannot spin: every turn is bounded (docs/security.md, "Workflow code").
     ...watchdogTuning(warn),
-    // Workflow code runs on the main thread (the SDK names this debugMode, as debuggers need it; it
-    // changes nothing else once the watchdog is off). On worker threads every activation crossed
-    // threads twice: an evicted dialog replaying a 207-event run answered in 97–117 ms instead of
-    // 65–77, each message cost the worker 0.4 ms more, and each thread held its own copy of the
-    // bundle (2,000 idle dialogs: 622–682 MiB instead of 529).
-    debugMode: true,
+    ...workflowsOnMainThread,
     // A workflow task holds its slot while its local activities run. With the SDK's 40, a busy
     // worker stops polling and tasks wait on its sticky queue until they time out there (10 s).
     maxConcurrentWorkflowTaskExecutions: 200,
@@ -103,6 +107,7 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
     connection,
     namespace,
     taskQueue,
+    dataConverter: dataConverter(deps.config),
     activities: createActivities(deps),
     interceptors: { activity: [activityMetrics] },
     maxCachedWorkflows: MAX_CACHED_WORKFLOWS,

@@ -1,12 +1,12 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { MediaActivities } from '../activities/media';
+import type { MediaProcessingActivities } from '../src/dialog/contract';
 
-const { processMedia } = proxyActivities<MediaActivities>({
+const { processMedia } = proxyActivities<MediaProcessingActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-const { markMediaFailed } = proxyActivities<MediaActivities>({
+const { markMediaFailed } = proxyActivities<MediaProcessingActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });

@@ -4,8 +4,11 @@
  */
 import { defineSearchAttributeKey, type Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ChatUser, CollectedData, DialogStatus } from '../src/engine/types';
+import type { DialogSnapshot } from '../src/dialog/contract';
+import type { CollectedData, DialogState } from '../src/engine/types';
 import type { IncomingMessage, PlatformName } from '../src/platforms/types';
+
+export type { DialogSnapshot };
 
 export const DIALOG_WORKFLOW_TYPE = 'dialogWorkflow';
 
@@ -37,13 +40,13 @@ export interface DialogWorkflowInput {
   carried?: CarriedState;
   /**
    * History length (events) past which a run continues as new even if the server does not suggest
-   * it yet. Defaults to 10,000; tests lower it to show many generations quickly.
+   * it yet (workflows/dialog/continue-as-new.ts); tests set it to show generations of another size.
    */
   historyLimit?: number;
 }
 
 export interface CarriedState {
-  state: import('../src/engine/types').DialogState;
+  state: DialogState;
   scenarioId: string | null;
   revision: number;
   turn: number;
@@ -54,32 +57,11 @@ export interface CarriedState {
   replyContext?: Record<string, string>;
 }
 
-/** The dialog as the API shows it (CONTRACT.md §2 Dialogs); the `dialogs` row stores the same. */
-export interface DialogSnapshot {
-  bot_id: string;
-  platform: PlatformName;
-  chat_id: string;
-  status: DialogStatus;
-  current_step: string | null;
-  collected_data: CollectedData;
-  scenario_id: string | null;
-  scenario_version: number | null;
-  version: number;
-  started_at: string;
-  last_interaction_at: string;
-  workflow_id: string;
-  /** The chat user as the platform last described them; null until a message says. */
-  user: ChatUser | null;
-}
-
 export interface UpdateStateRequest {
   current_step?: string;
-  /** Merged into the dialog's data (a `null` value removes its key) when `replace_data` is false. */
+  /** Merged into the dialog's data (a `null` value removes its key) unless `replace_data` is true. */
   collected_data?: CollectedData;
-  /**
-   * `false` merges, `true` replaces. Absent replaces too: requests recorded before merging existed
-   * had no such field and must replay as they ran. The API always says which it wants.
-   */
+  /** `true`: `collected_data` replaces the whole data. */
   replace_data?: boolean;
   expected_version: number;
 }
@@ -110,5 +92,4 @@ export const FAILURE = {
   unknownStep: 'UnknownStep',
   notACheckpoint: 'NotACheckpoint',
   dataTooLarge: 'DataTooLarge',
-  noScenario: 'NoActiveScenario',
 } as const;

@@ -1,7 +1,7 @@
+import type { DialogSnapshot } from '../dialog/contract';
 import type { ChatUser, DialogStatus, JsonValue } from '../engine/types';
 import type { PlatformName } from '../platforms/types';
 import { type Db, fromJson, toIso, toJson } from './index';
-import type { DialogSnapshot } from '../../workflows/messages';
 
 export interface DialogKey {
   bot_id: string;
@@ -49,7 +49,10 @@ export interface HistoryItem {
   created_at: string;
 }
 
-function toDialog(row: Record<string, unknown>): DialogRecord {
+/** A row as knex returns it. */
+type Row = Record<string, unknown>;
+
+function toDialog(row: Row): DialogRecord {
   return {
     bot_id: row.bot_id as string,
     platform: row.platform as PlatformName,
@@ -91,7 +94,7 @@ function collectMediaIds(value: unknown, ids: Set<string>): void {
     if (typeof item !== 'object' || item === null) continue;
     const mediaId = (item as Record<string, unknown>).media_id;
     if (typeof mediaId === 'string') ids.add(mediaId);
-    pending.push(...Object.values(item));
+    pending.push(...Object.values(item as Record<string, unknown>));
   }
 }
 
@@ -105,15 +108,11 @@ export function dialogsRepository(db: Db) {
         user: dialog.user ? toJson(dialog.user) : null,
         updated_at: new Date().toISOString(),
       };
-      await db('dialogs')
-        .insert(row)
-        .onConflict(['bot_id', 'platform', 'chat_id'])
-        .merge()
-        .where('dialogs.version', '<=', dialog.version);
+      await db('dialogs').insert(row).onConflict(['bot_id', 'platform', 'chat_id']).merge().where('dialogs.version', '<=', dialog.version);
     },
 
     async get(key: DialogKey): Promise<DialogRecord | undefined> {
-      const row = await db('dialogs').where(key).first();
+      const row = (await db('dialogs').where(key).first()) as Row | undefined;
       return row ? toDialog(row) : undefined;
     },
 
@@ -138,7 +137,7 @@ export function dialogsRepository(db: Db) {
         .where('dialog_messages.platform', db.ref('dialogs.platform'))
         .where('dialog_messages.chat_id', db.ref('dialogs.chat_id'))
         .as('message_count');
-      const rows = await query.select('dialogs.*', messageCount).orderBy('last_interaction_at', 'desc').limit(filter.limit).offset(filter.offset);
+      const rows = (await query.select('dialogs.*', messageCount).orderBy('last_interaction_at', 'desc').limit(filter.limit).offset(filter.offset)) as Row[];
       return { items: rows.map(toListItem), total: Number(total) };
     },
 
@@ -198,12 +197,15 @@ export function dialogsRepository(db: Db) {
      * its collected data (a stored file is `{"media_id": ...}` there).
      */
     async userMediaIds(key: DialogKey): Promise<string[]> {
-      const [dialog, rows] = await Promise.all([
+      const [dialog, rows] = (await Promise.all([
         db('dialogs').where(key).first('collected_data'),
-        db('dialog_messages').where({ ...key, message_type: 'user' }).whereNotNull('payload').select('payload'),
-      ]);
+        db('dialog_messages')
+          .where({ ...key, message_type: 'user' })
+          .whereNotNull('payload')
+          .select('payload'),
+      ])) as [{ collected_data: unknown } | undefined, { payload: unknown }[]];
       const ids = new Set<string>();
-      for (const value of [fromJson(dialog?.collected_data, null), ...rows.map((r: { payload: unknown }) => fromJson(r.payload, null))]) collectMediaIds(value, ids);
+      for (const value of [fromJson(dialog?.collected_data, null), ...rows.map((r) => fromJson(r.payload, null))]) collectMediaIds(value, ids);
       return [...ids];
     },
 
@@ -218,10 +220,10 @@ export function dialogsRepository(db: Db) {
           });
       for (const id of mediaIds) {
         const pattern = `%${id.replace(/[\\%_]/g, '')}%`;
-        const [message, dialog] = await Promise.all([
+        const [message, dialog] = (await Promise.all([
           others('dialog_messages').whereRaw('CAST(payload AS TEXT) LIKE ?', [pattern]).first('id'),
           others('dialogs').whereRaw('CAST(collected_data AS TEXT) LIKE ?', [pattern]).first('chat_id'),
-        ]);
+        ])) as [Row | undefined, Row | undefined];
         if (message || dialog) used.add(id);
       }
       return used;
@@ -247,7 +249,7 @@ export function dialogsRepository(db: Db) {
     ): AsyncGenerator<HistoryItem[]> {
       let after: { created_at: unknown; id: unknown } | undefined;
       for (;;) {
-        const rows: Record<string, unknown>[] = await db('dialog_messages')
+        const rows = (await db('dialog_messages')
           .where(key)
           .modify((q) => {
             if (filter.message_type) q.where('message_type', filter.message_type);
@@ -264,7 +266,7 @@ export function dialogsRepository(db: Db) {
           })
           .orderBy('created_at', 'asc')
           .orderBy('id', 'asc')
-          .limit(pageSize);
+          .limit(pageSize)) as Row[];
         if (rows.length === 0) return;
         yield rows.map(toHistoryItem);
         if (rows.length < pageSize) return;
@@ -284,7 +286,7 @@ export function dialogsRepository(db: Db) {
           if (filter.to_timestamp) q.where('created_at', '<=', new Date(filter.to_timestamp).toISOString());
         });
       const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
-      const rows = await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(filter.limit).offset(filter.offset);
+      const rows = (await query.orderBy('created_at', 'asc').orderBy('id', 'asc').limit(filter.limit).offset(filter.offset)) as Row[];
       return { total: Number(total), items: rows.map(toHistoryItem) };
     },
   };

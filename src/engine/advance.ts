@@ -12,7 +12,6 @@ import type {
   AdvanceResult,
   Button,
   CollectedData,
-  CommandRules,
   ConditionalMessageStep,
   DialogState,
   Effect,
@@ -95,7 +94,10 @@ class Run {
   private autoTransitions = 0;
   private readonly maxAutoTransitions: number;
 
-  constructor(private readonly scenario: Scenario, state: DialogState) {
+  constructor(
+    private readonly scenario: Scenario,
+    state: DialogState,
+  ) {
     this.state = cloneJson(state);
     this.maxAutoTransitions = scenario.settings?.max_auto_transitions ?? DEFAULT_MAX_AUTO_TRANSITIONS;
   }
@@ -261,7 +263,11 @@ class Run {
   private autoTransition(from: string, to: string): Step | null {
     this.autoTransitions += 1;
     if (this.autoTransitions > this.maxAutoTransitions) {
-      this.fail(from, 'max_auto_transitions', `more than ${this.maxAutoTransitions} steps in a row ran without waiting for input; the dialog was stopped at '${from}'`);
+      this.fail(
+        from,
+        'max_auto_transitions',
+        `more than ${this.maxAutoTransitions} steps in a row ran without waiting for input; the dialog was stopped at '${from}'`,
+      );
       return null;
     }
     this.event({ kind: 'auto_transition', from, to });
@@ -299,7 +305,12 @@ class Run {
   /** Back to the named checkpoint, else the last one (or the start step), keeping what was collected. */
   resetToCheckpoint(named?: string): void {
     if (named !== undefined && !stepOf(this.scenario, named)?.checkpoint) {
-      this.event({ kind: 'error', step: this.state.currentStep, code: 'not_a_checkpoint', message: `step '${named}' is not a checkpoint of the scenario; the dialog was not changed` });
+      this.event({
+        kind: 'error',
+        step: this.state.currentStep,
+        code: 'not_a_checkpoint',
+        message: `step '${named}' is not a checkpoint of the scenario; the dialog was not changed`,
+      });
       return;
     }
     const checkpoint = this.state.checkpointStep;
@@ -361,11 +372,11 @@ class Run {
     else this.continueFrom(step);
   }
 
-  message(input: UserInput, rules: CommandRules): void {
+  message(input: UserInput): void {
     const command = recognizeCommand(input);
     if (command) this.event({ kind: 'command', command });
-    const startsOver = command === 'start' || (command === 'reset' && rules === 'spec');
-    if (command === 'help' && rules === 'spec') {
+    const startsOver = command === 'start' || command === 'reset';
+    if (command === 'help') {
       // The user is there: a waiting step's reminders count again from now.
       if (this.state.status === 'active') this.state.reminders = 0;
       return this.help();
@@ -380,8 +391,6 @@ class Run {
       return;
     }
     this.state.reminders = 0;
-    if (command === 'reset') return this.resetToCheckpoint();
-    if (command === 'help') return this.help();
 
     const step = this.scenario.steps[this.state.currentStep];
     if (!step) {
@@ -494,7 +503,7 @@ function dispatch(run: Run, input: EngineInput): void {
       run.restart();
       break;
     case 'message':
-      run.message(cutInput(input.input), input.commands ?? 'spec');
+      run.message(cutInput(input.input));
       break;
     case 'action_result':
       run.actionResult(input);

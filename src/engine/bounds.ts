@@ -92,11 +92,17 @@ export function cutInput(input: UserInput): UserInput {
     case 'text':
       return { kind: 'text', text: cutText(input.text) };
     case 'button':
-      return input.text === undefined ? { kind: 'button', value: cutText(input.value) } : { kind: 'button', value: cutText(input.value), text: cutText(input.text) };
+      return input.text === undefined
+        ? { kind: 'button', value: cutText(input.value) }
+        : { kind: 'button', value: cutText(input.value), text: cutText(input.text) };
     case 'command':
-      return input.args === undefined ? { kind: 'command', command: cutText(input.command) } : { kind: 'command', command: cutText(input.command), args: cutText(input.args) };
+      return input.args === undefined
+        ? { kind: 'command', command: cutText(input.command) }
+        : { kind: 'command', command: cutText(input.command), args: cutText(input.args) };
     case 'contact':
-      return input.name === undefined ? { kind: 'contact', phone: cutText(input.phone) } : { kind: 'contact', phone: cutText(input.phone), name: cutText(input.name) };
+      return input.name === undefined
+        ? { kind: 'contact', phone: cutText(input.phone) }
+        : { kind: 'contact', phone: cutText(input.phone), name: cutText(input.name) };
     case 'media': {
       const media = { ...input.media };
       for (const key of ['media_id', 'url', 'mime', 'caption'] as const) {

@@ -45,7 +45,10 @@ type Token =
   | { kind: 'end'; column: number };
 
 class ConditionSyntaxError extends Error {
-  constructor(readonly column: number, message: string) {
+  constructor(
+    readonly column: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -302,7 +305,10 @@ class Parser {
 export function parseCondition(text: string): ParseConditionResult {
   if (typeof text !== 'string') return { ok: false, error: { column: 1, message: 'a condition must be a string' } };
   if (text.length > MAX_CONDITION_LENGTH) {
-    return { ok: false, error: { column: MAX_CONDITION_LENGTH + 1, message: `a condition may be at most ${MAX_CONDITION_LENGTH} characters long (this one is ${text.length})` } };
+    return {
+      ok: false,
+      error: { column: MAX_CONDITION_LENGTH + 1, message: `a condition may be at most ${MAX_CONDITION_LENGTH} characters long (this one is ${text.length})` },
+    };
   }
   try {
     return { ok: true, ast: new Parser(tokenize(text)).parse() };
@@ -451,7 +457,10 @@ export function evaluateCondition(condition: string | ConditionNode, data: Colle
 }
 
 export class InvalidConditionError extends Error {
-  constructor(readonly condition: string, readonly detail: ConditionError) {
+  constructor(
+    readonly condition: string,
+    readonly detail: ConditionError,
+  ) {
     super(`invalid condition at column ${detail.column}: ${detail.message}`);
     this.name = 'InvalidConditionError';
   }

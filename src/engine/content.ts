@@ -73,10 +73,15 @@ class ContentChecker {
     for (const variable of conditionVariables(parsed.ast)) this.checkVariable(variable.path, path, variable.column - 1);
     for (const operand of conditionOperands(parsed.ast)) {
       if (operand.kind === 'literal' && operand.word && typeof operand.value === 'string' && this.variables.has(operand.value.split('.')[0])) {
-        this.report.warning('word_is_variable_name', path, `"${operand.value}" here is the literal word, not the variable of that name: a condition compares a variable with a value`, {
-          suggestion: `quote it ("${operand.value}") to make the intent clear`,
-          textIndex: operand.column - 1,
-        });
+        this.report.warning(
+          'word_is_variable_name',
+          path,
+          `"${operand.value}" here is the literal word, not the variable of that name: a condition compares a variable with a value`,
+          {
+            suggestion: `quote it ("${operand.value}") to make the intent clear`,
+            textIndex: operand.column - 1,
+          },
+        );
       }
     }
   }
@@ -107,7 +112,11 @@ class ContentChecker {
     buttons?.forEach((button, index) => {
       const first = values.get(button.value);
       if (first !== undefined) {
-        this.report.error('duplicate_button_value', [...path, index, 'value'], `button value "${button.value}" is already used by button ${first + 1}; the answer could not tell them apart`);
+        this.report.error(
+          'duplicate_button_value',
+          [...path, index, 'value'],
+          `button value "${button.value}" is already used by button ${first + 1}; the answer could not tell them apart`,
+        );
       } else {
         values.set(button.value, index);
       }
@@ -117,7 +126,11 @@ class ContentChecker {
   timeout(setting: TimeoutSetting | undefined, path: Path): void {
     if (!setting) return;
     if (parseDuration(setting.after) === null) {
-      this.report.error('invalid_duration', [...path, 'after'], `"${setting.after}" is not a duration; write a whole number and a unit: "30s", "30m", "2h" or "1d"`);
+      this.report.error(
+        'invalid_duration',
+        [...path, 'after'],
+        `"${setting.after}" is not a duration; write a whole number and a unit: "30s", "30m", "2h" or "1d"`,
+      );
     }
     const needsStep = setting.action === 'goto' || setting.then === 'goto';
     if (needsStep && setting.step === undefined) this.report.error('missing_field', path, 'a timeout that goes to a step needs "step"');
@@ -132,13 +145,22 @@ class ContentChecker {
     if (!rules) return;
     if (rules.pattern !== undefined) {
       const checked = checkPattern(rules.pattern);
-      if (!checked.ok) this.report.error('invalid_pattern', [...path, 'pattern'], checked.message, { suggestion: checked.suggestion, textIndex: checked.index });
+      if (!checked.ok)
+        this.report.error('invalid_pattern', [...path, 'pattern'], checked.message, { suggestion: checked.suggestion, textIndex: checked.index });
     }
     if (rules.min_length !== undefined && rules.max_length !== undefined && rules.min_length > rules.max_length) {
-      this.report.error('invalid_range', [...path, 'min_length'], `min_length ${rules.min_length} is greater than max_length ${rules.max_length}; no answer could pass`);
+      this.report.error(
+        'invalid_range',
+        [...path, 'min_length'],
+        `min_length ${rules.min_length} is greater than max_length ${rules.max_length}; no answer could pass`,
+      );
     }
     if (rules.min_value !== undefined && rules.max_value !== undefined && rules.min_value > rules.max_value) {
-      this.report.error('invalid_range', [...path, 'min_value'], `min_value ${rules.min_value} is greater than max_value ${rules.max_value}; no answer could pass`);
+      this.report.error(
+        'invalid_range',
+        [...path, 'min_value'],
+        `min_value ${rules.min_value} is greater than max_value ${rules.max_value}; no answer could pass`,
+      );
     }
     const hasButtons = (step.buttons?.length ?? 0) > 0 || (step.type === 'conditional_message' && step.variants.some((variant) => variant.buttons?.length));
     if (rules.type === 'button' && !hasButtons) {
@@ -188,7 +210,9 @@ export function checkContent(scenario: Scenario, report: Report, context: Valida
   for (const [id, step] of Object.entries(scenario.steps)) {
     const base: Path = ['steps', id];
     if (step.id !== undefined && step.id !== id) {
-      report.error('step_id_mismatch', [...base, 'id'], `step id "${step.id}" differs from its key "${id}"`, { suggestion: `set "id" to "${id}" or remove it` });
+      report.error('step_id_mismatch', [...base, 'id'], `step id "${step.id}" differs from its key "${id}"`, {
+        suggestion: `set "id" to "${id}" or remove it`,
+      });
     }
     content.message(step.message, step.buttons, [...base, 'message'], [...base, 'buttons']);
     step.conditions?.forEach((branch, index) => content.condition(branch.condition, [...base, 'conditions', index, 'condition']));
@@ -196,7 +220,12 @@ export function checkContent(scenario: Scenario, report: Report, context: Valida
       step.variants.forEach((variant, index) => {
         const variantPath = [...base, 'variants', index];
         content.condition(variant.condition, [...variantPath, 'condition']);
-        content.message(variant.message, variant.buttons ?? step.buttons, [...variantPath, 'message'], variant.buttons ? [...variantPath, 'buttons'] : [...base, 'buttons']);
+        content.message(
+          variant.message,
+          variant.buttons ?? step.buttons,
+          [...variantPath, 'message'],
+          variant.buttons ? [...variantPath, 'buttons'] : [...base, 'buttons'],
+        );
       });
       content.message(step.default_message, step.buttons, [...base, 'default_message'], [...base, 'buttons']);
     }
@@ -209,7 +238,11 @@ export function checkContent(scenario: Scenario, report: Report, context: Valida
         content.templatesIn(action.body, [...base, 'action', 'body']);
       }
       if ((action.type === 'end' || action.type === 'handoff') && (step.next_step || step.conditions?.length || step.expected_input)) {
-        report.warning('unused_field', [...base, 'action', 'type'], `a "${action.type}" action stops the scenario here; next_step, conditions and expected_input are ignored`);
+        report.warning(
+          'unused_field',
+          [...base, 'action', 'type'],
+          `a "${action.type}" action stops the scenario here; next_step, conditions and expected_input are ignored`,
+        );
       }
     }
     content.input(step, [...base, 'expected_input']);

@@ -14,7 +14,20 @@ import { SourceMap, type Position } from './positions';
 import { didYouMean, Report, type Path } from './report';
 import { timeoutPolicy } from './timeouts';
 import { matchTrigger, triggerStarts } from './triggers';
-import type { Button, ChatUser, DialogState, DialogStatus, Diagnostic, Effect, EngineInput, JsonValue, MediaItem, OutgoingMessage, Scenario, UserInput } from './types';
+import type {
+  Button,
+  ChatUser,
+  DialogState,
+  DialogStatus,
+  Diagnostic,
+  Effect,
+  EngineInput,
+  JsonValue,
+  MediaItem,
+  OutgoingMessage,
+  Scenario,
+  UserInput,
+} from './types';
 
 export interface ConversationTurnFailure {
   /** The conversation's name. */
@@ -128,7 +141,10 @@ class SuiteReader {
   readonly conversations: Conversation[] = [];
   private turnCount = 0;
 
-  constructor(readonly report: Report, private readonly steps: readonly string[]) {}
+  constructor(
+    readonly report: Report,
+    private readonly steps: readonly string[],
+  ) {}
 
   private fail(path: Path, message: string, options?: { suggestion?: string; atKey?: boolean }): void {
     this.report.error('invalid_suite', path, message, options);
@@ -175,7 +191,10 @@ class SuiteReader {
     const inline = [...new Set(flags)].map((flag) => REGEX_FLAGS[flag]).join('');
     const checked = checkPattern(inline ? `(?${inline})${body}` : body);
     if (!checked.ok) {
-      this.report.error('invalid_suite', path, `${what}: ${checked.message}`, { suggestion: checked.suggestion, textIndex: 1 + Math.max(0, checked.index - (inline ? inline.length + 3 : 0)) });
+      this.report.error('invalid_suite', path, `${what}: ${checked.message}`, {
+        suggestion: checked.suggestion,
+        textIndex: 1 + Math.max(0, checked.index - (inline ? inline.length + 3 : 0)),
+      });
       return undefined;
     }
     return { kind: 'regex', regex: checked.regex, source: text };
@@ -186,7 +205,10 @@ class SuiteReader {
     if (!suite) return;
     const list = suite.conversations;
     if (!Array.isArray(list)) {
-      this.fail(['conversations'], list === undefined ? 'missing required field "conversations" (a list of conversations)' : `"conversations" must be an array, not ${describe(list)}`);
+      this.fail(
+        ['conversations'],
+        list === undefined ? 'missing required field "conversations" (a list of conversations)' : `"conversations" must be an array, not ${describe(list)}`,
+      );
       return;
     }
     if (list.length > SUITE_LIMITS.conversations) {
@@ -197,7 +219,8 @@ class SuiteReader {
     list.forEach((value, index) => {
       const conversation = this.conversation(value, ['conversations', index]);
       if (!conversation) return;
-      if (names.has(conversation.name)) this.fail(['conversations', index, 'name'], `two conversations are named "${conversation.name}"; names identify their results`);
+      if (names.has(conversation.name))
+        this.fail(['conversations', index, 'name'], `two conversations are named "${conversation.name}"; names identify their results`);
       names.add(conversation.name);
       this.conversations.push(conversation);
     });
@@ -218,7 +241,10 @@ class SuiteReader {
     }
     if (raw.http !== undefined) conversation.http = this.http(raw.http, [...path, 'http']);
     if (!Array.isArray(raw.turns)) {
-      this.fail(raw.turns === undefined ? path : [...path, 'turns'], raw.turns === undefined ? 'missing required field "turns"' : `"turns" must be an array, not ${describe(raw.turns)}`);
+      this.fail(
+        raw.turns === undefined ? path : [...path, 'turns'],
+        raw.turns === undefined ? 'missing required field "turns"' : `"turns" must be an array, not ${describe(raw.turns)}`,
+      );
     } else if (raw.turns.length > SUITE_LIMITS.turnsPerConversation) {
       this.fail([...path, 'turns'], `a conversation may have at most ${SUITE_LIMITS.turnsPerConversation} turns, not ${raw.turns.length}`);
     } else if ((this.turnCount += raw.turns.length) > SUITE_LIMITS.turns) {
@@ -256,7 +282,9 @@ class SuiteReader {
     }
     const replies: CannedReply[] = [];
     for (const [key, reply] of entries) {
-      const pattern = REGEX.test(key) ? this.matcher(key, [...path, key], `URL pattern ${JSON.stringify(key)}`) : { kind: 'exact' as const, text: key, source: JSON.stringify(key) };
+      const pattern = REGEX.test(key)
+        ? this.matcher(key, [...path, key], `URL pattern ${JSON.stringify(key)}`)
+        : { kind: 'exact' as const, text: key, source: JSON.stringify(key) };
       const canned = this.cannedReply(reply, [...path, key]);
       if (pattern && canned) replies.push({ pattern, reply: canned });
     }
@@ -265,7 +293,8 @@ class SuiteReader {
 
   /** Any JSON is the reply's body; `{"status": N, "body"?: …}` gives a status (outside 2xx: the request fails). */
   private cannedReply(value: JsonValue, path: Path): CannedReply['reply'] | undefined {
-    if (!isPlainObject(value) || typeof value.status !== 'number' || !Object.keys(value).every((key) => key === 'status' || key === 'body')) return { ok: true, value };
+    if (!isPlainObject(value) || typeof value.status !== 'number' || !Object.keys(value).every((key) => key === 'status' || key === 'body'))
+      return { ok: true, value };
     const status = value.status;
     if (!Number.isInteger(status) || status < 100 || status > 599) {
       this.fail([...path, 'status'], `"status" must be an HTTP status (100 to 599), not ${status}`);
@@ -324,7 +353,9 @@ class SuiteReader {
     const raw = this.object(value, path, ['type', 'media_id', 'url', 'mime', 'caption'], '"media"');
     if (!raw) return undefined;
     if (!MEDIA_TYPES.includes(raw.type as MediaItem['type'])) {
-      this.fail([...path, 'type'], `"type" must be one of ${MEDIA_TYPES.join(', ')}`, { suggestion: typeof raw.type === 'string' ? didYouMean(raw.type, MEDIA_TYPES) : undefined });
+      this.fail([...path, 'type'], `"type" must be one of ${MEDIA_TYPES.join(', ')}`, {
+        suggestion: typeof raw.type === 'string' ? didYouMean(raw.type, MEDIA_TYPES) : undefined,
+      });
       return undefined;
     }
     const media: Extract<UserInput, { kind: 'media' }>['media'] = { type: raw.type as MediaItem['type'] };
@@ -350,7 +381,10 @@ class SuiteReader {
     if (raw.buttons !== undefined) {
       if (!Array.isArray(raw.buttons)) this.fail([...path, 'buttons'], `"buttons" must be an array of button texts, not ${describe(raw.buttons)}`);
       else if (raw.buttons.length > 100) this.fail([...path, 'buttons'], '"buttons" may list at most 100 buttons');
-      else turn.buttons = raw.buttons.map((button, index) => this.matcher(button, [...path, 'buttons', index], 'a button')).filter((button) => button !== undefined);
+      else
+        turn.buttons = raw.buttons
+          .map((button, index) => this.matcher(button, [...path, 'buttons', index], 'a button'))
+          .filter((button) => button !== undefined);
     }
     if (raw.media !== undefined) {
       if (typeof raw.media === 'number' && Number.isInteger(raw.media) && raw.media >= 0) turn.media = raw.media;
@@ -371,7 +405,10 @@ class SuiteReader {
     }
     if (raw.status !== undefined) {
       if (STATUSES.includes(raw.status as DialogStatus)) turn.status = raw.status as DialogStatus;
-      else this.fail([...path, 'status'], `"status" must be one of ${STATUSES.join(', ')}`, { suggestion: typeof raw.status === 'string' ? didYouMean(raw.status, STATUSES) : undefined });
+      else
+        this.fail([...path, 'status'], `"status" must be one of ${STATUSES.join(', ')}`, {
+          suggestion: typeof raw.status === 'string' ? didYouMean(raw.status, STATUSES) : undefined,
+        });
     }
     if (raw.data !== undefined) {
       if (isPlainObject(raw.data)) turn.data = raw.data;
@@ -382,27 +419,48 @@ class SuiteReader {
 }
 
 function syntaxProblem(error: ParseError, source: SourceMap): Diagnostic {
-  return { severity: 'error', code: 'json_syntax', path: '', ...source.positionAt(error.offset), message: `JSON syntax error: ${printParseErrorCode(error.error)}` };
+  return {
+    severity: 'error',
+    code: 'json_syntax',
+    path: '',
+    ...source.positionAt(error.offset),
+    message: `JSON syntax error: ${printParseErrorCode(error.error)}`,
+  };
 }
 
 /** The suite's conversations, or the problems that keep it from running. */
 function readSuite(scenario: Scenario, suiteText: string): { conversations: Conversation[]; problems: Diagnostic[] } {
   const text = typeof suiteText === 'string' ? suiteText : '';
   if (text.length > SUITE_LIMITS.textCharacters) {
-    const problem: Diagnostic = { severity: 'error', code: 'suite_too_large', path: '', line: 1, column: 1, message: `a suite may have at most ${SUITE_LIMITS.textCharacters} characters, not ${text.length}` };
+    const problem: Diagnostic = {
+      severity: 'error',
+      code: 'suite_too_large',
+      path: '',
+      line: 1,
+      column: 1,
+      message: `a suite may have at most ${SUITE_LIMITS.textCharacters} characters, not ${text.length}`,
+    };
     return { conversations: [], problems: [problem] };
   }
   const nesting = deepestNesting(text);
   if (nesting.depth > SUITE_LIMITS.nesting) {
     const source = new SourceMap(text, undefined);
-    const problem: Diagnostic = { severity: 'error', code: 'suite_too_large', path: '', ...source.positionAt(nesting.offset), message: `arrays and objects may be nested at most ${SUITE_LIMITS.nesting} deep` };
+    const problem: Diagnostic = {
+      severity: 'error',
+      code: 'suite_too_large',
+      path: '',
+      ...source.positionAt(nesting.offset),
+      message: `arrays and objects may be nested at most ${SUITE_LIMITS.nesting} deep`,
+    };
     return { conversations: [], problems: [problem] };
   }
   const errors: ParseError[] = [];
   const root: Node | undefined = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   const source = new SourceMap(text, root);
   if (errors.length || !root) {
-    const problem = errors.length ? syntaxProblem(errors[0], source) : ({ severity: 'error', code: 'json_syntax', path: '', line: 1, column: 1, message: 'JSON syntax error: the suite is empty' } as Diagnostic);
+    const problem = errors.length
+      ? syntaxProblem(errors[0], source)
+      : ({ severity: 'error', code: 'json_syntax', path: '', line: 1, column: 1, message: 'JSON syntax error: the suite is empty' } as Diagnostic);
     return { conversations: [], problems: [problem] };
   }
   const reader = new SuiteReader(new Report(source), Object.keys(scenario.steps));
@@ -465,7 +523,11 @@ class ConversationRun {
   private turnIndex = 0;
   private turnPosition: Position;
 
-  constructor(private readonly scenario: Scenario, private readonly conversation: Conversation, private readonly visited: Set<string>) {
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly conversation: Conversation,
+    private readonly visited: Set<string>,
+  ) {
     this.turnPosition = conversation.position;
   }
 
@@ -537,7 +599,7 @@ class ConversationRun {
     if (this.conversation.user) this.state = { ...this.state, user: this.conversation.user };
     const trigger = matchTrigger([{ triggers: this.scenario.settings?.triggers }], input);
     if (trigger && triggerStarts(trigger, this.state, true)) this.drive({ type: 'start' });
-    else this.drive({ type: 'message', input, commands: 'spec' });
+    else this.drive({ type: 'message', input });
   }
 
   /**
@@ -578,7 +640,9 @@ class ConversationRun {
       if (effect.event.kind === 'error') this.lastError = `${effect.event.code}: ${effect.event.message}`;
     } else if (effect.type === 'http_request') {
       const { method, url } = effect.request;
-      const canned = this.conversation.http.find((reply) => (reply.pattern.kind === 'exact' ? url.startsWith(reply.pattern.text) : matches(reply.pattern, url)));
+      const canned = this.conversation.http.find((reply) =>
+        reply.pattern.kind === 'exact' ? url.startsWith(reply.pattern.text) : matches(reply.pattern, url),
+      );
       if (!canned) {
         this.fail(`a canned reply in "http" for ${method} ${url}`, 'no URL pattern matches; the request failed (http_request_failed)');
         return { type: 'action_result', step: effect.step, ok: false, error: `no canned reply for ${method} ${url}`, code: 'http_request_failed' };
@@ -594,7 +658,8 @@ class ConversationRun {
     const reply = this.replies.shift();
     const textOk = !turn.text || (reply?.text !== undefined && matches(turn.text, reply.text));
     const buttons = reply?.buttons ?? [];
-    const buttonsOk = !turn.buttons || (turn.buttons.length === buttons.length && turn.buttons.every((matcher, index) => matches(matcher, buttons[index].text)));
+    const buttonsOk =
+      !turn.buttons || (turn.buttons.length === buttons.length && turn.buttons.every((matcher, index) => matches(matcher, buttons[index].text)));
     const mediaOk = turn.media === undefined || (reply?.media?.length ?? 0) === turn.media;
     if (reply && textOk && buttonsOk && mediaOk) return;
     const why = !reply && this.state.status === 'failed' && this.lastError ? ` (the dialog failed: ${this.lastError})` : '';

@@ -72,7 +72,9 @@ export function checkGraph(scenario: Scenario, report: Report): void {
   const ids = Object.keys(scenario.steps);
   const known = new Set(ids);
   if (!known.has(scenario.start_step)) {
-    report.error('unknown_start_step', ['start_step'], `start_step "${scenario.start_step}" is not a step`, { suggestion: didYouMean(scenario.start_step, ids) });
+    report.error('unknown_start_step', ['start_step'], `start_step "${scenario.start_step}" is not a step`, {
+      suggestion: didYouMean(scenario.start_step, ids),
+    });
   }
   const allEdges = new Map<string, string[]>();
   const automaticEdges = new Map<string, string[]>();
@@ -90,18 +92,31 @@ export function checkGraph(scenario: Scenario, report: Report): void {
     const refs = references(id, step, scenario.settings);
     for (const ref of refs) if (!known.has(ref.target)) reportMissing(ref.target, ref.path);
     const targets = refs.filter((ref) => known.has(ref.target));
-    allEdges.set(id, targets.map((ref) => ref.target));
+    allEdges.set(
+      id,
+      targets.map((ref) => ref.target),
+    );
     automaticEdges.set(id, stopsAutomaticRun(step) ? [] : targets.filter((ref) => ref.automatic).map((ref) => ref.target));
 
     if (step.expected_input && !step.conditions?.length && (step.next_step === undefined || step.next_step === null)) {
-      report.error('input_leads_nowhere', ['steps', id, 'expected_input'], `step "${id}" waits for an answer but has no next_step or conditions: the dialog would end without a reply`, {
-        suggestion: 'add a "next_step" (for example a thank-you step)',
-      });
+      report.error(
+        'input_leads_nowhere',
+        ['steps', id, 'expected_input'],
+        `step "${id}" waits for an answer but has no next_step or conditions: the dialog would end without a reply`,
+        {
+          suggestion: 'add a "next_step" (for example a thank-you step)',
+        },
+      );
     }
     if (step.expected_input && step.conditions?.length && (step.next_step === undefined || step.next_step === null)) {
-      report.warning('no_fallback_step', ['steps', id, 'conditions'], `step "${id}" has no next_step: when no condition is true, the dialog ends right after the answer`, {
-        suggestion: 'add a "next_step" for the other answers',
-      });
+      report.warning(
+        'no_fallback_step',
+        ['steps', id, 'conditions'],
+        `step "${id}" has no next_step: when no condition is true, the dialog ends right after the answer`,
+        {
+          suggestion: 'add a "next_step" for the other answers',
+        },
+      );
     }
   }
 
@@ -152,7 +167,11 @@ function checkChainLength(scenario: Scenario, ids: string[], edges: Map<string, 
     if (worst === undefined || measure(id) > measure(worst)) worst = id;
   }
   if (worst !== undefined && measure(worst) > max) {
-    report.warning('too_many_auto_transitions', ['steps', worst], `${measure(worst)} steps in a row from "${worst}" run without waiting for input, more than max_auto_transitions (${max}); the dialog would stop with an error`);
+    report.warning(
+      'too_many_auto_transitions',
+      ['steps', worst],
+      `${measure(worst)} steps in a row from "${worst}" run without waiting for input, more than max_auto_transitions (${max}); the dialog would stop with an error`,
+    );
   }
 }
 
@@ -167,12 +186,17 @@ export function checkReferencesOfRawData(data: Record<string, JsonValue>, report
   const reported = new Set(report.errors.map((error) => error.path));
   const reference = (target: JsonValue | undefined, path: Path) => {
     if (typeof target !== 'string' || target === '' || ids.includes(target) || reported.has(toPointer(path))) return;
-    report.error(path[0] === 'start_step' ? 'unknown_start_step' : 'unknown_step', path, `step "${target}" does not exist`, { suggestion: didYouMean(target, ids) });
+    report.error(path[0] === 'start_step' ? 'unknown_start_step' : 'unknown_step', path, `step "${target}" does not exist`, {
+      suggestion: didYouMean(target, ids),
+    });
   };
   const condition = (text: JsonValue | undefined, path: Path) => {
     if (typeof text !== 'string' || reported.has(toPointer(path))) return;
     const parsed = parseCondition(text);
-    if (!parsed.ok) report.error('condition_syntax', path, `condition "${text}": ${parsed.error.message} (column ${parsed.error.column} of the condition)`, { textIndex: parsed.error.column - 1 });
+    if (!parsed.ok)
+      report.error('condition_syntax', path, `condition "${text}": ${parsed.error.message} (column ${parsed.error.column} of the condition)`, {
+        textIndex: parsed.error.column - 1,
+      });
   };
   reference(data.start_step, ['start_step']);
   for (const id of ids) {

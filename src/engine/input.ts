@@ -153,8 +153,16 @@ const UNSUPPORTED: { construct: RegExp; message: string; suggestion: string }[] 
     suggestion: 'describe the allowed text directly, e.g. "^[A-Za-z0-9]{8,}$", and use min_length/max_length for lengths',
   },
   { construct: /\\u/, message: '\\u escapes are JavaScript syntax', suggestion: 'write \\x{00e9} for a code point' },
-  { construct: /\\[pP]\{\w+=/, message: '\\p{Script=...} is JavaScript syntax', suggestion: 'write the script or category name alone, e.g. \\p{Latin} or \\p{L}' },
-  { construct: /\\[pP]\{(Letter|Number|Punctuation|Symbol|Separator|Mark|Other|[A-Za-z]+_[A-Za-z_]+)\}/, message: 'long category names are not supported', suggestion: 'use the short name, e.g. \\p{L} for letters, \\p{N} for numbers' },
+  {
+    construct: /\\[pP]\{\w+=/,
+    message: '\\p{Script=...} is JavaScript syntax',
+    suggestion: 'write the script or category name alone, e.g. \\p{Latin} or \\p{L}',
+  },
+  {
+    construct: /\\[pP]\{(Letter|Number|Punctuation|Symbol|Separator|Mark|Other|[A-Za-z]+_[A-Za-z_]+)\}/,
+    message: 'long category names are not supported',
+    suggestion: 'use the short name, e.g. \\p{L} for letters, \\p{N} for numbers',
+  },
 ];
 
 /**

@@ -11,7 +11,7 @@ export function setOwn<T>(target: Record<string, T>, key: string, value: T): voi
 /** A deep copy of plain JSON data (structuredClone is not guaranteed inside the workflow sandbox). */
 export function cloneJson<T extends JsonValue | object>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => cloneJson(item)) as T;
+  if (Array.isArray(value)) return value.map((item: JsonValue) => cloneJson(item)) as T;
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (item !== undefined) setOwn(copy, key, cloneJson(item as JsonValue));
@@ -28,7 +28,7 @@ export function isPlainObject(value: unknown): value is Record<string, JsonValue
  * Undefined when any segment is missing.
  */
 export function getPath(data: JsonValue | Record<string, JsonValue>, path: string): JsonValue | undefined {
-  let current: JsonValue | undefined = data as JsonValue;
+  let current: JsonValue | undefined = data;
   for (const segment of path.split('.')) {
     if (Array.isArray(current)) {
       if (!/^\d+$/.test(segment)) return undefined;

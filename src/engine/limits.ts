@@ -18,8 +18,14 @@ const TEXT_LIMITS: [platform: string, max: number][] = [
   ['Telegram', 4096],
   ['WhatsApp', 4096],
 ];
-const TEXT_WITH_BUTTONS_LIMITS: [string, number][] = [['WhatsApp (interactive body)', 1024], ['Messenger (button template)', 640]];
-const CAPTION_LIMITS: [string, number][] = [['Telegram', 1024], ['WhatsApp', 1024]];
+const TEXT_WITH_BUTTONS_LIMITS: [string, number][] = [
+  ['WhatsApp (interactive body)', 1024],
+  ['Messenger (button template)', 640],
+];
+const CAPTION_LIMITS: [string, number][] = [
+  ['Telegram', 1024],
+  ['WhatsApp', 1024],
+];
 const BUTTON_COUNT_LIMITS: [string, number, string][] = [
   ['WhatsApp', 3, 'reply buttons (up to 10 are sent as a list)'],
   ['Messenger', 13, 'quick replies'],
@@ -66,23 +72,30 @@ export function platformLimitProblems(content: MessageContent | undefined, butto
     }
   });
   if ((content?.media?.length ?? 0) > ALBUM_MAX) {
-    problems.push({ at: ['media'], message: `${content?.media?.length} media items: albums hold at most ${ALBUM_MAX} (Telegram, WhatsApp); the rest are sent separately` });
+    problems.push({
+      at: ['media'],
+      message: `${content?.media?.length} media items: albums hold at most ${ALBUM_MAX} (Telegram, WhatsApp); the rest are sent separately`,
+    });
   }
   if (buttons?.length) {
     const count = buttons.length;
     const crowded = BUTTON_COUNT_LIMITS.filter(([, max]) => count > max);
     if (crowded.length) {
       const detail = crowded
-        .map(([platform, max, what]) => (platform === 'WhatsApp' && count > WHATSAPP_LIST_MAX ? `WhatsApp at most ${WHATSAPP_LIST_MAX} list rows` : `${platform} at most ${max} ${what}`))
+        .map(([platform, max, what]) =>
+          platform === 'WhatsApp' && count > WHATSAPP_LIST_MAX ? `WhatsApp at most ${WHATSAPP_LIST_MAX} list rows` : `${platform} at most ${max} ${what}`,
+        )
         .join('; ');
       problems.push({ at: ['buttons'], message: `${count} buttons: ${detail}` });
     }
     buttons.forEach((button, index) => {
       const length = characterLength(button.text);
       const exceeded = over(BUTTON_TEXT_LIMITS, length);
-      if (exceeded.length) problems.push({ at: ['buttons', index, 'text'], message: `button text "${button.text}" is ${length} characters, over ${names(exceeded)}` });
+      if (exceeded.length)
+        problems.push({ at: ['buttons', index, 'text'], message: `button text "${button.text}" is ${length} characters, over ${names(exceeded)}` });
       const bytes = utf8Length(button.value);
-      if (bytes > 64) problems.push({ at: ['buttons', index, 'value'], message: `button value is ${bytes} bytes in UTF-8; Telegram callback_data holds at most 64` });
+      if (bytes > 64)
+        problems.push({ at: ['buttons', index, 'value'], message: `button value is ${bytes} bytes in UTF-8; Telegram callback_data holds at most 64` });
     });
   }
   return problems;

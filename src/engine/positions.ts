@@ -14,7 +14,10 @@ export function toPointer(segments: readonly (string | number)[]): string {
 export class SourceMap {
   private readonly lineStarts: number[] = [0];
 
-  constructor(readonly text: string, readonly root: Node | undefined) {
+  constructor(
+    readonly text: string,
+    readonly root: Node | undefined,
+  ) {
     for (let index = 0; index < text.length; index += 1) {
       if (text[index] === '\n') this.lineStarts.push(index + 1);
     }
@@ -39,7 +42,7 @@ export class SourceMap {
   nodeAt(segments: readonly (string | number)[]): Node | undefined {
     if (!this.root) return undefined;
     for (let length = segments.length; length >= 0; length -= 1) {
-      const node = findNodeAtLocation(this.root, segments.slice(0, length) as (string | number)[]);
+      const node = findNodeAtLocation(this.root, segments.slice(0, length));
       if (node) return node;
     }
     return this.root;

@@ -12,7 +12,13 @@ export class Report {
 
   constructor(readonly source: SourceMap) {}
 
-  add(severity: Diagnostic['severity'], code: string, path: Path, message: string, options: { suggestion?: string; textIndex?: number; atKey?: boolean } = {}): void {
+  add(
+    severity: Diagnostic['severity'],
+    code: string,
+    path: Path,
+    message: string,
+    options: { suggestion?: string; textIndex?: number; atKey?: boolean } = {},
+  ): void {
     const position =
       options.textIndex !== undefined
         ? this.source.positionInString(path, options.textIndex)

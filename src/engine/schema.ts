@@ -19,9 +19,7 @@ const json = z.json();
 const nonEmpty = z.string().min(1, 'must not be empty');
 const stepReference = nonEmpty;
 /** Variable names are plain words: templates read `a.b` as key b inside variable a. */
-const variableName = z
-  .string()
-  .regex(/^[\p{L}_][\p{L}\p{N}_]*$/u, 'must be a name of letters, digits and "_" (no dots or spaces), such as "user_name"');
+const variableName = z.string().regex(/^[\p{L}_][\p{L}\p{N}_]*$/u, 'must be a name of letters, digits and "_" (no dots or spaces), such as "user_name"');
 
 export const buttonSchema = z.strictObject({ text: nonEmpty, value: nonEmpty });
 
@@ -57,19 +55,24 @@ function checkBounds(rules: { type: string; min_value?: number | string; max_val
   }
 }
 
-export const expectedInputSchema = z.strictObject({
-  type: z.enum(['text', 'number', 'button', 'date', 'time', 'email', 'phone', 'media', 'any']),
-  variable: variableName.optional(),
-  required: z.boolean().optional(),
-  min_length: z.int().min(0).optional(),
-  max_length: z.int().min(1).optional(),
-  pattern: z.string().optional(),
-  min_value: z.union([z.number(), z.string()]).optional(),
-  max_value: z.union([z.number(), z.string()]).optional(),
-  error_message: z.string().optional(),
-  max_attempts: z.int().min(1).optional(),
-  default_country: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as "GB"').optional(),
-}).superRefine(checkBounds);
+export const expectedInputSchema = z
+  .strictObject({
+    type: z.enum(['text', 'number', 'button', 'date', 'time', 'email', 'phone', 'media', 'any']),
+    variable: variableName.optional(),
+    required: z.boolean().optional(),
+    min_length: z.int().min(0).optional(),
+    max_length: z.int().min(1).optional(),
+    pattern: z.string().optional(),
+    min_value: z.union([z.number(), z.string()]).optional(),
+    max_value: z.union([z.number(), z.string()]).optional(),
+    error_message: z.string().optional(),
+    max_attempts: z.int().min(1).optional(),
+    default_country: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be a two-letter country code such as "GB"')
+      .optional(),
+  })
+  .superRefine(checkBounds);
 
 export const timeoutSchema = z.strictObject({
   after: z.string(),
@@ -114,9 +117,7 @@ export const stepSchema = z.discriminatedUnion('type', [
   z.strictObject({
     ...stepBase,
     type: z.literal('conditional_message'),
-    variants: z.array(
-      z.strictObject({ condition: z.string(), message: messageContentSchema, buttons: z.array(buttonSchema).optional() }),
-    ),
+    variants: z.array(z.strictObject({ condition: z.string(), message: messageContentSchema, buttons: z.array(buttonSchema).optional() })),
     default_message: messageContentSchema.optional(),
   }),
   z.strictObject({ ...stepBase, type: z.literal('action'), action: actionSchema }),

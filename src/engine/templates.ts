@@ -25,9 +25,7 @@ export function readsUser(path: string): boolean {
   return path === USER_ROOT || path.startsWith(`${USER_ROOT}.`);
 }
 
-export type TemplatePart =
-  | { kind: 'text'; text: string }
-  | { kind: 'placeholder'; path: string; fallback?: string; offset: number; length: number };
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'placeholder'; path: string; fallback?: string; offset: number; length: number };
 
 export interface TemplateProblem {
   offset: number;
@@ -111,7 +109,7 @@ export function renderTemplate(template: string, data: CollectedData, budget: Bu
   const pieces: string[] = [];
   for (const part of parseTemplate(template).parts) {
     const value = part.kind === 'text' ? undefined : getPath(data, part.path);
-    const piece = part.kind === 'text' ? part.text : isBlank(value) ? part.fallback ?? '' : formatValue(value);
+    const piece = part.kind === 'text' ? part.text : isBlank(value) ? (part.fallback ?? '') : formatValue(value);
     budget.spend(utf8Length(piece));
     pieces.push(piece);
   }
@@ -192,11 +190,15 @@ function originOf(url: string): string | undefined {
 export function checkUrlTemplate(template: string): UrlTemplateCheck {
   const { parts } = parseTemplate(template);
   const firstPlaceholder = parts.findIndex((part) => part.kind === 'placeholder');
-  const literalStart = parts.slice(0, firstPlaceholder < 0 ? parts.length : firstPlaceholder).map((part) => (part.kind === 'text' ? part.text : '')).join('');
+  const literalStart = parts
+    .slice(0, firstPlaceholder < 0 ? parts.length : firstPlaceholder)
+    .map((part) => (part.kind === 'text' ? part.text : ''))
+    .join('');
   // Each placeholder stands in as one harmless character, to check the shape of the literal text.
   const skeleton = parts.map((part) => (part.kind === 'text' ? part.text : 'x')).join('');
   const origin = originOf(skeleton);
-  if (origin === undefined) return { ok: false, offset: 0, message: 'the URL must be an absolute http:// or https:// URL, e.g. https://api.example.com/orders/{{order_id}}' };
+  if (origin === undefined)
+    return { ok: false, offset: 0, message: 'the URL must be an absolute http:// or https:// URL, e.g. https://api.example.com/orders/{{order_id}}' };
   if (firstPlaceholder >= 0) {
     const authority = LITERAL_AUTHORITY.exec(literalStart);
     const placeholder = parts[firstPlaceholder] as Extract<TemplatePart, { kind: 'placeholder' }>;
@@ -204,7 +206,8 @@ export function checkUrlTemplate(template: string): UrlTemplateCheck {
       return {
         ok: false,
         offset: placeholder.offset,
-        message: 'a placeholder may stand only in the path or query of a URL: write the scheme, host and port literally, e.g. https://api.example.com/orders/{{order_id}}',
+        message:
+          'a placeholder may stand only in the path or query of a URL: write the scheme, host and port literally, e.g. https://api.example.com/orders/{{order_id}}',
       };
     }
   }
@@ -233,7 +236,7 @@ export function renderUrlTemplate(template: string, data: CollectedData): Render
     .parts.map((part) => {
       if (part.kind === 'text') return part.text;
       const value = getPath(data, part.path);
-      const piece = encodeURIComponent((isBlank(value) ? part.fallback ?? '' : formatValue(value)).replace(LONE_SURROGATE, '\uFFFD'));
+      const piece = encodeURIComponent((isBlank(value) ? (part.fallback ?? '') : formatValue(value)).replace(LONE_SURROGATE, '\uFFFD'));
       budget.spend(piece.length);
       return piece;
     })

@@ -27,8 +27,8 @@ export function timeoutPolicy(scenario: Scenario, state: DialogState): TimeoutPo
   const policy: TimeoutPolicy = {
     afterMs,
     action: setting.action,
-    maxReminders: isRemind ? setting.max_reminders ?? 1 : 0,
-    then: isRemind ? setting.then ?? 'none' : 'none',
+    maxReminders: isRemind ? (setting.max_reminders ?? 1) : 0,
+    then: isRemind ? (setting.then ?? 'none') : 'none',
   };
   if (setting.message !== undefined) {
     // The workflow asks for the policy outside advance(), to know when to wake: a reminder over the

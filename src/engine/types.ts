@@ -109,7 +109,7 @@ export type EngineEvent =
 /** What happens to the dialog. */
 export type EngineInput =
   | { type: 'start' }
-  | { type: 'message'; input: UserInput; commands?: CommandRules }
+  | { type: 'message'; input: UserInput }
   | { type: 'action_result'; step: string; ok: true; value: JsonValue }
   | { type: 'action_result'; step: string; ok: false; error: string; code?: HttpRequestErrorCode }
   | { type: 'timeout' }
@@ -117,13 +117,6 @@ export type EngineInput =
   | { type: 'set_state'; currentStep?: string; collectedData?: CollectedData; replaceData?: boolean }
   /** An operator's reset: `false` to the beginning (fresh data), `true` to the last checkpoint, or to the named checkpoint step. */
   | { type: 'reset'; toCheckpoint: boolean | string };
-
-/**
- * What `/reset` and `/help` mean. `spec` (the default, CONTRACT §3): `/reset` starts over with fresh
- * data, `/help` only sends help. `before-spec`: the rules dialogs recorded before that still replay
- * with (`/reset` to the last checkpoint keeping the data, `/help` on a finished dialog starts it).
- */
-export type CommandRules = 'spec' | 'before-spec';
 
 export interface AdvanceResult {
   state: DialogState;
@@ -202,11 +195,7 @@ export interface TimeoutSetting {
   step?: string;
 }
 
-export type Action =
-  | { type: 'set_variable'; variable: string; value: JsonValue }
-  | HttpRequestAction
-  | { type: 'handoff'; reason?: string }
-  | { type: 'end' };
+export type Action = { type: 'set_variable'; variable: string; value: JsonValue } | HttpRequestAction | { type: 'handoff'; reason?: string } | { type: 'end' };
 
 export interface HttpRequestAction {
   type: 'http_request';

@@ -39,7 +39,8 @@ function syntaxMessage(error: ParseError, text: string): string {
   };
   const before = text.slice(0, error.offset).trimEnd();
   const after = text.slice(error.offset).trimStart();
-  if (before.endsWith(',') && (after.startsWith('}') || after.startsWith(']'))) return 'JSON syntax error: trailing comma before the closing bracket is not allowed in JSON';
+  if (before.endsWith(',') && (after.startsWith('}') || after.startsWith(']')))
+    return 'JSON syntax error: trailing comma before the closing bracket is not allowed in JSON';
   return `JSON syntax error: ${words[code] ?? code}`;
 }
 
@@ -97,7 +98,12 @@ function reportSchemaIssues(issues: z.core.$ZodIssue[], data: unknown, report: R
       case 'invalid_type': {
         const actual = valueAt(data, issue.path);
         if (actual === undefined) report.error('missing_field', path, `missing required field "${String(last)}"`);
-        else report.error('invalid_type', path, `"${String(last)}" must be ${issue.expected === 'int' ? 'a whole number' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}, not ${describeType(actual)}`);
+        else
+          report.error(
+            'invalid_type',
+            path,
+            `"${String(last)}" must be ${issue.expected === 'int' ? 'a whole number' : `${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`}, not ${describeType(actual)}`,
+          );
         break;
       }
       case 'invalid_union': {
@@ -127,7 +133,11 @@ function reportSchemaIssues(issues: z.core.$ZodIssue[], data: unknown, report: R
       }
       case 'too_small':
       case 'too_big': {
-        report.error('out_of_range', path, `"${String(last)}" ${issue.message.replace(/^Too (small|big): expected (number|string|int) to (have|be) /, 'must be ')}`);
+        report.error(
+          'out_of_range',
+          path,
+          `"${String(last)}" ${issue.message.replace(/^Too (small|big): expected (number|string|int) to (have|be) /, 'must be ')}`,
+        );
         break;
       }
       case 'invalid_format':
@@ -153,7 +163,7 @@ const FORMAT_VERSION = '1.0';
 /** The id of the first step as the document lists it (JSON.parse puts keys like "10" first). */
 function firstStepId(scenario: Scenario, source: SourceMap): string | undefined {
   const steps = source.root && findNodeAtLocation(source.root, ['steps']);
-  const firstKey = steps?.type === 'object' ? steps.children?.[0]?.children?.[0]?.value : undefined;
+  const firstKey: unknown = steps?.type === 'object' ? steps.children?.[0]?.children?.[0]?.value : undefined;
   return typeof firstKey === 'string' && Object.hasOwn(scenario.steps, firstKey) ? firstKey : Object.keys(scenario.steps)[0];
 }
 
@@ -165,7 +175,9 @@ function firstStepId(scenario: Scenario, source: SourceMap): string | undefined 
 function fillInOmittedFields(scenario: Scenario, report: Report): boolean {
   if (scenario.version === undefined) {
     scenario.version = FORMAT_VERSION;
-    report.warning('version_assumed', [], `no "version": the scenario is read as format version "${FORMAT_VERSION}"`, { suggestion: `add "version": "${FORMAT_VERSION}"` });
+    report.warning('version_assumed', [], `no "version": the scenario is read as format version "${FORMAT_VERSION}"`, {
+      suggestion: `add "version": "${FORMAT_VERSION}"`,
+    });
   }
   if (scenario.start_step !== undefined) return true;
   const first = firstStepId(scenario, report.source);
@@ -216,9 +228,16 @@ export function validateScenarioText(text: string, context: ValidationContext = 
   if (errors.length || !root) {
     // Only the first: the parser's recovery makes every later error a guess.
     for (const error of errors.slice(0, 1)) {
-      report.errors.push({ severity: 'error', code: 'json_syntax', path: '', ...report.source.positionAt(error.offset), message: syntaxMessage(error, source) });
+      report.errors.push({
+        severity: 'error',
+        code: 'json_syntax',
+        path: '',
+        ...report.source.positionAt(error.offset),
+        message: syntaxMessage(error, source),
+      });
     }
-    if (!errors.length) report.errors.push({ severity: 'error', code: 'json_syntax', path: '', line: 1, column: 1, message: 'JSON syntax error: the document is empty' });
+    if (!errors.length)
+      report.errors.push({ severity: 'error', code: 'json_syntax', path: '', line: 1, column: 1, message: 'JSON syntax error: the document is empty' });
     return report.result();
   }
   checkDuplicateKeys(root, [], report);

@@ -105,15 +105,25 @@ describe.each(DB_KINDS)('deactivating, activating and deleting a bot through the
   it('deactivation unregisters the webhook; activation registers it again and signals the running dialogs', async () => {
     const bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7000006:AAH-activate' }, scenario: bookingScenario });
     const chat = 5201;
-    const req = telegramUpdate({ updateId: 1, chatId: chat, text: '/start', secret: bot.webhookSecret as string });
+    const req = telegramUpdate({ updateId: 1, chatId: chat, text: '/start', secret: bot.webhookSecret });
     expect((await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(req.headers).send(req.body)).status).toBe(200);
     await eventually(() => tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat)).length >= 2, 20_000, 'the dialog started');
+    // Activation finds running dialogs by their rows, written in the same turn just after the sends.
+    await eventually(
+      () =>
+        stack
+          .db('dialogs')
+          .where({ bot_id: bot.id, chat_id: String(chat) })
+          .first(),
+      20_000,
+      'the dialog row',
+    );
 
     const deactivated = await stack.http.post(`/v1/bots/${bot.id}/deactivate`).set(bot.headers);
     expect(deactivated.body).toMatchObject({ status: 'inactive', webhooks: [{ platform: 'telegram', unregistered: true }] });
     expect(tg.webhook).toBeNull();
     // A webhook still arriving is acknowledged and starts nothing.
-    const late = telegramUpdate({ updateId: 2, chatId: 5202, text: '/start', secret: bot.webhookSecret as string });
+    const late = telegramUpdate({ updateId: 2, chatId: 5202, text: '/start', secret: bot.webhookSecret });
     expect((await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(late.headers).send(late.body)).status).toBe(200);
 
     const activated = await stack.http.post(`/v1/bots/${bot.id}/activate`).set(bot.headers);
@@ -122,14 +132,16 @@ describe.each(DB_KINDS)('deactivating, activating and deleting a bot through the
     const history = await stack.temporal.workflow.getHandle(dialogWorkflowId(bot.id, 'telegram', String(chat))).fetchHistory();
     const signals = (history.events ?? []).flatMap((event) => event.workflowExecutionSignaledEventAttributes?.signalName ?? []);
     expect(signals).toEqual(['userMessage', 'botActivated']);
-    await expect(stack.temporal.workflow.getHandle(dialogWorkflowId(bot.id, 'telegram', '5202')).describe()).rejects.toMatchObject({ name: 'WorkflowNotFoundError' });
+    await expect(stack.temporal.workflow.getHandle(dialogWorkflowId(bot.id, 'telegram', '5202')).describe()).rejects.toMatchObject({
+      name: 'WorkflowNotFoundError',
+    });
   }, 60_000);
 
   it('deletion terminates its dialogs and deletes their executions', async () => {
     const bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7000005:AAH-delete' }, scenario: bookingScenario });
     const chats = [5101, 5102];
     for (const [i, chat] of chats.entries()) {
-      const req = telegramUpdate({ updateId: i + 1, chatId: chat, text: '/start', secret: bot.webhookSecret as string });
+      const req = telegramUpdate({ updateId: i + 1, chatId: chat, text: '/start', secret: bot.webhookSecret });
       expect((await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(req.headers).send(req.body)).status).toBe(200);
     }
     await eventually(() => tg.callsTo('sendMessage').length >= 4, 20_000, 'both dialogs started');
@@ -155,10 +167,14 @@ describe.each(DB_KINDS)('deactivating, activating and deleting a bot through the
         `${workflowId} deleted`,
       );
     }
-    await eventually(async () => {
-      const listed = [];
-      for await (const run of stack.temporal.workflow.list({ query: `BotId = '${bot.id}'` })) listed.push(run);
-      return listed.length === 0;
-    }, 60_000, 'no execution of the bot listed');
+    await eventually(
+      async () => {
+        const listed = [];
+        for await (const run of stack.temporal.workflow.list({ query: `BotId = '${bot.id}'` })) listed.push(run);
+        return listed.length === 0;
+      },
+      60_000,
+      'no execution of the bot listed',
+    );
   }, 180_000);
 });

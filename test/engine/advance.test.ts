@@ -1,5 +1,5 @@
 import { advance, DEFAULT_ERROR_MESSAGES, DEFAULT_HELP_MESSAGE, initialState } from '../../src/engine';
-import type { DialogState, EngineInput, JsonValue, Scenario } from '../../src/engine';
+import type { DialogState, JsonValue, Scenario } from '../../src/engine';
 import { MAX_VALUE_BYTES } from '../../src/engine/bounds';
 import { command, deepFreeze, events, kinds, last, play, press, say, scenario, sent, validScenario } from './helpers';
 
@@ -110,7 +110,11 @@ describe('answers', () => {
     expect(sent(results[1].effects)).toEqual(['Too short, friend.']);
     expect(events(results[1].effects)).toEqual([{ kind: 'input_invalid', step: 'ask_name', error: 'Too short, {{user_name|friend}}.', attempts: 1 }]);
     expect(results[2].state).toMatchObject({ currentStep: 'ask_name', attempts: 2 });
-    expect(results[2].effects.filter((effect) => effect.type === 'send')[0]).toEqual({ type: 'send', step: 'ask_name', message: { text: 'Too short, friend.' } });
+    expect(results[2].effects.filter((effect) => effect.type === 'send')[0]).toEqual({
+      type: 'send',
+      step: 'ask_name',
+      message: { text: 'Too short, friend.' },
+    });
   });
 
   it('uses the default error message of the type when the step has none', () => {
@@ -149,7 +153,17 @@ describe('answers', () => {
   it('sends buttons with the message and accepts a press, a typed label or a typed value', () => {
     const results = play(booking, [{ type: 'start' }, say('Anna'), say('2')]);
     const sendEffect = results[2].effects.find((effect) => effect.type === 'send');
-    expect(sendEffect).toEqual({ type: 'send', step: 'pick_time', message: { text: 'When?', buttons: [{ text: '18:00', value: '18' }, { text: '20:00', value: '20' }] } });
+    expect(sendEffect).toEqual({
+      type: 'send',
+      step: 'pick_time',
+      message: {
+        text: 'When?',
+        buttons: [
+          { text: '18:00', value: '18' },
+          { text: '20:00', value: '20' },
+        ],
+      },
+    });
     for (const input of [press('20'), say('20:00'), say(' 20 ')]) {
       const done = advance(booking, results[2].state, input);
       expect(done.state.collectedData.time).toBe('20');
@@ -203,12 +217,21 @@ describe('commands', () => {
     expect(sent(help.effects)).toEqual([DEFAULT_HELP_MESSAGE]);
   });
 
-  it.each([[command('reset')], [say('/reset')], [say('/Reset@my_bot')]])('/reset starts over from the start step with fresh data, not at the checkpoint (%j)', (input) => {
-    const { state, effects } = advance(booking, atGuests(), input);
-    expect(events(effects)[0]).toEqual({ kind: 'command', command: 'reset' });
-    expect(state).toMatchObject({ status: 'active', currentStep: 'ask_name', collectedData: { guests: 2, tags: ['new'] }, attempts: 0, checkpointStep: 'ask_name' });
-    expect(sent(effects)).toEqual(['Welcome!', 'Your name?']);
-  });
+  it.each([[command('reset')], [say('/reset')], [say('/Reset@my_bot')]])(
+    '/reset starts over from the start step with fresh data, not at the checkpoint (%j)',
+    (input) => {
+      const { state, effects } = advance(booking, atGuests(), input);
+      expect(events(effects)[0]).toEqual({ kind: 'command', command: 'reset' });
+      expect(state).toMatchObject({
+        status: 'active',
+        currentStep: 'ask_name',
+        collectedData: { guests: 2, tags: ['new'] },
+        attempts: 0,
+        checkpointStep: 'ask_name',
+      });
+      expect(sent(effects)).toEqual(['Welcome!', 'Your name?']);
+    },
+  );
 
   it.each<[string, () => DialogState]>([
     ['new', () => initialState()],
@@ -229,23 +252,6 @@ describe('commands', () => {
     const start = advance(booking, done, say('/start'));
     expect(reset.state).toEqual(start.state);
     expect(reset.state).toMatchObject({ status: 'active', currentStep: 'ask_name', collectedData: { guests: 2, tags: ['new'] } });
-  });
-
-  describe('as dialogs recorded before the spec replay them (before-spec)', () => {
-    const before = (input: EngineInput): EngineInput => ({ ...(input as Extract<EngineInput, { type: 'message' }>), commands: 'before-spec' });
-
-    it('/reset goes back to the last checkpoint, keeping the data', () => {
-      const { state, effects } = advance(booking, atGuests(), before(command('reset')));
-      expect(state).toMatchObject({ currentStep: 'ask_name', collectedData: { user_name: 'Anna' }, attempts: 0 });
-      expect(sent(effects)).toEqual(['Your name?']);
-    });
-
-    it('/help on a finished dialog starts it', () => {
-      const done = last(play(booking, [{ type: 'start' }, say('Anna'), say('2'), press('18')])).state;
-      const { state, effects } = advance(booking, done, before(say('/help')));
-      expect(sent(effects)).toEqual(['Welcome!', 'Your name?']);
-      expect(state).toMatchObject({ status: 'active', currentStep: 'ask_name' });
-    });
   });
 });
 
@@ -387,7 +393,10 @@ describe('auto-transition limit', () => {
       steps: { a: { type: 'message', message: { text: 'a' }, next_step: 'b' }, b: { type: 'message', next_step: 'a' } },
     });
 
-  it.each([[undefined, 25], [3, 3]])('stops after max_auto_transitions (%p → %d) with an error and a failed dialog', (max, limit) => {
+  it.each([
+    [undefined, 25],
+    [3, 3],
+  ])('stops after max_auto_transitions (%p → %d) with an error and a failed dialog', (max, limit) => {
     const { state, effects } = advance(loop(max), initialState(), { type: 'start' });
     expect(kinds(effects).filter((kind) => kind === 'auto_transition')).toHaveLength(limit);
     expect(last(events(effects))).toMatchObject({ kind: 'error', code: 'max_auto_transitions' });
@@ -398,7 +407,12 @@ describe('auto-transition limit', () => {
     const chain = scenario({
       start_step: 's0',
       settings: { max_auto_transitions: 3 },
-      steps: { s0: { type: 'message', next_step: 's1' }, s1: { type: 'message', next_step: 's2' }, s2: { type: 'message', next_step: 's3' }, s3: { type: 'message' } },
+      steps: {
+        s0: { type: 'message', next_step: 's1' },
+        s1: { type: 'message', next_step: 's2' },
+        s2: { type: 'message', next_step: 's3' },
+        s3: { type: 'message' },
+      },
     });
     expect(advance(chain, initialState(), { type: 'start' }).state.status).toBe('completed');
   });
@@ -408,7 +422,11 @@ describe('operator changes', () => {
   const atGuests = () => last(play(booking, [{ type: 'start' }, say('Anna')])).state;
 
   it('set_state moves the dialog and merges the data without sending anything', () => {
-    const { state, effects } = advance(booking, { ...atGuests(), attempts: 2 }, { type: 'set_state', currentStep: 'pick_time', collectedData: { user_name: 'Zed', note: { vip: true } } });
+    const { state, effects } = advance(
+      booking,
+      { ...atGuests(), attempts: 2 },
+      { type: 'set_state', currentStep: 'pick_time', collectedData: { user_name: 'Zed', note: { vip: true } } },
+    );
     expect(effects).toEqual([]);
     expect(state).toMatchObject({ currentStep: 'pick_time', attempts: 0, status: 'active' });
     expect(state.collectedData).toEqual({ guests: 2, tags: ['new'], user_name: 'Zed', note: { vip: true } });

@@ -11,7 +11,7 @@ import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 
 type History = proto.temporal.api.history.v1.IHistory;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- resolved beside @temporalio/proto's protobufjs (see above), which no static import can name
 const protojson = require(require.resolve('protobufjs/ext/protojson', { paths: [require.resolve('@temporalio/proto')] })) as {
   toJson(type: unknown, message: unknown): unknown;
   fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;

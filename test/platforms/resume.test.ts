@@ -1,6 +1,6 @@
 /**
  * A message that goes out as several platform calls, failing part-way and retried: the retry
- * resumes after the parts already delivered (`SendProgress`), as the sendMessage activity does with
+ * resumes after the parts already delivered (`SendProgress`), as the deliverTurn activity does with
  * its heartbeat details. Each part reaches the fake exactly once.
  */
 import type { OutgoingMessage } from '../../src/engine/types';
@@ -29,7 +29,7 @@ import {
 function failingAt(fake: FakeServer, methodOf: (url: string, body: unknown) => string | null, method: string, nth: number, spec: Omit<FailureSpec, 'method'>) {
   let seen = 0;
   return (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = String(input);
+    const url = input instanceof Request ? input.url : input.toString();
     const body: unknown = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
     if (methodOf(url, body) === method) {
       seen += 1;
@@ -46,7 +46,7 @@ interface Attempt {
 }
 
 /**
- * What the sendMessage activity does with Temporal: each attempt starts from the progress the
+ * What the deliverTurn activity does with Temporal: each attempt starts from the progress the
  * earlier ones reported, ids are merged, and retryable platform errors lead to another attempt.
  */
 async function sendWithRetries<C>(
@@ -128,9 +128,17 @@ describe('telegram: resume after a failed part', () => {
     const sent = delivered(tg, SEND_METHODS);
     expect(sent.map((call) => call.method)).toEqual(['sendMediaGroup', 'sendMessage', 'sendMessage', 'sendMessage']);
     expectNoDuplicates(sent);
-    const chunks = tg.callsTo('sendMessage').filter((call) => call.ok).map((call) => call.body.text as string);
+    const chunks = tg
+      .callsTo('sendMessage')
+      .filter((call) => call.ok)
+      .map((call) => call.body.text as string);
     expect(chunks.join(' ')).toBe(message.text);
-    expect(tg.callsTo('sendMessage').filter((call) => call.ok).map((call) => call.body.reply_markup !== undefined)).toEqual([false, false, true]);
+    expect(
+      tg
+        .callsTo('sendMessage')
+        .filter((call) => call.ok)
+        .map((call) => call.body.reply_markup !== undefined),
+    ).toEqual([false, false, true]);
     // Ids of both attempts, in the order the user sees them; a file id per photo.
     const expectedIds = sent.flatMap((call) => {
       const result = (call.response as { result: { message_id: number } | { message_id: number }[] }).result;
@@ -152,7 +160,12 @@ describe('telegram: resume after a failed part', () => {
     expect(tg.callsTo('sendMediaGroup')).toHaveLength(1);
     const photos = tg.callsTo('sendPhoto').filter((call) => call.ok);
     expect(photos.map((call) => call.body.photo)).toEqual(['https://cdn.example/1.jpg', 'https://cdn.example/2.jpg', 'https://cdn.example/3.jpg']);
-    expect(tg.callsTo('sendMessage').filter((call) => call.ok).map((call) => call.body.text)).toEqual(['Enjoy!']);
+    expect(
+      tg
+        .callsTo('sendMessage')
+        .filter((call) => call.ok)
+        .map((call) => call.body.text),
+    ).toEqual(['Enjoy!']);
     expect(mediaFileIds).toHaveLength(3);
   });
 
@@ -213,7 +226,9 @@ describe('whatsapp: resume after a failed part', () => {
     const sent = delivered(wa, ['messages']);
     expectNoDuplicates(sent);
     expect(sent.map((call) => call.body.type)).toEqual(['image', 'video', 'document', 'text', 'text', 'text', 'interactive']);
-    const texts = sent.map((call) => (call.body as { text?: { body: string }; interactive?: { body: { text: string } } })).flatMap((b) => b.text?.body ?? b.interactive?.body.text ?? []);
+    const texts = sent
+      .map((call) => call.body as { text?: { body: string }; interactive?: { body: { text: string } } })
+      .flatMap((b) => b.text?.body ?? b.interactive?.body.text ?? []);
     expect(texts.join(' ')).toBe(message.text);
     expect(messageIds).toEqual(sent.map((call) => (call.response as { messages: { id: string }[] }).messages[0]?.id));
   });
