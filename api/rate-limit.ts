@@ -14,12 +14,14 @@ export const RATE_LIMITS = {
   bot_creation: 10,
   scenario_writes: 20,
   dialog_operations: 100,
+  // The Temporal UI decodes a history in many small calls (one per event with payloads).
+  codec: 1000,
   webhooks: 1000,
   failed_webhook_proofs: 60,
 } as const;
 
 export type RateCategory = keyof typeof RATE_LIMITS;
-const OPERATOR_CATEGORIES = ['bot_creation', 'scenario_writes', 'dialog_operations'] as const;
+const OPERATOR_CATEGORIES = ['bot_creation', 'scenario_writes', 'dialog_operations', 'codec'] as const;
 type OperatorCategory = (typeof OPERATOR_CATEGORIES)[number];
 
 export interface RateLimitOptions {
