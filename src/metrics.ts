@@ -1,12 +1,13 @@
 /**
- * Prometheus metrics of this process (prom-client), served by the API at `/metrics`.
+ * Prometheus metrics of this process (prom-client), served at `/metrics` by the API and by a worker
+ * of its own process (worker/http.ts, which adds Temporal Core's metrics).
  *
  * The registry is this module's own rather than prom-client's global one, so a test that builds
  * several apps in one process never registers a metric twice. Activity metrics are observed by a
- * worker interceptor; they reach `/metrics` when the worker runs in the API's process (`npm
- * start`). A worker of its own process also exports Temporal Core's metrics if asked (see
- * docs/performance.md).
+ * worker interceptor, so they are on the `/metrics` of whichever process runs the worker: the
+ * API's in `npm start`, the worker's own otherwise.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from './db';
 import { isPlatformName } from './platforms';
@@ -74,19 +75,38 @@ export async function observeSignal<T>(platform: string, work: () => Promise<T>)
 
 let defaultsCollected = false;
 
+/** Process metrics (CPU, memory, event loop lag), added on first use so that merely importing this module starts nothing. */
+function collectProcessMetrics(): void {
+  if (defaultsCollected) return;
+  collectDefaultMetrics({ register: registry });
+  defaultsCollected = true;
+}
+
 /**
- * The exposition text. The dialogs gauge is counted now, with one grouped query on the
- * (bot_id, status) index; process metrics (CPU, memory, event loop lag) are added on first use so
- * that merely importing this module starts nothing.
+ * Whether a scrape may read `/metrics`: always without a token, else only with
+ * `Authorization: Bearer <token>`, compared in constant time.
+ */
+export function metricsAuthorized(authorization: string | undefined, token: string | undefined): boolean {
+  if (!token) return true;
+  const given = Buffer.from(authorization ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The exposition text of this process's own metrics, without the dialogs gauge (a worker's `/metrics`). */
+export async function renderProcessMetrics(): Promise<{ contentType: string; body: string }> {
+  collectProcessMetrics();
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+/**
+ * The exposition text of the API. The dialogs gauge is counted now, with one grouped query on the
+ * (bot_id, status) index.
  */
 export async function renderMetrics(db: Db): Promise<{ contentType: string; body: string }> {
-  if (!defaultsCollected) {
-    collectDefaultMetrics({ register: registry });
-    defaultsCollected = true;
-  }
-  const rows = (await db('dialogs').select('status').count({ count: '*' }).groupBy('status')) as { status: string; count: number | string }[];
+  const rows = await db('dialogs').select('status').count<{ status: string; count: number | string }[]>({ count: '*' }).groupBy('status');
   dialogsByStatus.reset();
   for (const status of ['active', 'handoff', 'completed', 'abandoned', 'failed']) dialogsByStatus.set({ status }, 0);
   for (const row of rows) dialogsByStatus.set({ status: row.status }, Number(row.count));
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  return renderProcessMetrics();
 }

@@ -1,15 +1,8 @@
 import Router from '@koa/router';
-import { timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { platformLabel, renderMetrics, webhookDuration } from '../../src/metrics';
+import { metricsAuthorized, platformLabel, renderMetrics, webhookDuration } from '../../src/metrics';
 import { unauthorized } from '../../src/errors';
 import type { Services } from '../deps';
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 /**
  * `GET /metrics` in the Prometheus text format. With `METRICS_TOKEN` set it wants
@@ -21,7 +14,7 @@ export function metricsRoutes(s: Services, options: { token?: string } = {}): Ro
   const token = options.token ?? process.env.METRICS_TOKEN;
   const router = new Router();
   router.get('/metrics', async (ctx) => {
-    if (token && !sameText(ctx.get('authorization'), `Bearer ${token}`)) throw unauthorized('The metrics token is missing or wrong.');
+    if (!metricsAuthorized(ctx.get('authorization'), token)) throw unauthorized('The metrics token is missing or wrong.');
     const { contentType, body } = await renderMetrics(s.db);
     ctx.set('Content-Type', contentType);
     ctx.body = body;
