@@ -159,6 +159,8 @@ export async function startStack(options: StackOptions) {
       MESSENGER_API_BASE: config.apiBases.messenger,
       SLACK_API_BASE: config.apiBases.slack,
       DISCORD_API_BASE: config.apiBases.discord,
+      // No /health and /metrics server unless a test asks (it would take the default port 9464).
+      WORKER_HTTP_PORT: process.env.WORKER_HTTP_PORT ?? '0',
     };
     // `node --import tsx` rather than the tsx CLI, which forks: a SIGKILL must reach the worker itself.
     const output = process.env.TEST_LOG_LEVEL ? 'inherit' : 'ignore';
@@ -173,13 +175,32 @@ export async function startStack(options: StackOptions) {
       if (res.status !== status) throw new Error(`${what} answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body;
     };
-    const bot = expectOk('create bot', await http.post(`/v1/accounts/${account}/bots`).set(headers).send({ name: input.name ?? `bot-${randomUUID().slice(0, 8)}` }), 201);
-    const scenario = expectOk('create scenario', await http.post(`/v1/bots/${bot.id}/scenarios`).set(headers).send({ name: 'main', scenario_data: input.scenario }), 201);
+    const bot = expectOk(
+      'create bot',
+      await http
+        .post(`/v1/accounts/${account}/bots`)
+        .set(headers)
+        .send({ name: input.name ?? `bot-${randomUUID().slice(0, 8)}` }),
+      201,
+    );
+    const scenario = expectOk(
+      'create scenario',
+      await http.post(`/v1/bots/${bot.id}/scenarios`).set(headers).send({ name: 'main', scenario_data: input.scenario }),
+      201,
+    );
     expectOk('activate scenario', await http.post(`/v1/scenarios/${scenario.id}/activate`).set(headers).send({ active: true }), 200);
-    expectOk('connect platform', await http.post(`/v1/bots/${bot.id}/platforms`).set(headers).send({ platform: input.platform, credentials: input.credentials }), 201);
+    expectOk(
+      'connect platform',
+      await http.post(`/v1/bots/${bot.id}/platforms`).set(headers).send({ platform: input.platform, credentials: input.credentials }),
+      201,
+    );
     expectOk('register webhook', await http.post(`/v1/bots/${bot.id}/platforms/${input.platform}/webhook`).set(headers).send({}), 200);
     expectOk('activate bot', await http.post(`/v1/bots/${bot.id}/activate`).set(headers).send({}), 200);
-    const secrets = await (await import('../../src/db/platforms')).platformsRepository(testDb.db, { current: config.encryptionKey }).secrets(bot.id, input.platform);
+    const secrets = await (
+      await import('../../src/db/platforms')
+    )
+      .platformsRepository(testDb.db, { current: config.encryptionKey })
+      .secrets(bot.id, input.platform);
     return { id: bot.id as string, scenarioId: scenario.id as string, headers, webhookSecret: secrets?.webhookSecret };
   };
 
@@ -192,7 +213,22 @@ export async function startStack(options: StackOptions) {
     await testDb.drop();
   };
 
-  return { db: testDb.db, dbKind: testDb.kind, config, temporal, app, server, http, auth, token, startWorker, stopWorker, spawnWorkerProcess, createBot, close };
+  return {
+    db: testDb.db,
+    dbKind: testDb.kind,
+    config,
+    temporal,
+    app,
+    server,
+    http,
+    auth,
+    token,
+    startWorker,
+    stopWorker,
+    spawnWorkerProcess,
+    createBot,
+    close,
+  };
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -204,7 +240,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   for (;;) {
     try {
       const value = await check();
-      if (value !== undefined && value !== false) return value as T;
+      if (value !== undefined && value !== false) return value;
     } catch (error) {
       last = error;
     }
