@@ -17,7 +17,7 @@ export interface DbOptions {
 }
 
 export function isPostgres(db: Db): boolean {
-  return db.client.config.client === 'pg';
+  return (db.client as Knex.Client).config.client === 'pg';
 }
 
 interface SqliteConnection {
@@ -59,7 +59,8 @@ export function createDb(options: DbOptions = {}): Db {
   if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true });
   return knex({
     client: 'better-sqlite3',
-    connection: { filename },
+    // An addon built for another Node.js than node_modules' one (`npm run test:node24` builds one for Node.js 24).
+    connection: { filename, options: { nativeBinding: process.env.BETTER_SQLITE3_BINDING || undefined } },
     useNullAsDefault: true,
     pool: {
       // One connection: SQLite serializes writers anyway, and a single handle avoids SQLITE_BUSY.
@@ -95,7 +96,9 @@ export function toJson(value: unknown): string {
 /** Timestamps come back as Date from PostgreSQL and as the stored ISO text from SQLite. */
 export function toIso(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  return (value instanceof Date ? value : new Date(String(value))).toISOString();
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string') return new Date(value).toISOString();
+  throw new TypeError(`A stored timestamp is a Date or a string, not ${typeof value}.`);
 }
 
 export { isUniqueViolation, mapDbError } from './errors';
