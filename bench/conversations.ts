@@ -28,7 +28,8 @@ export function benchConversations(atLeast = 500): ConversationsResult {
   // One round first, so the timing is of warm code (and a failing example fails the phase).
   for (const suite of suites) {
     const result = runConversationSuite(suite.scenario, suite.text);
-    if (result.failed > 0 || !result.valid) throw new Error('an example’s conversation tests fail: npm run test:scenario -- examples/<name>.json examples/<name>.tests.json');
+    if (result.failed > 0 || !result.valid)
+      throw new Error('an example’s conversation tests fail: npm run test:scenario -- examples/<name>.json examples/<name>.tests.json');
   }
   let conversations = 0;
   let turns = 0;

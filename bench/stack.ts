@@ -1,22 +1,23 @@
 /**
  * The bench's own copy of the embedded stack, on free ports and a temporary directory: a Temporal
- * dev server (file-backed, as `npm start` runs it), the product database, the fake Telegram, and
- * the API, dialog worker and floor worker as child processes (so a worker can be SIGKILLed and its
- * memory read from /proc).
+ * dev server (in memory, or file-backed as `npm start` runs it), the product database, the fake
+ * Telegram, and the API, dialog worker and floor worker as child processes (so a worker can be
+ * SIGKILLed and its memory read from /proc, and a second worker of each kind started beside it).
  */
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { EventEmitter, once } from 'node:events';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signToken } from '../api/auth';
-import { createDb, type Db, migrateLatest } from '../src/db';
 import { startDevServer, type EmbeddedTemporal } from '../scripts/embedded-temporal';
 import { startFakeTelegram, type FakeTelegram } from '../test/fakes';
 import { bundleDialogWorkflows } from '../worker';
+import { createBenchDatabase, filesSize } from './database';
+import { echoScenario } from './echo-scenario';
 
 const ROOT = path.resolve(__dirname, '..');
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -42,50 +43,6 @@ export function rssOf(pid: number | undefined): number {
   }
 }
 
-function filesSize(files: string[]): number {
-  return files.reduce((sum, file) => sum + (existsSync(file) ? statSync(file).size : 0), 0);
-}
-
-async function createBenchDatabase(kind: 'sqlite' | 'postgres', dir: string): Promise<{ db: Db; env: Record<string, string>; size(): Promise<number>; drop(): Promise<void> }> {
-  if (kind === 'sqlite') {
-    const file = path.join(dir, 'bot-engine.sqlite');
-    const db = createDb({ sqliteFile: file });
-    await migrateLatest(db);
-    return {
-      db,
-      env: {},
-      size: async () => {
-        // Fold the WAL into the file first, so the number is the data, not the journal's history.
-        await db.raw('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => undefined);
-        return filesSize([file, `${file}-wal`]);
-      },
-      drop: () => db.destroy(),
-    };
-  }
-  const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!base) throw new Error('--db postgres needs BENCH_DATABASE_URL (or DATABASE_URL): a PostgreSQL database the bench may create a schema in');
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = createDb({ databaseUrl: base, poolMax: 1 });
-  await admin.raw(`CREATE SCHEMA ${schema}`);
-  await admin.destroy();
-  const db = createDb({ databaseUrl: base, searchPath: schema, poolMax: 2 });
-  await migrateLatest(db);
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    db,
-    env: { DATABASE_URL: url.toString() },
-    size: async () => {
-      const result = await db.raw('SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = ?', [schema, 'r']);
-      return Number(result.rows[0].bytes);
-    },
-    drop: async () => {
-      await db.raw(`DROP SCHEMA ${schema} CASCADE`);
-      await db.destroy();
-    },
-  };
-}
-
 interface Child {
   process: ChildProcess;
   ready: Promise<{ port?: number }>;
@@ -93,8 +50,9 @@ interface Child {
 
 export async function startBenchStack(options: BenchStackOptions) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'getinn-bench-'));
-  const stops: (() => Promise<unknown>)[] = [];
+  const stops: (() => Promise<unknown> | void)[] = [];
   const children = new Set<ChildProcess>();
+  const floorDone = new EventEmitter();
   const stopChild = async (child: ChildProcess) => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -106,13 +64,21 @@ export async function startBenchStack(options: BenchStackOptions) {
   };
   const close = async () => {
     for (const child of [...children]) await stopChild(child).catch(() => undefined);
-    for (const stop of stops.reverse()) await stop().catch((error) => console.error(error));
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        console.error(error);
+      }
+    }
     if (!options.keep) rmSync(dir, { recursive: true, force: true });
   };
   // Never leave the dev server or children running when the bench dies.
   const onSignal = () => void close().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
-  stops.push(async () => process.removeListener('SIGINT', onSignal));
+  stops.push(() => {
+    process.removeListener('SIGINT', onSignal);
+  });
 
   try {
     const temporalDir = path.join(dir, 'temporal');
@@ -142,7 +108,10 @@ export async function startBenchStack(options: BenchStackOptions) {
     const dialogQueue = `bench-dialogs-${randomBytes(4).toString('hex')}`;
     const floorQueue = `bench-floor-${randomBytes(4).toString('hex')}`;
     const env: Record<string, string> = {
-      ...(Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'TEMPORAL_ADDRESS'].includes(k))) as Record<string, string>),
+      ...(Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'TEMPORAL_ADDRESS'].includes(k))) as Record<
+        string,
+        string
+      >),
       NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
       DATA_DIR: dir,
@@ -164,30 +133,42 @@ export async function startBenchStack(options: BenchStackOptions) {
       });
       children.add(child);
       const ready = new Promise<{ port?: number }>((resolve, reject) => {
-        child.on('message', (message: { type: string; port?: number }) => {
+        child.on('message', (message: { type: string; port?: number; id?: string }) => {
           if (message.type === 'ready') resolve(message);
+          if (message.type === 'done') floorDone.emit('done', message.id);
         });
-        child.once('exit', (code, signal) => reject(new Error(`bench ${role} process exited (${code ?? signal}) before it was ready; see ${path.join(dir, 'children.log')}`)));
+        child.once('exit', (code, signal) =>
+          reject(new Error(`bench ${role} process exited (${code ?? signal}) before it was ready; see ${path.join(dir, 'children.log')}`)),
+        );
       });
       ready.catch(() => undefined);
       return { process: child, ready };
     };
 
-    const startWorker = async (): Promise<ChildProcess> => {
-      const child = spawnChild('worker', { TEMPORAL_TASK_QUEUE: dialogQueue, WORKFLOW_BUNDLE: dialogBundlePath, BENCH_TUNING: options.tuning ?? '' });
+    const workerEnv = {
+      worker: { TEMPORAL_TASK_QUEUE: dialogQueue, WORKFLOW_BUNDLE: dialogBundlePath, BENCH_TUNING: options.tuning ?? '' },
+      floor: { TEMPORAL_TASK_QUEUE: floorQueue, BENCH_BUNDLE: floorBundlePath },
+    };
+    const startWorker = async (role: 'worker' | 'floor'): Promise<ChildProcess> => {
+      const child = spawnChild(role, workerEnv[role]);
       await child.ready;
       return child.process;
     };
     const api = spawnChild('api', { TEMPORAL_TASK_QUEUE: dialogQueue });
-    const floor = spawnChild('floor', { TEMPORAL_TASK_QUEUE: floorQueue, BENCH_BUNDLE: floorBundlePath });
-    let worker = await startWorker();
+    const [floor, firstWorker] = await Promise.all([startWorker('floor'), startWorker('worker')]);
+    let worker = firstWorker;
+    /** The workers phase's second dialog worker and second floor worker, while they run. */
+    let second: { worker: ChildProcess; floor: ChildProcess } | undefined;
     const { port } = await api.ready;
-    await floor.ready;
     const apiUrl = `http://127.0.0.1:${port}`;
 
     const token = signToken(JWT_SECRET, { sub: 'bench', role: 'admin', account_ids: ['bench'] });
     const call = async (method: string, route: string, body: unknown) => {
-      const response = await fetch(apiUrl + route, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(apiUrl + route, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await response.json()) as Record<string, unknown>;
       if (response.status >= 300) throw new Error(`${method} ${route} answered ${response.status}: ${JSON.stringify(json)}`);
       return json;
@@ -213,7 +194,8 @@ export async function startBenchStack(options: BenchStackOptions) {
       webhookUrl: `${apiUrl}/v1/webhooks/telegram/${botId}`,
       dialogQueue,
       floorQueue,
-      floor: floor.process,
+      /** Every floor worker's activity reports the id of the message it handled here. */
+      floorDone,
       api: api.process,
       get worker() {
         return worker;
@@ -221,9 +203,17 @@ export async function startBenchStack(options: BenchStackOptions) {
       bundleMs,
       /** The processes whose CPU time the bench reads, by role. */
       pids(): Record<string, number | undefined> {
-        return { temporal: temporal.pid, worker: worker.pid, api: api.process.pid, floor: floor.process.pid, bench: process.pid };
+        return {
+          temporal: temporal.pid,
+          worker: worker.pid,
+          api: api.process.pid,
+          floor: floor.pid,
+          bench: process.pid,
+          worker2: second?.worker.pid,
+          floor2: second?.floor.pid,
+        };
       },
-      databaseSize: database.size,
+      databaseSize: () => database.size(),
       temporalSize,
       /** SIGKILLs the dialog worker; resolves with the time it was sent. */
       killWorker(): number {
@@ -233,7 +223,20 @@ export async function startBenchStack(options: BenchStackOptions) {
         return at;
       },
       async restartWorker(): Promise<void> {
-        worker = await startWorker();
+        worker = await startWorker('worker');
+      },
+      /** A second dialog worker and a second floor worker, on the same task queues; `stop` ends both. */
+      async startSecondWorkers(): Promise<{ stop(): Promise<void> }> {
+        if (second) throw new Error('the second workers run already');
+        const [secondWorker, secondFloor] = await Promise.all([startWorker('worker'), startWorker('floor')]);
+        const started = { worker: secondWorker, floor: secondFloor };
+        second = started;
+        return {
+          stop: async () => {
+            await Promise.all([stopChild(started.worker), stopChild(started.floor)]);
+            second = undefined;
+          },
+        };
       },
       close,
     };
@@ -252,21 +255,4 @@ const quietLogger = {
   info: () => undefined,
   warn: () => undefined,
   error: (message: string) => console.error(message),
-};
-
-/** Every message is input to the one step, which answers with what it got: one reply per message. */
-export const echoScenario = {
-  version: '1.0',
-  name: 'bench echo',
-  start_step: 'echo',
-  variables: { said: { type: 'string', default: 'start' } },
-  steps: {
-    echo: {
-      id: 'echo',
-      type: 'message',
-      message: { text: 'Got {{said}}' },
-      expected_input: { type: 'text', variable: 'said' },
-      next_step: 'echo',
-    },
-  },
 };
