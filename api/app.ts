@@ -2,11 +2,11 @@ import Koa from 'koa';
 import { auditRoutes, auditWrites } from './audit';
 import { guardV1 } from './auth';
 import { createServices, type AppDeps } from './deps';
-import { dialogClient } from './dialog-client';
 import { body, errorEnvelope, requestId } from './middleware';
 import { type ApiRouter, openApiDocument, openApiRoutes } from './openapi';
 import { analyticsRoutes } from './routes/analytics';
 import { botRoutes } from './routes/bots';
+import { codecCors, codecRoutes } from './routes/codec';
 import { dialogRoutes } from './routes/dialogs';
 import { eraseRoutes } from './routes/erase';
 import { healthRoutes } from './routes/health';
@@ -26,30 +26,35 @@ export type App = Koa & { drain(): Promise<void> };
 /** Builds the HTTP app; only `api/main.ts` listens. */
 export function createApp(deps: AppDeps): App {
   const services = createServices(deps);
-  const dialogs = dialogClient(deps.temporal, deps.config.temporal.taskQueue);
   // In production the API sits behind one reverse proxy; the address it appends to
   // X-Forwarded-For is the client's (the ones before it are whatever the client wrote).
   const app = new Koa({ proxy: deps.config.env === 'production', maxIpsCount: 1 });
 
   app.use(requestId(deps.log));
   app.use(errorEnvelope());
+  app.use(codecCors(deps.config.temporal.uiOrigin));
   app.use(body());
 
-  const webhooks = webhookRoutes(services, dialogs);
+  const webhooks = webhookRoutes(services);
   const guarded: ApiRouter[] = [
     botRoutes(services),
     scenarioRoutes(services),
     scenarioTestRoutes(services),
     platformRoutes(services),
-    dialogRoutes(services, dialogs),
+    dialogRoutes(services),
     eraseRoutes(services),
     webhookStatusRoutes(services),
     auditRoutes(services.audit),
     mediaRoutes(services),
     analyticsRoutes(services),
-    mergeRoutes(services, dialogs),
+    mergeRoutes(services),
+    codecRoutes(services),
   ];
-  const document = () => openApiDocument([webhooks, ...guarded].flatMap((r) => r.operations), { version: '1.0.0' });
+  const document = () =>
+    openApiDocument(
+      [webhooks, ...guarded].flatMap((r) => r.operations),
+      { version: '1.0.0' },
+    );
 
   const open = [healthRoutes(services), metricsRoutes(services), openApiRoutes(document), webhooks, mediaFileRoutes(services)];
   for (const router of open) app.use(router.routes()).use(router.allowedMethods());

@@ -17,7 +17,7 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function auditWrites(repo: AuditRepository): Middleware {
   return async (ctx, next) => {
     await next();
-    const accountId = ctx.state.accountId as string | undefined;
+    const accountId = ctx.state.accountId;
     if (!WRITES.has(ctx.method) || ctx.status >= 400 || !accountId || !ctx.state.claims) return;
     const claims = claimsOf(ctx);
     await repo
@@ -27,7 +27,7 @@ export function auditWrites(repo: AuditRepository): Middleware {
         role: claims.role,
         action: `${ctx.method} ${(ctx as { _matchedRoute?: string })._matchedRoute ?? ctx.path}`,
         method: ctx.method,
-        path: (ctx.state.auditPath as string | undefined) ?? ctx.path,
+        path: ctx.state.auditPath ?? ctx.path,
         status: ctx.status,
         request_id: ctx.state.requestId,
       })
@@ -42,7 +42,13 @@ export function auditRoutes(repo: AuditRepository): ApiRouter {
   router.op(
     'get',
     '/v1/accounts/:accountId/audit',
-    { summary: 'Audit log of operator writes, newest first', tag: 'audit', query: auditQuery, success: { status: 200, schema: pageOf(auditEntrySchema) }, errors: [400, 404] },
+    {
+      summary: 'Audit log of operator writes, newest first',
+      tag: 'audit',
+      query: auditQuery,
+      success: { status: 200, schema: pageOf(auditEntrySchema) },
+      errors: [400, 404],
+    },
     async (ctx) => {
       authorize(ctx, ctx.params.accountId, 'read', 'Account');
       const q = parseQuery(ctx, auditQuery);

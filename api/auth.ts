@@ -75,7 +75,10 @@ export const isUnderV1 = (path: string): boolean => pathSegments(path)[0] === 'v
  */
 export function guardV1(secret: string): Middleware {
   const token = requireToken(secret);
-  return (ctx, next) => (isUnderV1(ctx.path) ? token(ctx, next) : next());
+  return async (ctx, next) => {
+    if (isUnderV1(ctx.path)) await token(ctx, next);
+    else await next();
+  };
 }
 
 export function claimsOf(ctx: Context): Claims {

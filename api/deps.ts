@@ -11,6 +11,7 @@ import { webhookStatsRepository } from '../src/db/webhook-stats';
 import { notFound } from '../src/errors';
 import type { Logger } from '../src/log';
 import { authorize } from './auth';
+import { dialogClient } from './dialog-client';
 import { createRateLimits, type RateLimitOptions } from './rate-limit';
 import { forgettingAfter, webhookLookups } from './webhook-lookups';
 
@@ -25,7 +26,7 @@ export interface AppDeps {
   rateLimits?: RateLimitOptions;
 }
 
-/** Repositories and clients the routes share, built once per app. */
+/** Repositories and clients the routes share, built once per app; Temporal only through `workflows`. */
 export function createServices(deps: AppDeps) {
   const bots = botsRepository(deps.db);
   const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
@@ -47,7 +48,9 @@ export function createServices(deps: AppDeps) {
     return bot;
   }
 
-  return { ...deps, ...repos, webhookAuth, now: deps.now ?? Date.now, botFor, rateLimit: createRateLimits(deps.rateLimits) };
+  const { temporal, ...shared } = deps;
+  const workflows = dialogClient(temporal, deps.config.temporal.taskQueue);
+  return { ...shared, ...repos, workflows, webhookAuth, now: deps.now ?? Date.now, botFor, rateLimit: createRateLimits(deps.rateLimits) };
 }
 
 export type Services = ReturnType<typeof createServices>;

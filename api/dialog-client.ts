@@ -1,8 +1,17 @@
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+/**
+ * The API's one door to Temporal: routes reach workflows only through the client built here (a
+ * dialog by its key, a bot's dialogs, media processing, the server's health) and import no Temporal
+ * package. Execution housekeeping it uses lives in workflow-executions.ts.
+ */
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { IncomingMessage, PlatformName } from '../src/platforms/types';
 import { AppError, conflict, unprocessable } from '../src/errors';
+import { type mediaProcessingWorkflow, mediaWorkflowId } from '../workflows/media';
 import {
+  botActivatedSignal,
+  type CloseRequest,
+  closeUpdate,
   DIALOG_WORKFLOW_TASK_TIMEOUT,
   DIALOG_WORKFLOW_TYPE,
   type DialogSnapshot,
@@ -17,11 +26,15 @@ import {
   updateStateUpdate,
   userMessageSignal,
 } from '../workflows/messages';
+import { deleteClosedRuns, deleteRun, listExecutions, type Run, terminateCurrentRun } from './workflow-executions';
 
 /** How long a get-or-create waits for a new dialog to load its scenario. */
 const SETTLE_MS = 2000;
 
-/** The API's only way into dialog workflows: start, signal, query and update them by dialog key. */
+/** Visibility's query of a bot's dialog workflows, by their `BotId` search attribute. */
+const botQuery = (botId: string) => `${searchAttributes.botId.name} = '${botId.replace(/'/g, '')}'`;
+
+/** The API's Temporal client: dialogs started, signalled, queried, updated, stopped and deleted by dialog key or bot. */
 export function dialogClient(temporal: Client, taskQueue: string) {
   const startOptions = (botId: string, platform: PlatformName, chatId: string) => ({
     workflowId: dialogWorkflowId(botId, platform, chatId),
@@ -47,10 +60,21 @@ export function dialogClient(temporal: Client, taskQueue: string) {
       if (cause.type === FAILURE.staleVersion) return conflict('stale_version', cause.message, cause.details?.[0] ?? null);
       if (cause.type === FAILURE.unknownStep) return unprocessable('unknown_step', cause.message);
       if (cause.type === FAILURE.notACheckpoint) return unprocessable('not_a_checkpoint', cause.message);
-      if (cause.type === FAILURE.dataTooLarge) return new AppError(413, (cause.details?.[0] as { code?: string } | undefined)?.code ?? 'data_too_large', cause.message);
+      if (cause.type === FAILURE.dataTooLarge)
+        return new AppError(413, (cause.details?.[0] as { code?: string } | undefined)?.code ?? 'data_too_large', cause.message);
       return new AppError(409, 'update_rejected', cause.message);
     }
     return error;
+  }
+
+  /**
+   * The ids of the bot's running dialog workflows: those visibility lists, and `known` ones (the
+   * dialog rows' active dialogs), since visibility lags a just-started workflow.
+   */
+  async function runningDialogIds(botId: string, known: readonly string[]): Promise<Set<string>> {
+    const ids = new Set(known);
+    for (const execution of await listExecutions(temporal, `${botQuery(botId)} AND ExecutionStatus = 'Running'`)) ids.add(execution.workflowId);
+    return ids;
   }
 
   return {
@@ -89,6 +113,92 @@ export function dialogClient(temporal: Client, taskQueue: string) {
       return handle.executeUpdate(resetUpdate, { args: [request] }).catch((error) => {
         throw mapUpdateFailure(error);
       });
+    },
+
+    /** Closes a running dialog's conversation (a merge); answers its final state. */
+    async close(botId: string, platform: PlatformName, chatId: string, request: CloseRequest): Promise<DialogSnapshot> {
+      return temporal.workflow.getHandle(dialogWorkflowId(botId, platform, chatId)).executeUpdate(closeUpdate, { args: [request] });
+    },
+
+    /** Stops the dialog's workflow for an erasure; answers the id of its current run, undefined when it has none. */
+    async stop(botId: string, platform: PlatformName, chatId: string, reason: string): Promise<string | undefined> {
+      return (await terminateCurrentRun(temporal, dialogWorkflowId(botId, platform, chatId), reason))?.runId;
+    },
+
+    /**
+     * Deletes the closed runs of a stopped dialog (`stoppedRunId` too, which visibility may not list
+     * yet) and of the processing workflows of `mediaIds`. Returns how many runs were deleted.
+     */
+    async deleteHistories(
+      botId: string,
+      platform: PlatformName,
+      chatId: string,
+      stoppedRunId: string | undefined,
+      mediaIds: readonly string[],
+    ): Promise<number> {
+      let deleted = await deleteClosedRuns(temporal, dialogWorkflowId(botId, platform, chatId), stoppedRunId ? [stoppedRunId] : []);
+      for (const id of mediaIds) deleted += await deleteClosedRuns(temporal, mediaWorkflowId(id), []);
+      return deleted;
+    },
+
+    /** Tells each running dialog of the bot that the bot is active again; one that finished meanwhile is skipped. */
+    async signalBotActivated(botId: string, knownRunning: readonly string[]): Promise<void> {
+      for (const id of await runningDialogIds(botId, knownRunning)) {
+        await temporal.workflow
+          .getHandle(id)
+          .signal(botActivatedSignal)
+          .catch((error: { name?: string }) => {
+            if (error?.name !== 'WorkflowNotFoundError') throw error;
+          });
+      }
+    },
+
+    /** Terminates the bot's running dialog workflows; answers the runs it found and how many it stopped. */
+    async terminateBotDialogs(botId: string, knownRunning: readonly string[], reason: string): Promise<{ runs: Run[]; count: number }> {
+      const runs: Run[] = [];
+      let count = 0;
+      for (const workflowId of await runningDialogIds(botId, knownRunning)) {
+        const stopped = await terminateCurrentRun(temporal, workflowId, reason);
+        if (!stopped) continue;
+        runs.push({ workflowId, runId: stopped.runId });
+        if (stopped.terminated) count++;
+      }
+      return { runs, count };
+    },
+
+    /**
+     * Deletes every run of the bot's dialog workflows: each run visibility lists under its `BotId`
+     * (continued-as-new ones included), and the runs just terminated, which visibility may not show
+     * yet. Returns how many runs were deleted.
+     */
+    async deleteBotRuns(botId: string, terminated: readonly Run[]): Promise<number> {
+      const runs = new Map<string, Run>();
+      for (const run of [...terminated, ...(await listExecutions(temporal, botQuery(botId)))]) runs.set(`${run.workflowId}/${run.runId}`, run);
+      let deleted = 0;
+      for (const run of runs.values()) if (await deleteRun(temporal, run.workflowId, run.runId)) deleted++;
+      return deleted;
+    },
+
+    /** Starts processing an uploaded file; a processing already under way for it is left as it is. */
+    async startMediaProcessing(mediaId: string): Promise<void> {
+      try {
+        await temporal.workflow.start<typeof mediaProcessingWorkflow>('mediaProcessingWorkflow', {
+          taskQueue,
+          workflowId: mediaWorkflowId(mediaId),
+          args: [{ mediaId }],
+        });
+      } catch (error) {
+        // Already being processed (the same bytes uploaded twice at once): nothing more to start.
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+    },
+
+    /** Whether the Temporal frontend answers. */
+    async reachable(): Promise<boolean> {
+      return temporal.workflowService.getSystemInfo({}).then(
+        () => true,
+        () => false,
+      );
     },
   };
 }

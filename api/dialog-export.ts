@@ -70,7 +70,21 @@ export function dialogXml(dialog: DialogRecord, pages: HistoryPages): Readable {
   return Readable.from(
     (async function* () {
       yield '<?xml version="1.0" encoding="UTF-8"?>\n';
-      const attrs = (['bot_id', 'platform', 'chat_id', 'status', 'current_step', 'scenario_id', 'scenario_version', 'version', 'started_at', 'last_interaction_at', 'workflow_id'] as const)
+      const attrs = (
+        [
+          'bot_id',
+          'platform',
+          'chat_id',
+          'status',
+          'current_step',
+          'scenario_id',
+          'scenario_version',
+          'version',
+          'started_at',
+          'last_interaction_at',
+          'workflow_id',
+        ] as const
+      )
         .filter((k) => dialog[k] !== null && dialog[k] !== undefined)
         .map((k) => `${k}="${xmlText(dialog[k])}"`)
         .join(' ');
@@ -112,19 +126,26 @@ export function dialogPdf(dialog: DialogRecord, pages: HistoryPages, fontPath: s
     doc.fontSize(16).text(`Dialog ${dialog.platform} ${dialog.chat_id}`);
     doc.moveDown(0.5).fontSize(9);
     doc.text(`Bot: ${dialog.bot_id}`);
-    if (dialog.user) doc.text(`Guest: ${[dialog.user.name, dialog.user.username && `@${dialog.user.username}`, `id ${dialog.user.id}`].filter(Boolean).join('  ')}`);
+    if (dialog.user)
+      doc.text(`Guest: ${[dialog.user.name, dialog.user.username && `@${dialog.user.username}`, `id ${dialog.user.id}`].filter(Boolean).join('  ')}`);
     doc.text(`Status: ${dialog.status}    Current step: ${dialog.current_step ?? '-'}    Scenario version: ${dialog.scenario_version ?? '-'}`);
     doc.text(`Started: ${dialog.started_at}    Last interaction: ${dialog.last_interaction_at}`);
     doc.moveDown(0.5).text(`Collected data: ${JSON.stringify(dialog.collected_data)}`);
     doc.moveDown();
     for await (const items of pages) {
       for (const m of items) {
-        doc.fontSize(8).fillColor('#666666').text(`${m.created_at}  ${m.message_type}${m.step ? `  [${m.step}]` : ''}`);
-        doc.fontSize(10).fillColor('#000000').text(m.text ?? (m.payload === null ? '' : JSON.stringify(m.payload)));
+        doc
+          .fontSize(8)
+          .fillColor('#666666')
+          .text(`${m.created_at}  ${m.message_type}${m.step ? `  [${m.step}]` : ''}`);
+        doc
+          .fontSize(10)
+          .fillColor('#000000')
+          .text(m.text ?? (m.payload === null ? '' : JSON.stringify(m.payload)));
         doc.moveDown(0.4);
       }
     }
     doc.end();
-  })().catch((error) => out.destroy(error));
+  })().catch((error: Error) => out.destroy(error));
   return out;
 }

@@ -18,7 +18,10 @@ export function requestId(log: Logger): Middleware {
       await next();
     } finally {
       // An erasure's own line must not name the chat it erases (the route sets auditPath for that).
-      ctx.state.log.info({ event: 'REQUEST', method: ctx.method, path: (ctx.state.auditPath as string | undefined) ?? ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      ctx.state.log.info(
+        { event: 'REQUEST', method: ctx.method, path: ctx.state.auditPath ?? ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
     }
   };
 }
@@ -68,9 +71,10 @@ const JSON_LIMIT = '1mb';
 export function body(): Middleware {
   return async (ctx, next) => {
     const type = ctx.request.type;
-    if (ctx.method === 'GET' || ctx.method === 'HEAD' || type === 'multipart/form-data' || !ctx.request.length && !ctx.get('transfer-encoding')) {
+    if (ctx.method === 'GET' || ctx.method === 'HEAD' || type === 'multipart/form-data' || (!ctx.request.length && !ctx.get('transfer-encoding'))) {
       ctx.state.rawBody = Buffer.alloc(0);
-      return next();
+      await next();
+      return;
     }
     ctx.state.rawBody = await getRawBody(ctx.req, { limit: JSON_LIMIT, length: ctx.request.length });
     if (type === 'application/json' || type.endsWith('+json')) {
@@ -82,6 +86,6 @@ export function body(): Middleware {
         throw badRequest(`The body is not valid JSON${position ? ` (at position ${position})` : ''}.`);
       }
     }
-    return next();
+    await next();
   };
 }

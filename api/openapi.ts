@@ -51,10 +51,10 @@ export class ApiRouter extends Router {
 
 /** A path parameter outside its declared shape names nothing that can exist: 404. */
 const checkPathParameters: Middleware = async (ctx, next) => {
-  for (const [name, value] of Object.entries(ctx.params as Record<string, string>)) {
+  for (const [name, value] of Object.entries(ctx.params)) {
     if (!pathParameter(name).safeParse(value).success || hasNul(value)) throw notFound(PARAMETER_NOUNS[name] ?? 'Resource');
   }
-  return next();
+  await next();
 };
 
 const PARAMETER_NOUNS: Record<string, string> = { accountId: 'Account', botId: 'Bot', platform: 'Platform', chatId: 'Dialog' };
@@ -85,7 +85,11 @@ class SchemaCollector {
   readonly components: Record<string, Record<string, unknown>> = {};
 
   convert(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-    const { $schema: _dialect, $defs, ...root } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', override: annotate }) as Record<string, unknown>;
+    const {
+      $schema: _dialect,
+      $defs,
+      ...root
+    } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12', override: annotate }) as Record<string, unknown>;
     for (const [name, definition] of Object.entries(($defs ?? {}) as Record<string, Record<string, unknown>>)) this.add(name, definition);
     return pointAtComponents(root);
   }
@@ -187,7 +191,9 @@ export function openApiDocument(operations: Operation[], info: { version: string
         ? { 'application/json': json }
         : undefined;
     const hasBody = Boolean(op.body || op.multipart);
-    const statuses = [...new Set([...(op.auth === false ? [] : [401]), ...(op.query || hasBody ? [400] : []), ...(op.body ? [415] : []), ...(op.errors ?? []), 500])].sort();
+    const statuses = [
+      ...new Set([...(op.auth === false ? [] : [401]), ...(op.query || hasBody ? [400] : []), ...(op.body ? [415] : []), ...(op.errors ?? []), 500]),
+    ].sort();
     for (const status of statuses) usedErrors.add(status);
     const requestBody = op.body
       ? { required: !op.body.safeParse({}).success, content: { 'application/json': { schema: schemas.convert(op.body, 'input') } } }
@@ -199,7 +205,10 @@ export function openApiDocument(operations: Operation[], info: { version: string
     paths[key][op.method] = {
       tags: [op.tag],
       summary: op.summary,
-      operationId: `${op.method}_${key.replace(/[{}]/g, '').replace(/[^\w]+/g, '_').replace(/^_|_$/g, '')}`,
+      operationId: `${op.method}_${key
+        .replace(/[{}]/g, '')
+        .replace(/[^\w]+/g, '_')
+        .replace(/^_|_$/g, '')}`,
       ...(op.auth === false ? { security: [] } : {}),
       parameters: parameters(op, schemas),
       ...(requestBody ? { requestBody } : {}),

@@ -43,7 +43,11 @@ export function suiteView(record: ScenarioSuiteRecord) {
  * version is about to become active, a suite with problems or a failing conversation is a 409
  * `tests_failing` naming each failing turn, unless `force`. Null when there is no suite.
  */
-export function checkSuite(scenario: Scenario, suite: ScenarioSuiteRecord | undefined, options: { activating: boolean; force?: boolean }): SuiteResultView | null {
+export function checkSuite(
+  scenario: Scenario,
+  suite: ScenarioSuiteRecord | undefined,
+  options: { activating: boolean; force?: boolean },
+): SuiteResultView | null {
   if (!suite) return null;
   const result = suiteResultView(runConversationSuite(scenario, suite.suite_text));
   if (options.activating && !options.force && (!result.valid || result.failed > 0)) {
@@ -52,7 +56,13 @@ export function checkSuite(scenario: Scenario, suite: ScenarioSuiteRecord | unde
     throw conflict(
       'tests_failing',
       `The version’s conversation tests fail (${problems || `${result.failed} of ${result.passed + result.failed} conversation(s)`}); fix the scenario or the suite, or repeat with ?force=true.`,
-      { passed: result.passed, failed: result.failed, problems: result.problems.slice(0, MAX_REFUSAL_DETAILS), failures: failures.slice(0, MAX_REFUSAL_DETAILS), failures_total: failures.length },
+      {
+        passed: result.passed,
+        failed: result.failed,
+        problems: result.problems.slice(0, MAX_REFUSAL_DETAILS),
+        failures: failures.slice(0, MAX_REFUSAL_DETAILS),
+        failures_total: failures.length,
+      },
     );
   }
   return result;

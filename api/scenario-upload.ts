@@ -24,20 +24,22 @@ export const uploadFields = z.strictObject({
 
 /** multipart/form-data with one file: 415 for another media type, 413 over the size limit. */
 export function scenarioMultipart(): Middleware {
-  const parser = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_SCENARIO_FILE_BYTES, files: 1, fields: 10, fieldSize: 10_000 } }).single('file');
+  const parser = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_SCENARIO_FILE_BYTES, files: 1, fields: 10, fieldSize: 10_000 } }).single(
+    'file',
+  );
   return async (ctx, next) => {
     if (!ctx.is('multipart/form-data')) {
       throw new AppError(415, 'unsupported_media_type', 'Upload the scenario as multipart/form-data with the file in the field "file".');
     }
     try {
-      await parser(ctx as never, async () => undefined);
+      await parser(ctx, () => Promise.resolve());
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === 'LIMIT_FILE_SIZE') throw new AppError(413, 'payload_too_large', `The scenario file is larger than ${MAX_SCENARIO_FILE_BYTES} bytes.`);
       if (code?.startsWith('LIMIT_')) throw badRequest(`The upload breaks a limit: ${(error as Error).message}.`);
       throw badRequest(`The multipart body could not be read: ${(error as Error).message}.`);
     }
-    return next();
+    await next();
   };
 }
 
@@ -72,7 +74,7 @@ export function mergeScenario(base: JsonObject, overlay: JsonObject): JsonObject
   const merged: JsonObject = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
     if ((key === 'steps' || key === 'variables' || key === 'settings') && isObject(value) && isObject(base[key])) {
-      const combined: JsonObject = { ...(base[key] as JsonObject) };
+      const combined: JsonObject = { ...base[key] };
       for (const [id, item] of Object.entries(value)) {
         if (item === null && key !== 'settings') delete combined[id];
         else combined[id] = item;
@@ -88,9 +90,15 @@ export function mergeScenario(base: JsonObject, overlay: JsonObject): JsonObject
 /** Line and column (1-based) in `text` of the node at `pointer`, or of its nearest ancestor there. */
 function positionIn(text: string, root: Node | undefined, pointer: string): { line: number; column: number } | undefined {
   if (!root) return undefined;
-  const segments = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments = pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   for (let n = segments.length; n >= 0; n--) {
-    const node = findNodeAtLocation(root, segments.slice(0, n).map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
+    const node = findNodeAtLocation(
+      root,
+      segments.slice(0, n).map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
+    );
     const at = node?.parent?.type === 'property' ? node.parent.offset : node?.offset;
     if (at === undefined) continue;
     const before = text.slice(0, at);
@@ -124,7 +132,13 @@ export function validateUpload(text: string, mode: UploadMode, context: Validati
   if (!isObject(overlay)) {
     const errors = syntax.errors.filter((e) => e.code === 'json_syntax');
     return {
-      result: { valid: false, errors: errors.length ? errors : [{ severity: 'error', code: 'invalid_type', path: '', line: 1, column: 1, message: 'a scenario to merge must be a JSON object' }], warnings: [] },
+      result: {
+        valid: false,
+        errors: errors.length
+          ? errors
+          : [{ severity: 'error', code: 'invalid_type', path: '', line: 1, column: 1, message: 'a scenario to merge must be a JSON object' }],
+        warnings: [],
+      },
       sourceText: null,
     };
   }

@@ -27,7 +27,10 @@ function nulAt(value: unknown): string | undefined {
 export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.infer<S> {
   const result = schema.safeParse(value);
   const nul = result.success ? nulAt(result.data) : undefined;
-  if (nul) throw new AppError(400, 'invalid_request', `Invalid ${where}: ${nul} contains a NUL character`, [{ path: nul, message: 'text may not contain NUL (\\u0000)' }]);
+  if (nul)
+    throw new AppError(400, 'invalid_request', `Invalid ${where}: ${nul} contains a NUL character`, [
+      { path: nul, message: 'text may not contain NUL (\\u0000)' },
+    ]);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({ path: `/${issue.path.join('/')}`, message: issue.message }));
   const first = details[0];
@@ -70,7 +73,9 @@ export const pagination = z.object({
 });
 
 /** An RFC 3339 date-time (with `Z` or an offset) or a bare date, which means its midnight UTC. */
-export const isoDate = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'expected an ISO-8601 date-time (2026-02-01T09:30:00Z) or date (2026-02-01)' });
+export const isoDate = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+  error: 'expected an ISO-8601 date-time (2026-02-01T09:30:00Z) or date (2026-02-01)',
+});
 
 export const confirmFlag = z
   .enum(['true', 'false'])

@@ -22,7 +22,7 @@ export function webhookLookups(bots: Bots, platforms: Platforms, ttlMs = CONNECT
         return bot && secrets ? { bot, secrets } : null;
       });
     },
-    forgetAll: cache.clear,
+    forgetAll: () => cache.clear(),
   };
 }
 

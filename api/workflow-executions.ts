@@ -1,9 +1,17 @@
+/**
+ * Execution housekeeping for api/dialog-client.ts, the API's one door to Temporal: visibility
+ * lists, terminating and deleting runs. Nothing but that module imports this one.
+ */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+
+/** One run of a workflow. */
+export type Run = { workflowId: string; runId: string };
 
 /** gRPC `NOT_FOUND`: the execution is gone already (deleted, or never was). */
 const NOT_FOUND = 5;
 
-const isNotFound = (error: unknown) => (error as { code?: number; name?: string })?.code === NOT_FOUND || (error as { name?: string })?.name === 'WorkflowNotFoundError';
+const isNotFound = (error: unknown) =>
+  (error as { code?: number; name?: string })?.code === NOT_FOUND || (error as { name?: string })?.name === 'WorkflowNotFoundError';
 
 /** A quoted string of a visibility query; null for text a query cannot hold as it is. */
 function queryString(value: string): string | null {
@@ -37,7 +45,10 @@ export async function terminateCurrentRun(temporal: Client, workflowId: string, 
 /** Deletes one run (terminating it first if it runs); false when it was gone already. */
 export async function deleteRun(temporal: Client, workflowId: string, runId?: string): Promise<boolean> {
   try {
-    await temporal.workflowService.deleteWorkflowExecution({ namespace: temporal.options.namespace, workflowExecution: { workflowId, ...(runId ? { runId } : {}) } });
+    await temporal.workflowService.deleteWorkflowExecution({
+      namespace: temporal.options.namespace,
+      workflowExecution: { workflowId, ...(runId ? { runId } : {}) },
+    });
     return true;
   } catch (error) {
     if (isNotFound(error)) return false;

@@ -2,13 +2,15 @@ import { z } from 'zod';
 import { dialogAnalytics, scenarioAnalytics } from '../../src/analytics';
 import { notFound, unprocessable } from '../../src/errors';
 import { isPlatformName } from '../../src/platforms';
-import type { PlatformName } from '../../src/platforms/types';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { isoDate, parseQuery } from '../validation';
 
 /** Scenario and dialog analytics (CONTRACT.md §2 Analytics), computed from the recorded events. */
-const windowQuery = z.object({ from: isoDate.optional().describe('conversations started at or after'), to: isoDate.optional().describe('conversations started at or before') });
+const windowQuery = z.object({
+  from: isoDate.optional().describe('conversations started at or after'),
+  to: isoDate.optional().describe('conversations started at or before'),
+});
 
 export function analyticsRoutes(s: Services): ApiRouter {
   const router = new ApiRouter();
@@ -36,12 +38,17 @@ export function analyticsRoutes(s: Services): ApiRouter {
   router.op(
     'get',
     '/v1/bots/:botId/dialogs/:platform/:chatId/analytics',
-    { summary: 'Dialog analytics: duration, response times, steps timeline, errors, variables collected', tag: 'analytics', success: { status: 200 }, errors: [404] },
+    {
+      summary: 'Dialog analytics: duration, response times, steps timeline, errors, variables collected',
+      tag: 'analytics',
+      success: { status: 200 },
+      errors: [404],
+    },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'read');
       const { platform, chatId } = ctx.params as { platform: string; chatId: string };
       if (!isPlatformName(platform)) throw notFound('Dialog');
-      const key = { bot_id: bot.id, platform: platform as PlatformName, chat_id: chatId };
+      const key = { bot_id: bot.id, platform, chat_id: chatId };
       if (!(await s.dialogs.get(key))) throw notFound('Dialog');
       ctx.body = await dialogAnalytics(s.db, key);
     },

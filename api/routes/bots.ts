@@ -1,16 +1,13 @@
 import { z } from 'zod';
 import { conflict } from '../../src/errors';
-import type { Bot } from '../../src/db/bots';
 import type { ScenarioRecord } from '../../src/db/scenarios';
 import { mediaService } from '../../src/media';
-import { botActivatedSignal, searchAttributes } from '../../workflows/messages';
 import { authorize, claimsOf } from '../auth';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { botSchema, botWithStats, jsonValue, pageOf } from '../schemas';
 import { confirmation, page, pagination, parseBody, parseQuery, visibleName } from '../validation';
 import { registerWebhook, unregisterWebhook } from '../webhook-registration';
-import { deleteRun, listExecutions, terminateCurrentRun } from '../workflow-executions';
 
 export const botInput = z.object({
   name: visibleName(),
@@ -37,7 +34,7 @@ export function botRoutes(s: Services): ApiRouter {
     { summary: 'Create a bot', tag: 'bots', body: botInput, success: { status: 201, schema: botSchema }, errors: [400, 403, 404, 409, 429] },
     async (ctx, next) => {
       authorize(ctx, ctx.params.accountId, 'write', 'Account');
-      return next();
+      await next();
     },
     s.rateLimit('bot_creation'),
     async (ctx) => {
@@ -89,7 +86,13 @@ export function botRoutes(s: Services): ApiRouter {
   router.op(
     'put',
     '/v1/bots/:botId',
-    { summary: 'Change name, description or settings', tag: 'bots', body: botUpdate, success: { status: 200, schema: botSchema }, errors: [400, 403, 404, 409] },
+    {
+      summary: 'Change name, description or settings',
+      tag: 'bots',
+      body: botUpdate,
+      success: { status: 200, schema: botSchema },
+      errors: [400, 403, 404, 409],
+    },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const input = parseBody(ctx, botUpdate);
@@ -106,7 +109,12 @@ export function botRoutes(s: Services): ApiRouter {
       query: deleteQuery,
       success: {
         status: 200,
-        schema: z.object({ deleted: z.literal(true), removed: z.record(z.string(), z.number().int()), workflows_terminated: z.number().int(), workflow_runs_deleted: z.number().int() }),
+        schema: z.object({
+          deleted: z.literal(true),
+          removed: z.record(z.string(), z.number().int()),
+          workflows_terminated: z.number().int(),
+          workflow_runs_deleted: z.number().int(),
+        }),
       },
       errors: [400, 403, 404],
     },
@@ -115,13 +123,20 @@ export function botRoutes(s: Services): ApiRouter {
       parseQuery(ctx, deleteQuery);
       // Inactive first, so webhooks arriving meanwhile start nothing new.
       await s.bots.update(bot.id, { status: 'inactive' });
-      const terminated = await terminateDialogs(s, bot, `bot ${bot.id} deleted (request ${ctx.state.requestId})`);
+      const terminated = await s.workflows.terminateBotDialogs(
+        bot.id,
+        await s.dialogs.activeWorkflowIds(bot.id),
+        `bot ${bot.id} deleted (request ${ctx.state.requestId})`,
+      );
       // After the dialogs stopped, so no file a user sends meanwhile is stored for a bot that is gone.
       const mediaRemoved = await mediaService(s).removeBotMedia(bot.id);
       const removed = await s.bots.deleteWithEverything(bot.id);
       // Their histories hold the users' messages: they go with the bot.
-      const runsDeleted = await deleteDialogExecutions(s, bot, terminated.runs);
-      ctx.state.log.info({ bot_id: bot.id, removed, media_removed: mediaRemoved, workflows_terminated: terminated.count, workflow_runs_deleted: runsDeleted }, 'bot deleted');
+      const runsDeleted = await s.workflows.deleteBotRuns(bot.id, terminated.runs);
+      ctx.state.log.info(
+        { bot_id: bot.id, removed, media_removed: mediaRemoved, workflows_terminated: terminated.count, workflow_runs_deleted: runsDeleted },
+        'bot deleted',
+      );
       ctx.body = { deleted: true, removed, workflows_terminated: terminated.count, workflow_runs_deleted: runsDeleted };
     },
   );
@@ -145,7 +160,7 @@ export function botRoutes(s: Services): ApiRouter {
       for (const connection of connected) webhooks.push({ platform: connection.platform, ...(await registerWebhook(s, bot.id, connection.platform)) });
       const activated = await s.bots.update(bot.id, { status: 'active' });
       // After the status changed: a dialog asks it when its timer fires, and waits for this signal otherwise.
-      await signalDialogs(s, bot, botActivatedSignal);
+      await s.workflows.signalBotActivated(bot.id, await s.dialogs.activeWorkflowIds(bot.id));
       ctx.body = { ...activated, webhooks };
     },
   );
@@ -164,62 +179,11 @@ export function botRoutes(s: Services): ApiRouter {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const deactivated = await s.bots.update(bot.id, { status: 'inactive' });
       const webhooks = [];
-      for (const connection of await s.platforms.list(bot.id)) webhooks.push({ platform: connection.platform, ...(await unregisterWebhook(s, bot.id, connection.platform)) });
+      for (const connection of await s.platforms.list(bot.id))
+        webhooks.push({ platform: connection.platform, ...(await unregisterWebhook(s, bot.id, connection.platform)) });
       ctx.body = { ...deactivated, webhooks };
     },
   );
 
   return router;
-}
-
-const botQuery = (bot: Bot) => `${searchAttributes.botId.name} = '${bot.id.replace(/'/g, '')}'`;
-
-/**
- * The ids of the bot's running dialog workflows: those Temporal lists by their `BotId` search
- * attribute, and those the dialog rows say are active (visibility lags a just-started workflow).
- */
-async function runningDialogIds(s: Services, bot: Bot): Promise<Set<string>> {
-  const ids = new Set(await s.dialogs.activeWorkflowIds(bot.id));
-  for (const execution of await listExecutions(s.temporal, `${botQuery(bot)} AND ExecutionStatus = 'Running'`)) ids.add(execution.workflowId);
-  return ids;
-}
-
-/** Signals each of the bot's running dialogs; one that finished meanwhile is skipped. */
-async function signalDialogs(s: Services, bot: Bot, signal: typeof botActivatedSignal): Promise<void> {
-  for (const id of await runningDialogIds(s, bot)) {
-    await s.temporal.workflow
-      .getHandle(id)
-      .signal(signal)
-      .catch((error: { name?: string }) => {
-        if (error?.name !== 'WorkflowNotFoundError') throw error;
-      });
-  }
-}
-
-type Run = { workflowId: string; runId: string };
-
-/** Terminates the bot's running dialog workflows; returns the runs it found and how many it stopped. */
-async function terminateDialogs(s: Services, bot: Bot, reason: string): Promise<{ runs: Run[]; count: number }> {
-  const runs: Run[] = [];
-  let count = 0;
-  for (const workflowId of await runningDialogIds(s, bot)) {
-    const stopped = await terminateCurrentRun(s.temporal, workflowId, reason);
-    if (!stopped) continue;
-    runs.push({ workflowId, runId: stopped.runId });
-    if (stopped.terminated) count++;
-  }
-  return { runs, count };
-}
-
-/**
- * Deletes every run of the bot's dialog workflows: each run visibility lists under its `BotId`
- * (continued-as-new ones included), and the runs just terminated, which visibility may not show
- * yet. Returns how many runs were deleted.
- */
-async function deleteDialogExecutions(s: Services, bot: Bot, terminated: readonly Run[]): Promise<number> {
-  const runs = new Map<string, Run>();
-  for (const run of [...terminated, ...(await listExecutions(s.temporal, botQuery(bot)))]) runs.set(`${run.workflowId}/${run.runId}`, run);
-  let deleted = 0;
-  for (const run of runs.values()) if (await deleteRun(s.temporal, run.workflowId, run.runId)) deleted++;
-  return deleted;
 }

@@ -7,7 +7,6 @@ import { isPlatformName } from '../../src/platforms';
 import type { JsonValue } from '../../src/engine/types';
 import type { PlatformName } from '../../src/platforms/types';
 import type { Services } from '../deps';
-import type { DialogClient } from '../dialog-client';
 import { dialogJson, dialogPdf, dialogXml, historyCsv } from '../dialog-export';
 import { ApiRouter } from '../openapi';
 import { dialogListItemSchema, dialogSchema, historyItemSchema, jsonValue, pageOf, platformName } from '../schemas';
@@ -42,13 +41,20 @@ const historyFilter = z.object({
   from_timestamp: isoDate.optional(),
   to_timestamp: isoDate.optional(),
 });
-const historyQuery = pagination.merge(historyFilter).extend({ format: z.enum(['json', 'csv']).default('json').describe('csv: every matching message, streamed; limit/offset ignored') });
+const historyQuery = pagination
+  .merge(historyFilter)
+  .extend({ format: z.enum(['json', 'csv']).default('json').describe('csv: every matching message, streamed; limit/offset ignored') });
 const exportQuery = z.object({ format: z.enum(['json', 'csv', 'xml', 'pdf']).default('json') });
 
 /** PDF's built-in fonts have no Cyrillic, Greek or accents beyond Latin-1: ship a Unicode font. */
 const PDF_FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 
-const EXPORT_TYPES = { json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', xml: 'application/xml; charset=utf-8', pdf: 'application/pdf' } as const;
+const EXPORT_TYPES = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  xml: 'application/xml; charset=utf-8',
+  pdf: 'application/pdf',
+} as const;
 
 /**
  * Data over the dialog bounds (64 KiB a value, 256 KiB in all) is 413 before it reaches Temporal.
@@ -64,7 +70,7 @@ function refuseOverBounds(data: Record<string, JsonValue>, replace: boolean): vo
   }
 }
 
-export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
+export function dialogRoutes(s: Services): ApiRouter {
   const router = new ApiRouter();
   const limited = s.rateLimit('dialog_operations');
   // Files the dialog's user sent are answered with signed, expiring URLs (docs/media.md).
@@ -75,7 +81,7 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     const bot = await s.botFor(ctx, ctx.params.botId, access);
     const { platform, chatId } = ctx.params as { platform: string; chatId: string };
     if (!isPlatformName(platform)) throw notFound('Dialog');
-    return { bot_id: bot.id, platform: platform as PlatformName, chat_id: chatId };
+    return { bot_id: bot.id, platform, chat_id: chatId };
   };
   /** Authorizes first, so another account's caller learns nothing, not even its rate limit. */
   const access = (level: 'read' | 'write') => async (ctx: Context, next: () => Promise<unknown>) => {
@@ -87,10 +93,16 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
   router.op(
     'get',
     '/v1/bots/:botId/dialogs',
-    { summary: 'List dialogs (from the dialog rows), most recent interaction first', tag: 'dialogs', query: listQuery, success: { status: 200, schema: pageOf(dialogListItemSchema) }, errors: [400, 404, 429] },
+    {
+      summary: 'List dialogs (from the dialog rows), most recent interaction first',
+      tag: 'dialogs',
+      query: listQuery,
+      success: { status: 200, schema: pageOf(dialogListItemSchema) },
+      errors: [400, 404, 429],
+    },
     async (ctx, next) => {
       await s.botFor(ctx, ctx.params.botId, 'read');
-      return next();
+      await next();
     },
     limited,
     async (ctx) => {
@@ -103,12 +115,17 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
   router.op(
     'get',
     path,
-    { summary: 'Get a dialog’s state (the dialog is started at the start step if there is none)', tag: 'dialogs', success: { status: 200, schema: dialogSchema }, errors: [404, 429] },
+    {
+      summary: 'Get a dialog’s state (the dialog is started at the start step if there is none)',
+      tag: 'dialogs',
+      success: { status: 200, schema: dialogSchema },
+      errors: [404, 429],
+    },
     access('read'),
     limited,
     async (ctx) => {
       const key = keyOf(ctx);
-      ctx.body = await media.signUserFiles(key.bot_id, await dialogs.state(key.bot_id, key.platform, key.chat_id), s.now());
+      ctx.body = await media.signUserFiles(key.bot_id, await s.workflows.state(key.bot_id, key.platform, key.chat_id), s.now());
     },
   );
 
@@ -116,7 +133,8 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     'put',
     path,
     {
-      summary: 'Change the step or merge into (or replace) the collected data through the workflow (409 on a stale expected_version, 422 for an unknown step, 413 when the data would be too large)',
+      summary:
+        'Change the step or merge into (or replace) the collected data through the workflow (409 on a stale expected_version, 422 for an unknown step, 413 when the data would be too large)',
       tag: 'dialogs',
       body: updateInput,
       success: { status: 200, schema: dialogSchema },
@@ -128,7 +146,7 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       const key = keyOf(ctx);
       const input = parseBody(ctx, updateInput);
       if (input.collected_data) refuseOverBounds(input.collected_data, input.replace_data);
-      ctx.body = await media.signUserFiles(key.bot_id, await dialogs.update(key.bot_id, key.platform, key.chat_id, input), s.now());
+      ctx.body = await media.signUserFiles(key.bot_id, await s.workflows.update(key.bot_id, key.platform, key.chat_id, input), s.now());
     },
   );
 
@@ -136,7 +154,8 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     'delete',
     path,
     {
-      summary: 'Reset the dialog to the beginning (needs ?confirm=true), or to the last or a named checkpoint (&to_checkpoint=true|<step_id>, 422 if not a checkpoint); history is kept',
+      summary:
+        'Reset the dialog to the beginning (needs ?confirm=true), or to the last or a named checkpoint (&to_checkpoint=true|<step_id>, 422 if not a checkpoint); history is kept',
       tag: 'dialogs',
       query: resetQuery,
       success: { status: 200, schema: dialogSchema },
@@ -147,7 +166,11 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     async (ctx) => {
       const key = keyOf(ctx);
       const q = parseQuery(ctx, resetQuery);
-      ctx.body = await media.signUserFiles(key.bot_id, await dialogs.reset(key.bot_id, key.platform, key.chat_id, { to_checkpoint: q.to_checkpoint }), s.now());
+      ctx.body = await media.signUserFiles(
+        key.bot_id,
+        await s.workflows.reset(key.bot_id, key.platform, key.chat_id, { to_checkpoint: q.to_checkpoint }),
+        s.now(),
+      );
     },
   );
 
@@ -199,7 +222,13 @@ export function dialogRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       ctx.type = EXPORT_TYPES[format];
       ctx.set('Content-Disposition', `attachment; filename="dialog-${key.platform}-${safeName(key.chat_id)}.${format}"`);
       ctx.body =
-        format === 'csv' ? historyCsv(pages, dialog.user) : format === 'xml' ? dialogXml(dialog, pages) : format === 'pdf' ? dialogPdf(dialog, pages, PDF_FONT) : dialogJson(dialog, pages);
+        format === 'csv'
+          ? historyCsv(pages, dialog.user)
+          : format === 'xml'
+            ? dialogXml(dialog, pages)
+            : format === 'pdf'
+              ? dialogPdf(dialog, pages, PDF_FONT)
+              : dialogJson(dialog, pages);
     },
   );
 

@@ -3,13 +3,9 @@ import { notFound } from '../../src/errors';
 import type { DialogKey } from '../../src/db/dialogs';
 import { mediaService } from '../../src/media';
 import { isPlatformName } from '../../src/platforms';
-import type { PlatformName } from '../../src/platforms/types';
-import { mediaWorkflowId } from '../../workflows/media';
-import { dialogWorkflowId } from '../../workflows/messages';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { confirmation, parseQuery } from '../validation';
-import { deleteClosedRuns, terminateCurrentRun } from '../workflow-executions';
 
 const eraseQuery = z.object({
   confirm: confirmation('Erasing a dialog deletes its state, history, events, the files its user sent and its Temporal histories for good'),
@@ -35,18 +31,19 @@ export interface Erasure {
  * running), which holds nothing of before.
  */
 export async function eraseDialog(s: Services, accountId: string, key: DialogKey, requestId: string): Promise<Erasure> {
-  const workflowId = dialogWorkflowId(key.bot_id, key.platform, key.chat_id);
-  const stoppedRun = await terminateCurrentRun(s.temporal, workflowId, `dialog erased (request ${requestId})`);
+  const stoppedRunId = await s.workflows.stop(key.bot_id, key.platform, key.chat_id, `dialog erased (request ${requestId})`);
 
   const media = mediaService(s);
   const sent = await s.dialogs.userMediaIds(key);
   const keptForOthers = await s.dialogs.mediaIdsUsedByOthers(key, sent);
   const rows = await s.dialogs.deleteDialog(key);
-  const files = await media.removeUserFiles(key.bot_id, sent.filter((id) => !keptForOthers.has(id)));
+  const files = await media.removeUserFiles(
+    key.bot_id,
+    sent.filter((id) => !keptForOthers.has(id)),
+  );
 
-  let workflowRuns = await deleteClosedRuns(s.temporal, workflowId, stoppedRun ? [stoppedRun.runId] : []);
-  // Files users send are processed inside the dialog's turn; a processing workflow of one would be `media:{id}`.
-  for (const id of files) workflowRuns += await deleteClosedRuns(s.temporal, mediaWorkflowId(id), []);
+  // Files users send are processed inside the dialog's turn; a processing workflow of one goes too.
+  const workflowRuns = await s.workflows.deleteHistories(key.bot_id, key.platform, key.chat_id, stoppedRunId, files);
 
   const dialogPath = `/v1/bots/${key.bot_id}/dialogs/${key.platform}`;
   const forms = new Set([key.chat_id, encodeURIComponent(key.chat_id)]);
@@ -73,10 +70,10 @@ export function eraseRoutes(s: Services): ApiRouter {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const { platform, chatId } = ctx.params as { platform: string; chatId: string };
       if (!isPlatformName(platform)) throw notFound('Dialog');
-      ctx.state.dialogKey = { bot_id: bot.id, platform: platform as PlatformName, chat_id: chatId };
+      ctx.state.dialogKey = { bot_id: bot.id, platform, chat_id: chatId };
       // Set before anything can fail, so no record of this request names the chat.
       ctx.state.auditPath = `/v1/bots/${bot.id}/dialogs/${platform}/${ERASED_CHAT}/erase`;
-      return next();
+      await next();
     },
     s.rateLimit('dialog_operations'),
     async (ctx) => {

@@ -5,8 +5,11 @@ export function healthRoutes(s: Services): Router {
   const router = new Router();
   router.get('/health', async (ctx) => {
     const [database, temporal] = await Promise.all([
-      s.db.raw('select 1').then(() => 'ok', () => 'down'),
-      s.temporal.workflowService.getSystemInfo({}).then(() => 'ok', () => 'down'),
+      s.db.raw('select 1').then(
+        () => 'ok',
+        () => 'down',
+      ),
+      s.workflows.reachable().then((up) => (up ? 'ok' : 'down')),
     ]);
     const ok = database === 'ok' && temporal === 'ok';
     ctx.status = ok ? 200 : 503;

@@ -2,10 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { PassThrough } from 'node:stream';
 import busboy from 'busboy';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { z } from 'zod';
-import type { mediaProcessingWorkflow } from '../../workflows/media';
-import { mediaWorkflowId } from '../../workflows/media';
 import { AppError, badRequest, forbidden, notFound } from '../../src/errors';
 import { MAX_UPLOAD_BYTES, MIME_BY_EXT, mediaService, type MediaRow } from '../../src/media';
 import type { IngestResult } from '../../src/media/ingest';
@@ -117,16 +114,7 @@ export function mediaRoutes(s: Services): ApiRouter {
   const startProcessing = async (record: MediaRow) => {
     if (record.status === 'ready') return;
     if (record.status === 'failed') await media.repo.markPending(record.id);
-    try {
-      await s.temporal.workflow.start<typeof mediaProcessingWorkflow>('mediaProcessingWorkflow', {
-        taskQueue: s.config.temporal.taskQueue,
-        workflowId: mediaWorkflowId(record.id),
-        args: [{ mediaId: record.id }],
-      });
-    } catch (error) {
-      // Already being processed (the same bytes uploaded twice at once): nothing more to start.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
+    await s.workflows.startMediaProcessing(record.id);
   };
 
   router.op(
@@ -140,7 +128,7 @@ export function mediaRoutes(s: Services): ApiRouter {
       errors: [400, 403, 404, 413, 415, 422, 503],
     },
     async (ctx) => {
-      const bot = await s.botFor(ctx, ctx.params.botId as string, 'write');
+      const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       if (ctx.request.type !== 'multipart/form-data') {
         throw new AppError(415, 'unsupported_media_type', 'Upload media as multipart/form-data with the file in the "file" field.');
       }
@@ -151,7 +139,10 @@ export function mediaRoutes(s: Services): ApiRouter {
       if (form.file.created && caption) record = await media.repo.setCaption(record.id, caption);
       await startProcessing(record);
       const current = (await media.repo.get(record.id)) as MediaRow;
-      ctx.state.log.info({ event: 'MEDIA_PROCESSING', bot_id: bot.id, media_id: current.id, type: current.type, size: current.size, created: form.file.created }, 'media uploaded');
+      ctx.state.log.info(
+        { event: 'MEDIA_PROCESSING', bot_id: bot.id, media_id: current.id, type: current.type, size: current.size, created: form.file.created },
+        'media uploaded',
+      );
       ctx.status = 201;
       ctx.body = media.toJson(current);
     },
@@ -162,20 +153,30 @@ export function mediaRoutes(s: Services): ApiRouter {
     '/v1/bots/:botId/media',
     { summary: 'List the media of a bot', tag: 'media', query: listQuery, success: { status: 200, schema: pageOfMedia }, errors: [400, 404] },
     async (ctx) => {
-      const bot = await s.botFor(ctx, ctx.params.botId as string, 'read');
+      const bot = await s.botFor(ctx, ctx.params.botId, 'read');
       const q = parseQuery(ctx, listQuery);
       const { items, total } = await media.repo.list(bot.id, q);
-      ctx.body = page(items.map((item) => media.toJson(item)), total, q);
+      ctx.body = page(
+        items.map((item) => media.toJson(item)),
+        total,
+        q,
+      );
     },
   );
 
   router.op(
     'get',
     '/v1/media/:id',
-    { summary: 'Get a media record; with ?platform= the variant that platform is sent', tag: 'media', query: variantQuery, success: { status: 200, schema: mediaSchema }, errors: [400, 404] },
+    {
+      summary: 'Get a media record; with ?platform= the variant that platform is sent',
+      tag: 'media',
+      query: variantQuery,
+      success: { status: 200, schema: mediaSchema },
+      errors: [400, 404],
+    },
     async (ctx) => {
       const { platform } = parseQuery(ctx, variantQuery);
-      const record = await mediaFor(ctx, ctx.params.id as string);
+      const record = await mediaFor(ctx, ctx.params.id);
       if (platform === undefined) {
         ctx.body = media.toJson(record);
         return;
@@ -226,7 +227,8 @@ export function mediaFileRoutes(s: Services): Router {
     if (!PRIVATE_KEY.test(key)) throw notFound('Media file');
     const { expires, signature } = ctx.query;
     const now = s.now();
-    if (!media.signer.verify(key, expires, signature, now)) throw forbidden('The link to this file is missing its signature, wrong or expired; get a fresh one from the API.');
+    if (!media.signer.verify(key, expires, signature, now))
+      throw forbidden('The link to this file is missing its signature, wrong or expired; get a fresh one from the API.');
     const secondsLeft = Math.max(0, Math.floor(Number(expires) - now / 1000));
     await serve(ctx, key, `private, max-age=${Math.min(secondsLeft, 3600)}`);
   });

@@ -4,9 +4,8 @@ import type { DialogKey } from '../../src/db/dialogs';
 import { AppError, notFound, unprocessable } from '../../src/errors';
 import type { CollectedData } from '../../src/engine/types';
 import { PLATFORMS } from '../../src/platforms/types';
-import { closeUpdate, dialogWorkflowId } from '../../workflows/messages';
+import { dialogWorkflowId } from '../../workflows/messages';
 import type { Services } from '../deps';
-import type { DialogClient } from '../dialog-client';
 import { ApiRouter } from '../openapi';
 import { parseBody } from '../validation';
 
@@ -20,7 +19,7 @@ const side = z.object({ platform: z.enum(PLATFORMS), chat_id: z.string().min(1).
  */
 const mergeInput = z.object({ primary: side, secondary: side, strategy: z.enum(['prefer_primary', 'prefer_latest']).default('prefer_primary') });
 
-export function mergeRoutes(s: Services, dialogs: DialogClient): ApiRouter {
+export function mergeRoutes(s: Services): ApiRouter {
   const router = new ApiRouter();
 
   router.op(
@@ -49,13 +48,13 @@ export function mergeRoutes(s: Services, dialogs: DialogClient): ApiRouter {
       let primary;
       for (let attempt = 0; ; attempt++) {
         const [p, sec] = await Promise.all([
-          dialogs.state(bot.id, primaryKey.platform, primaryKey.chat_id),
-          dialogs.state(bot.id, secondaryKey.platform, secondaryKey.chat_id),
+          s.workflows.state(bot.id, primaryKey.platform, primaryKey.chat_id),
+          s.workflows.state(bot.id, secondaryKey.platform, secondaryKey.chat_id),
         ]);
         const secondaryWins = input.strategy === 'prefer_latest' && Date.parse(sec.last_interaction_at) > Date.parse(p.last_interaction_at);
         const combined: CollectedData = secondaryWins ? { ...p.collected_data, ...sec.collected_data } : { ...sec.collected_data, ...p.collected_data };
         try {
-          primary = await dialogs.update(bot.id, primaryKey.platform, primaryKey.chat_id, { collected_data: combined, expected_version: p.version });
+          primary = await s.workflows.update(bot.id, primaryKey.platform, primaryKey.chat_id, { collected_data: combined, expected_version: p.version });
           break;
         } catch (error) {
           if (!(error instanceof AppError && error.code === 'stale_version') || attempt >= 4) throw error;
@@ -75,8 +74,11 @@ export function mergeRoutes(s: Services, dialogs: DialogClient): ApiRouter {
           created_at: new Date(s.now()).toISOString(),
         },
       ]);
-      const secondary = await s.temporal.workflow.getHandle(secondaryId).executeUpdate(closeUpdate, { args: [{ reason: 'merged', merged_into: primaryId }] });
-      ctx.state.log?.info({ event: 'STATE_CHANGE', bot_id: bot.id, workflow_id: secondaryId, merged_into: primaryId, copied_messages: copied }, 'dialogs merged');
+      const secondary = await s.workflows.close(bot.id, secondaryKey.platform, secondaryKey.chat_id, { reason: 'merged', merged_into: primaryId });
+      ctx.state.log?.info(
+        { event: 'STATE_CHANGE', bot_id: bot.id, workflow_id: secondaryId, merged_into: primaryId, copied_messages: copied },
+        'dialogs merged',
+      );
       ctx.body = { primary, secondary, copied_messages: copied, strategy: input.strategy };
     },
   );

@@ -36,7 +36,7 @@ const platformUpdate = z
  */
 function checkCredentials(platform: PlatformName, credentials: unknown): Record<string, string> {
   try {
-    return parse(supportedAdapter(platform).credentialsSchema, credentials, 'credentials') as Record<string, string>;
+    return parse<z.ZodType<Record<string, string>>>(supportedAdapter(platform).credentialsSchema, credentials, 'credentials');
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     throw unprocessable('credentials_mismatch', `These are not ${platform} credentials: ${error.message}`, error.details);
@@ -60,14 +60,29 @@ export function platformRoutes(s: Services): ApiRouter {
     {
       summary: 'Platforms this build supports and the JSON schema of each one’s credentials',
       tag: 'platforms',
-      success: { status: 200, schema: z.object({ items: z.array(z.object({ platform: platformName, available: z.boolean(), credentials_schema: z.record(z.string(), z.unknown()).nullable().describe('JSON Schema of the credentials; null when unavailable') })) }) },
+      success: {
+        status: 200,
+        schema: z.object({
+          items: z.array(
+            z.object({
+              platform: platformName,
+              available: z.boolean(),
+              credentials_schema: z.record(z.string(), z.unknown()).nullable().describe('JSON Schema of the credentials; null when unavailable'),
+            }),
+          ),
+        }),
+      },
       errors: [],
     },
     (ctx) => {
       ctx.body = {
         items: PLATFORMS.map((platform) => {
           const adapter = adapters[platform];
-          return { platform, available: Boolean(adapter), credentials_schema: adapter ? z.toJSONSchema(adapter.credentialsSchema, { io: 'input', unrepresentable: 'any' }) : null };
+          return {
+            platform,
+            available: Boolean(adapter),
+            credentials_schema: adapter ? z.toJSONSchema(adapter.credentialsSchema, { io: 'input', unrepresentable: 'any' }) : null,
+          };
         }),
       };
     },
@@ -76,7 +91,13 @@ export function platformRoutes(s: Services): ApiRouter {
   router.op(
     'post',
     '/v1/bots/:botId/platforms',
-    { summary: 'Connect a platform (credentials checked, then stored encrypted)', tag: 'platforms', body: platformInput, success: { status: 201, schema: platformConnectionSchema }, errors: [400, 403, 404, 409, 422] },
+    {
+      summary: 'Connect a platform (credentials checked, then stored encrypted)',
+      tag: 'platforms',
+      body: platformInput,
+      success: { status: 201, schema: platformConnectionSchema },
+      errors: [400, 403, 404, 409, 422],
+    },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const input = parseBody(ctx, platformInput);
@@ -88,7 +109,12 @@ export function platformRoutes(s: Services): ApiRouter {
   router.op(
     'get',
     '/v1/bots/:botId/platforms',
-    { summary: 'List the bot’s platform connections (never their credentials)', tag: 'platforms', success: { status: 200, schema: pageOf(platformConnectionSchema) }, errors: [404] },
+    {
+      summary: 'List the bot’s platform connections (never their credentials)',
+      tag: 'platforms',
+      success: { status: 200, schema: pageOf(platformConnectionSchema) },
+      errors: [404],
+    },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'read');
       const items = await s.platforms.list(bot.id);
@@ -122,7 +148,9 @@ export function platformRoutes(s: Services): ApiRouter {
       const connection = await connectionFor(bot.id, platform);
       const input = parseBody(ctx, platformUpdate);
       // Checked as sent: the union above keeps only the fields of the first platform they fit.
-      const credentials = input.credentials ? checkCredentials(platform, (ctx.request as unknown as { body: { credentials: unknown } }).body.credentials) : undefined;
+      const credentials = input.credentials
+        ? checkCredentials(platform, (ctx.request as unknown as { body: { credentials: unknown } }).body.credentials)
+        : undefined;
       // New credentials may be another platform account: the webhook must point there before we switch.
       if (credentials && connection.webhook_registered) await registerWebhook(s, bot.id, platform, credentials);
       ctx.body = await s.platforms.update(bot.id, platform, { credentials, settings: input.settings });

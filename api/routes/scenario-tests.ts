@@ -20,7 +20,7 @@ const runBody = suiteBody.partial().describe('a suite to run instead of the stor
 /** The suite text of the request: the JSON body exactly as sent, so lines and columns are the sender's. */
 function sentSuite(ctx: Context): string | undefined {
   parseBody(ctx, z.unknown());
-  const raw = ctx.state.rawBody as Buffer;
+  const raw = ctx.state.rawBody;
   return raw.length ? raw.toString('utf8') : undefined;
 }
 
@@ -42,7 +42,11 @@ export function scenarioTestRoutes(s: Services): ApiRouter {
   const runValid = (scenario: ScenarioRecord, text: string) => {
     const result = runConversationSuite(scenario.scenario_data, text);
     if (!result.valid) {
-      throw unprocessable('invalid_suite', `The test suite has ${result.problems.length} problem(s); the first: ${result.problems[0]?.message}`, diagnosticDetails(result.problems));
+      throw unprocessable(
+        'invalid_suite',
+        `The test suite has ${result.problems.length} problem(s); the first: ${result.problems[0]?.message}`,
+        diagnosticDetails(result.problems),
+      );
     }
     return suiteResultView(result);
   };
@@ -59,7 +63,7 @@ export function scenarioTestRoutes(s: Services): ApiRouter {
     },
     async (ctx, next) => {
       ctx.state.scenario = await scenarioFor(ctx, 'write');
-      return next();
+      await next();
     },
     writes,
     async (ctx) => {
@@ -96,7 +100,7 @@ export function scenarioTestRoutes(s: Services): ApiRouter {
     },
     async (ctx, next) => {
       ctx.state.scenario = await scenarioFor(ctx, 'read');
-      return next();
+      await next();
     },
     writes,
     async (ctx) => {

@@ -5,7 +5,6 @@ import { observeSignal } from '../../src/metrics';
 import { getAdapter, isPlatformName } from '../../src/platforms';
 import { WebhookAuthError } from '../../src/platforms/errors';
 import type { Services } from '../deps';
-import type { DialogClient } from '../dialog-client';
 import { ApiRouter } from '../openapi';
 import { createWebhookBudgets } from '../rate-limit';
 import { observeWebhook } from './metrics';
@@ -17,7 +16,7 @@ import { webhookStatusSchema } from '../schemas';
  * source address instead. The answer goes out only after Temporal accepted every message as a
  * signal, so an acknowledged update is never lost.
  */
-export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
+export function webhookRoutes(s: Services): ApiRouter {
   const router = new ApiRouter();
   const budgets = createWebhookBudgets(s.rateLimits);
 
@@ -36,7 +35,9 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     const { bot, secrets } = found;
     // Counted without holding up the answer: one upsert, its failure only logged.
     const count = (outcome: WebhookOutcome) =>
-      void s.webhookStats.record(botId, platform, outcome).catch((error) => ctx.state.log.error({ err: error, bot_id: botId, platform }, 'webhook stats not recorded'));
+      void s.webhookStats
+        .record(botId, platform, outcome)
+        .catch((error) => ctx.state.log.error({ err: error, bot_id: botId, platform }, 'webhook stats not recorded'));
 
     const headers = Object.fromEntries(Object.entries(ctx.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v[0] : v]));
     const query = Object.fromEntries(Object.entries(ctx.query).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
@@ -61,7 +62,7 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     // An inactive bot acknowledges its platform (so it stops redelivering) but starts nothing.
     if (bot.status === 'active') {
       try {
-        for (const message of result.messages) await observeSignal(platform, () => dialogs.deliver(botId, message));
+        for (const message of result.messages) await observeSignal(platform, () => s.workflows.deliver(botId, message));
       } catch (error) {
         count({ accepted: false, error: `not delivered to Temporal: ${(error as Error).message}` });
         throw error;
@@ -80,8 +81,20 @@ export function webhookRoutes(s: Services, dialogs: DialogClient): ApiRouter {
     success: { status: 200, description: 'Accepted (the platform’s own answer where it expects one)' },
     errors: [401, 413, 429],
   };
-  router.op('post', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Platform webhook: the platform’s own proof instead of a JWT' }, observeWebhook, handle);
-  router.op('get', '/v1/webhooks/:platform/:botId', { ...spec, summary: 'Webhook verification handshake (WhatsApp and Messenger hub.challenge)' }, observeWebhook, handle);
+  router.op(
+    'post',
+    '/v1/webhooks/:platform/:botId',
+    { ...spec, summary: 'Platform webhook: the platform’s own proof instead of a JWT' },
+    observeWebhook,
+    handle,
+  );
+  router.op(
+    'get',
+    '/v1/webhooks/:platform/:botId',
+    { ...spec, summary: 'Webhook verification handshake (WhatsApp and Messenger hub.challenge)' },
+    observeWebhook,
+    handle,
+  );
   return router;
 }
 
@@ -91,7 +104,12 @@ export function webhookStatusRoutes(s: Services): ApiRouter {
   router.op(
     'get',
     '/v1/webhooks/:platform/:botId/status',
-    { summary: 'Webhook health of a bot on a platform: last event time, counts, last error', tag: 'webhooks', success: { status: 200, schema: webhookStatusSchema }, errors: [404] },
+    {
+      summary: 'Webhook health of a bot on a platform: last event time, counts, last error',
+      tag: 'webhooks',
+      success: { status: 200, schema: webhookStatusSchema },
+      errors: [404],
+    },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'read');
       const { platform } = ctx.params;
