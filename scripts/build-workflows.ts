@@ -14,7 +14,9 @@ async function main() {
   const code = await bundleDialogWorkflows();
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, code);
-  console.log(`Wrote ${path.relative(process.cwd(), file)} (${Math.round(code.length / 1024)} KiB) in ${((performance.now() - started) / 1000).toFixed(1)} s. Start workers with WORKFLOW_BUNDLE=${file}`);
+  console.log(
+    `Wrote ${path.relative(process.cwd(), file)} (${Math.round(code.length / 1024)} KiB) in ${((performance.now() - started) / 1000).toFixed(1)} s. Start workers with WORKFLOW_BUNDLE=${file}`,
+  );
 }
 
 main().catch((error) => {

@@ -4,10 +4,9 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { searchAttributes } from '../workflows/messages';
-// Plain CommonJS helper shared with scripts/bootstrap.js.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS helper, shared with scripts/bootstrap.js
 const { findTemporalCli, SEARCH_ATTRIBUTE_FLAGS } = require('./temporal-bin') as {
-  findTemporalCli(options?: { install?: boolean }): string | undefined;
+  findTemporalCli: (options?: { install?: boolean }) => string | undefined;
   SEARCH_ATTRIBUTE_FLAGS: string[];
 };
 
@@ -101,7 +100,10 @@ export async function startDevServer(options: DevServerOptions): Promise<Embedde
   if (!cli) return startDownloadedDevServer({ ...options, port: options.port ?? (await freePort()) });
   // The server binds half a dozen ports of its own, each picked free a moment before it binds it,
   // so a busy machine can take one from under it; a second start picks others.
-  return startAgainOnFailure(async () => startCliDevServer(cli, options.port ?? (await freePort()), options), (error) => error instanceof ExitedWhileStarting);
+  return startAgainOnFailure(
+    async () => startCliDevServer(cli, options.port ?? (await freePort()), options),
+    (error) => error instanceof ExitedWhileStarting,
+  );
 }
 
 /**
@@ -127,12 +129,18 @@ async function startCliDevServer(cli: string, port: number, options: DevServerOp
     mkdirSync(options.dataDir, { recursive: true });
     args.push('--db-filename', path.join(options.dataDir, 'temporal.sqlite'), ...SQLITE_PRAGMA_FLAGS);
   }
-  const child = spawn(cli, args, { env: { ...process.env, GOGC: process.env.GOGC ?? DEV_SERVER_GOGC }, stdio: options.output !== undefined ? ['ignore', options.output, options.output] : options.quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(cli, args, {
+    env: { ...process.env, GOGC: process.env.GOGC ?? DEV_SERVER_GOGC },
+    stdio:
+      options.output !== undefined ? ['ignore', options.output, options.output] : options.quiet ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+  });
   // A quiet server's last words, kept for the error below; the pipes are drained for its whole life.
   let lastOutput = '';
   for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => (lastOutput = (lastOutput + chunk.toString()).slice(-4000)));
   const exited = once(child, 'close').then(([code, signal]) => {
-    throw new ExitedWhileStarting(`the Temporal dev server exited with ${signal ?? `code ${code}`} while starting on port ${port}${lastOutput ? `:\n${lastOutput.trim()}` : ''}`);
+    throw new ExitedWhileStarting(
+      `the Temporal dev server exited with ${signal ?? `code ${code}`} while starting on port ${port}${lastOutput ? `:\n${lastOutput.trim()}` : ''}`,
+    );
   });
   await Promise.race([waitForPort('127.0.0.1', port, 60_000), exited]);
   exited.catch(() => undefined);

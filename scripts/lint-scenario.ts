@@ -29,9 +29,7 @@ function main(files: string[]): number {
       continue;
     }
     const result = validateScenarioText(text);
-    const diagnostics = [...result.errors, ...result.warnings].sort(
-      (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
-    );
+    const diagnostics = [...result.errors, ...result.warnings].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     for (const diagnostic of diagnostics) process.stdout.write(`${format(file, diagnostic)}\n`);
     if (!result.valid) failed = true;
   }

@@ -3,7 +3,7 @@
  * (Temporal dev server with UI, SQLite database), applies migrations, runs a worker and the API, and
  * prints where everything is. Ctrl-C stops all of it.
  */
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { once } from 'node:events';
 import { developmentToken } from '../api/auth';
 import { createApp } from '../api/app';
@@ -11,7 +11,7 @@ import { redisForRateLimits } from '../api/rate-limit';
 import { ConfigError, DATA_DIR, loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db';
 import { createLogger } from '../src/log';
-import { connectClient } from '../src/temporal';
+import { connectClient, connectTemporal } from '../src/temporal';
 import { createWorker } from '../worker';
 import { type EmbeddedTemporal, portInUse, startDevServer } from './embedded-temporal';
 
@@ -22,13 +22,19 @@ async function main() {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const stops: (() => Promise<unknown>)[] = [];
+  const stops: (() => Promise<unknown> | void)[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping ...');
-    for (const stop of stops.reverse()) await stop().catch((e) => console.error(e));
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        console.error(error);
+      }
+    }
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -44,6 +50,8 @@ async function main() {
       temporal = await startDevServer({ port: TEMPORAL_PORT, uiPort: TEMPORAL_UI_PORT, dataDir: DATA_DIR, quiet: true });
       stops.push(() => temporal!.stop());
       config.temporal.address = temporal.address;
+      // The embedded UI may call /v1/codec (payloads it shows encrypted, with PAYLOAD_ENCRYPTION_KEY set).
+      config.temporal.uiOrigin ??= temporal.uiUrl;
     }
 
     const db = createDb({ databaseUrl: config.databaseUrl });
@@ -51,8 +59,15 @@ async function main() {
     const applied = await migrateLatest(db);
     if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
 
-    const connection = await NativeConnection.connect({ address: config.temporal.address });
-    const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, config, log: log.child({ service: 'worker' }) });
+    const connection = await connectTemporal(config);
+    const worker = await createWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      db,
+      config,
+      log: log.child({ service: 'worker' }),
+    });
     const running = worker.run();
     stops.push(async () => {
       // The worker stops itself on SIGINT/SIGTERM too; only ask when it has not begun.
@@ -64,10 +79,10 @@ async function main() {
     const client = await connectClient(config);
     stops.push(() => client.connection.close());
     const redis = redisForRateLimits(config.redisUrl, log);
-    stops.push(async () => redis?.disconnect());
+    stops.push(() => redis?.disconnect());
     const server = createApp({ db, config, log: log.child({ service: 'api' }), temporal: client, rateLimits: { redis } }).listen(config.port, config.host);
     await once(server, 'listening');
-    stops.push(async () => {
+    stops.push(() => {
       server.close();
       server.closeAllConnections();
     });

@@ -42,7 +42,9 @@ function main([scenarioFile, suiteFile, ...rest]: string[]): number {
   }
   for (const conversation of result.conversations) {
     for (const failure of conversation.failures) {
-      process.stdout.write(`${suiteFile}:${failure.line}:${failure.column}: expected ${failure.expected}, got ${failure.got} (${conversation.name}, turn ${failure.turn})\n`);
+      process.stdout.write(
+        `${suiteFile}:${failure.line}:${failure.column}: expected ${failure.expected}, got ${failure.got} (${conversation.name}, turn ${failure.turn})\n`,
+      );
     }
   }
   if (result.unvisitedSteps.length > 0) process.stdout.write(`steps no conversation visited: ${result.unvisitedSteps.join(', ')}\n`);

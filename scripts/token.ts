@@ -16,7 +16,7 @@ if (!ROLES.includes(values.role as Role)) {
   process.exit(2);
 }
 // Every token expires: the API refuses one without `exp`.
-if (!/^[1-9]\d*[smhdwy]$/.test(values.expires as string)) {
+if (!/^[1-9]\d*[smhdwy]$/.test(values.expires)) {
   console.error('--expires must be a time span: a number with s, m, h, d, w or y (e.g. 12h, 30d)');
   process.exit(2);
 }
@@ -25,4 +25,4 @@ if (!values.account?.length && values.role !== 'admin') {
   process.exit(2);
 }
 const config = loadConfig();
-console.log(signToken(config.jwtSecret, { sub: values.sub as string, role: values.role as Role, account_ids: values.account ?? [] }, values.expires as `${number}d`));
+console.log(signToken(config.jwtSecret, { sub: values.sub, role: values.role as Role, account_ids: values.account ?? [] }, values.expires as `${number}d`));

@@ -20,5 +20,4 @@ export const unauthorized = (message = 'Missing or invalid credentials.') => new
 export const forbidden = (message = 'Your role may not do this.') => new AppError(403, 'forbidden', message);
 export const notFound = (what: string) => new AppError(404, 'not_found', `${what} not found.`);
 export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
-export const unprocessable = (code: string, message: string, details?: unknown) =>
-  new AppError(422, code, message, details);
+export const unprocessable = (code: string, message: string, details?: unknown) => new AppError(422, code, message, details);

@@ -82,8 +82,9 @@ export async function scenarioAnalytics(db: Db, scenarioId: string, window: { fr
     )`;
   const base = [scenarioId, ...(from ? [from] : []), ...(to ? [to] : [])];
   const run = async <T>(sql: string): Promise<T[]> => {
-    const result = await db.raw(`${prefix} ${sql}`, base);
-    return (isPostgres(db) ? result.rows : result) as T[];
+    // knex leaves a raw answer untyped: PostgreSQL's is a result object, SQLite's the rows themselves.
+    const result: unknown = await db.raw(`${prefix} ${sql}`, base);
+    return (isPostgres(db) ? (result as { rows: T[] }).rows : result) as T[];
   };
 
   const [totals] = await run<{ started: unknown; completed: unknown; abandoned: unknown; average_seconds: unknown }>(`
@@ -171,7 +172,14 @@ export async function scenarioAnalytics(db: Db, scenarioId: string, window: { fr
       .map((r) => {
         const entered = asNumber(r.entered);
         const dropOff = drops.get(r.step) ?? 0;
-        return { step: r.step, entered, completed: asNumber(r.completed), drop_off: dropOff, drop_off_rate: entered === 0 ? 0 : round(dropOff / entered), input_errors: inputErrors.get(r.step) ?? 0 };
+        return {
+          step: r.step,
+          entered,
+          completed: asNumber(r.completed),
+          drop_off: dropOff,
+          drop_off_rate: entered === 0 ? 0 : round(dropOff / entered),
+          input_errors: inputErrors.get(r.step) ?? 0,
+        };
       })
       .sort((a, b) => b.entered - a.entered || a.step.localeCompare(b.step)),
     paths: pathRows.map((r) => ({ steps: String(r.path).split(SEPARATOR), count: asNumber(r.n), completed: asNumber(r.completed) })),
@@ -201,12 +209,14 @@ export async function dialogAnalytics(db: Db, key: DialogKey): Promise<DialogAna
   const d = dialect(db);
   const where = { bot_id: key.bot_id, platform: key.platform, chat_id: key.chat_id };
 
-  const [span] = await db('dialog_messages').where(where).select(
-    db.raw('MIN(created_at) AS first_at'),
-    db.raw('MAX(created_at) AS last_at'),
-    db.raw(`SUM(CASE WHEN message_type = 'user' THEN 1 ELSE 0 END) AS users`),
-    db.raw(`SUM(CASE WHEN message_type = 'bot' THEN 1 ELSE 0 END) AS bots`),
-  );
+  const [span] = await db('dialog_messages')
+    .where(where)
+    .select<{ first_at: unknown; last_at: unknown; users: unknown; bots: unknown }[]>(
+      db.raw('MIN(created_at) AS first_at'),
+      db.raw('MAX(created_at) AS last_at'),
+      db.raw(`SUM(CASE WHEN message_type = 'user' THEN 1 ELSE 0 END) AS users`),
+      db.raw(`SUM(CASE WHEN message_type = 'bot' THEN 1 ELSE 0 END) AS bots`),
+    );
 
   // Each user message against the first bot message sent after it.
   const answered = await db('dialog_messages as u')
@@ -224,11 +234,11 @@ export async function dialogAnalytics(db: Db, key: DialogKey): Promise<DialogAna
     .map((r) => Math.round(Number(r.seconds) * 1000))
     .sort((a, b) => a - b);
 
-  const events = (await db('dialog_events')
+  const events = await db('dialog_events')
     .where(where)
     .whereIn('kind', ['step_entered', 'dialog_completed', 'dialog_abandoned', 'dialog_closed', 'dialog_started', 'error', 'input_invalid', 'variable_set'])
     .orderBy('id')
-    .select('kind', 'step', 'data', 'created_at')) as { kind: string; step: string | null; data: unknown; created_at: unknown }[];
+    .select<{ kind: string; step: string | null; data: unknown; created_at: unknown }[]>('kind', 'step', 'data', 'created_at');
 
   const steps: DialogAnalytics['steps'] = [];
   const errors: DialogAnalytics['errors'] = [];
@@ -236,7 +246,7 @@ export async function dialogAnalytics(db: Db, key: DialogKey): Promise<DialogAna
   let conversations = 0;
   for (const event of events) {
     const at = toIso(event.created_at) as string;
-    const data = fromJson<Record<string, JsonValue>>(event.data, {});
+    const data = fromJson<{ code?: string; error?: string; message?: string; variable?: string; value?: JsonValue }>(event.data, {});
     const open = steps.at(-1);
     const closeOpen = () => {
       if (open && open.left_at === null) {
@@ -251,18 +261,23 @@ export async function dialogAnalytics(db: Db, key: DialogKey): Promise<DialogAna
       closeOpen();
       if (event.kind === 'dialog_started') conversations += 1;
     } else if (event.kind === 'error' || event.kind === 'input_invalid') {
-      const code = event.kind === 'input_invalid' ? 'input_invalid' : ((data.code as string | undefined) ?? null);
-      const message = event.kind === 'input_invalid' ? ((data.error as string | undefined) ?? null) : ((data.message as string | undefined) ?? null);
+      const code = event.kind === 'input_invalid' ? 'input_invalid' : (data.code ?? null);
+      const message = event.kind === 'input_invalid' ? (data.error ?? null) : (data.message ?? null);
       errors.push({ at, step: event.step, kind: event.kind, code, message });
     } else if (event.kind === 'variable_set') {
       variables.push({ variable: String(data.variable), value: data.value ?? null, step: event.step, at });
     }
   }
 
-  const row = await db('dialogs').where(where).first('collected_data');
+  const row = await db('dialogs').where(where).first<{ collected_data: unknown } | undefined>('collected_data');
   const firstAt = toIso(span?.first_at);
   const lastAt = toIso(span?.last_at);
-  const median = responseMs.length === 0 ? null : responseMs.length % 2 === 1 ? responseMs[(responseMs.length - 1) / 2] : Math.round((responseMs[responseMs.length / 2 - 1] + responseMs[responseMs.length / 2]) / 2);
+  const median =
+    responseMs.length === 0
+      ? null
+      : responseMs.length % 2 === 1
+        ? responseMs[(responseMs.length - 1) / 2]
+        : Math.round((responseMs[responseMs.length / 2 - 1] + responseMs[responseMs.length / 2]) / 2);
   return {
     ...key,
     first_message_at: firstAt,

@@ -7,10 +7,10 @@ import type { DialogKey } from '../db/dialogs';
  * adds nothing. Returns how many rows the source has.
  */
 export async function copyTranscript(db: Db, from: DialogKey, to: DialogKey, dedupePrefix: string): Promise<number> {
-  const rows = (await db('dialog_messages')
+  const rows = await db('dialog_messages')
     .where({ bot_id: from.bot_id, platform: from.platform, chat_id: from.chat_id })
     .orderBy('id')
-    .select('message_type', 'text', 'payload', 'step', 'platform_message_id', 'dedupe_key', 'created_at')) as Record<string, unknown>[];
+    .select<Record<string, unknown>[]>('message_type', 'text', 'payload', 'step', 'platform_message_id', 'dedupe_key', 'created_at');
   for (let i = 0; i < rows.length; i += 200) {
     const chunk = rows.slice(i, i + 200).map((row) => ({
       ...row,

@@ -13,11 +13,17 @@ export interface AuditEntry {
   created_at: string;
 }
 
+/** An `audit_log` row as either driver returns it. */
+interface AuditRow extends Omit<AuditEntry, 'id' | 'created_at'> {
+  id: number | string;
+  created_at: Date | string;
+}
+
 /** Who changed what and when, per account: written for every successful operator write. */
 export function auditRepository(db: Db) {
   return {
     async record(entry: Omit<AuditEntry, 'id' | 'created_at'>): Promise<void> {
-      await db('audit_log').insert({ ...entry, created_at: new Date().toISOString() });
+      await db<AuditRow>('audit_log').insert({ ...entry, created_at: new Date().toISOString() });
     },
 
     /**
@@ -36,9 +42,9 @@ export function auditRepository(db: Db) {
 
     /** Newest first. */
     async list(accountId: string, filter: { actor?: string; from?: string; to?: string; limit: number; offset: number }) {
-      const query = db('audit_log')
+      const query = db<AuditRow>('audit_log')
         .where({ account_id: accountId })
-        .modify((q) => {
+        .modify<AuditRow, AuditRow[]>((q) => {
           if (filter.actor) q.where('actor', filter.actor);
           if (filter.from) q.where('created_at', '>=', new Date(filter.from).toISOString());
           if (filter.to) q.where('created_at', '<=', new Date(filter.to).toISOString());
@@ -47,16 +53,16 @@ export function auditRepository(db: Db) {
       const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).offset(filter.offset);
       return {
         total: Number(total),
-        items: rows.map((r: Record<string, unknown>): AuditEntry => ({
+        items: rows.map((r): AuditEntry => ({
           id: String(r.id),
-          account_id: r.account_id as string,
-          actor: r.actor as string,
-          role: r.role as string,
-          action: r.action as string,
-          method: r.method as string,
-          path: r.path as string,
+          account_id: r.account_id,
+          actor: r.actor,
+          role: r.role,
+          action: r.action,
+          method: r.method,
+          path: r.path,
           status: Number(r.status),
-          request_id: r.request_id as string,
+          request_id: r.request_id,
           created_at: toIso(r.created_at) as string,
         })),
       };

@@ -29,7 +29,7 @@ export function botsRepository(db: Db) {
   return {
     async create(input: { account_id: string; name: string; description?: string; settings?: Record<string, unknown> }): Promise<Bot> {
       const now = new Date().toISOString();
-      const row = {
+      const row: BotRow = {
         id: randomUUID(),
         account_id: input.account_id,
         name: input.name,
@@ -39,17 +39,17 @@ export function botsRepository(db: Db) {
         created_at: now,
         updated_at: now,
       };
-      await db('bots').insert(row);
-      return toBot(row as BotRow);
+      await db<BotRow>('bots').insert(row);
+      return toBot(row);
     },
 
     async get(id: string): Promise<Bot | undefined> {
-      const row = await db('bots').where({ id }).first();
+      const row = await db<BotRow>('bots').where({ id }).first();
       return row ? toBot(row) : undefined;
     },
 
     async list(accountIds: string[] | 'all', filter: { account_id?: string; status?: BotStatus; limit: number; offset: number }) {
-      const query = db('bots').modify((q) => {
+      const query = db<BotRow>('bots').modify<BotRow, BotRow[]>((q) => {
         if (accountIds !== 'all') q.whereIn('account_id', accountIds);
         if (filter.account_id) q.where('account_id', filter.account_id);
         if (filter.status) q.where('status', filter.status);
@@ -60,12 +60,12 @@ export function botsRepository(db: Db) {
     },
 
     async update(id: string, changes: { name?: string; description?: string; settings?: Record<string, unknown>; status?: BotStatus }) {
-      const row: Record<string, unknown> = { updated_at: new Date().toISOString() };
+      const row: Partial<BotRow> = { updated_at: new Date().toISOString() };
       if (changes.name !== undefined) row.name = changes.name;
       if (changes.description !== undefined) row.description = changes.description;
       if (changes.settings !== undefined) row.settings = toJson(changes.settings);
       if (changes.status !== undefined) row.status = changes.status;
-      await db('bots').where({ id }).update(row);
+      await db<BotRow>('bots').where({ id }).update(row);
       return this.get(id);
     },
 
@@ -76,7 +76,14 @@ export function botsRepository(db: Db) {
     async deleteWithEverything(id: string): Promise<Record<string, number>> {
       return db.transaction(async (trx) => {
         const removed: Record<string, number> = {};
-        const tables = { messages: 'dialog_messages', events: 'dialog_events', dialogs: 'dialogs', scenarios: 'scenarios', platforms: 'platform_connections', webhook_stats: 'webhook_stats' };
+        const tables = {
+          messages: 'dialog_messages',
+          events: 'dialog_events',
+          dialogs: 'dialogs',
+          scenarios: 'scenarios',
+          platforms: 'platform_connections',
+          webhook_stats: 'webhook_stats',
+        };
         for (const [name, table] of Object.entries(tables)) removed[name] = Number(await trx(table).where({ bot_id: id }).delete());
         await trx('bots').where({ id }).delete();
         return removed;

@@ -27,15 +27,28 @@ export function bindingOf(botId: string, platform: string, column: 'credentials'
   return `platform_connections/${botId}/${platform}/${column}`;
 }
 
-function toConnection(row: Record<string, unknown>): PlatformConnection {
+/** A `platform_connections` row as either driver returns it. */
+interface ConnectionRow {
+  id: string;
+  bot_id: string;
+  platform: PlatformName;
+  credentials_sealed: string;
+  webhook_secret_sealed: string | null;
+  settings: unknown;
+  status: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+function toConnection(row: ConnectionRow): PlatformConnection {
   return {
-    id: row.id as string,
-    bot_id: row.bot_id as string,
-    platform: row.platform as PlatformName,
-    status: row.status as string,
+    id: row.id,
+    bot_id: row.bot_id,
+    platform: row.platform,
+    status: row.status,
     settings: fromJson(row.settings, {}),
     webhook_registered: Boolean(row.webhook_secret_sealed),
-    key_id: String(row.credentials_sealed).split('.')[1] ?? '',
+    key_id: row.credentials_sealed.split('.')[1] ?? '',
     created_at: toIso(row.created_at) as string,
     updated_at: toIso(row.updated_at) as string,
   };
@@ -45,7 +58,7 @@ export function platformsRepository(db: Db, keyring: Keyring) {
   return {
     async create(input: { bot_id: string; platform: PlatformName; credentials: Record<string, string>; settings?: Record<string, unknown> }) {
       const now = new Date().toISOString();
-      const row = {
+      const row: ConnectionRow = {
         id: randomUUID(),
         bot_id: input.bot_id,
         platform: input.platform,
@@ -56,23 +69,23 @@ export function platformsRepository(db: Db, keyring: Keyring) {
         created_at: now,
         updated_at: now,
       };
-      await db('platform_connections').insert(row);
+      await db<ConnectionRow>('platform_connections').insert(row);
       return toConnection(row);
     },
 
     async get(botId: string, platform: PlatformName): Promise<PlatformConnection | undefined> {
-      const row = await db('platform_connections').where({ bot_id: botId, platform }).first();
+      const row = await db<ConnectionRow>('platform_connections').where({ bot_id: botId, platform }).first();
       return row ? toConnection(row) : undefined;
     },
 
     async list(botId: string): Promise<PlatformConnection[]> {
-      const rows = await db('platform_connections').where({ bot_id: botId }).orderBy('created_at');
+      const rows = await db<ConnectionRow>('platform_connections').where({ bot_id: botId }).orderBy('created_at');
       return rows.map(toConnection);
     },
 
     /** Decrypted credentials, for the platform call that needs them and nothing else. */
     async secrets(botId: string, platform: PlatformName): Promise<PlatformSecrets | undefined> {
-      const row = await db('platform_connections').where({ bot_id: botId, platform }).first();
+      const row = await db<ConnectionRow>('platform_connections').where({ bot_id: botId, platform }).first();
       if (!row) return undefined;
       const secrets: PlatformSecrets = {
         credentials: open<Record<string, string>>(row.credentials_sealed, keyring, bindingOf(botId, platform, 'credentials')),
@@ -80,22 +93,27 @@ export function platformsRepository(db: Db, keyring: Keyring) {
       };
       // Sealed before values were bound to their row: bound now, so they cannot be moved from here on.
       if (isLegacySealed(row.credentials_sealed) || (row.webhook_secret_sealed && isLegacySealed(row.webhook_secret_sealed))) {
-        await db('platform_connections')
+        await db<ConnectionRow>('platform_connections')
           .where({ id: row.id })
           .update({
             credentials_sealed: seal(secrets.credentials, keyring, bindingOf(botId, platform, 'credentials')),
-            webhook_secret_sealed: secrets.webhookSecret === undefined ? null : seal(secrets.webhookSecret, keyring, bindingOf(botId, platform, 'webhook_secret')),
+            webhook_secret_sealed:
+              secrets.webhookSecret === undefined ? null : seal(secrets.webhookSecret, keyring, bindingOf(botId, platform, 'webhook_secret')),
           });
       }
       return secrets;
     },
 
-    async update(botId: string, platform: PlatformName, changes: { credentials?: Record<string, string>; settings?: Record<string, unknown>; status?: string }) {
-      const row: Record<string, unknown> = { updated_at: new Date().toISOString() };
+    async update(
+      botId: string,
+      platform: PlatformName,
+      changes: { credentials?: Record<string, string>; settings?: Record<string, unknown>; status?: string },
+    ) {
+      const row: Partial<ConnectionRow> = { updated_at: new Date().toISOString() };
       if (changes.credentials) row.credentials_sealed = seal(changes.credentials, keyring, bindingOf(botId, platform, 'credentials'));
       if (changes.settings) row.settings = toJson(changes.settings);
       if (changes.status) row.status = changes.status;
-      await db('platform_connections').where({ bot_id: botId, platform }).update(row);
+      await db<ConnectionRow>('platform_connections').where({ bot_id: botId, platform }).update(row);
       return this.get(botId, platform);
     },
 

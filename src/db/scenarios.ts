@@ -7,7 +7,7 @@ import { type Db, fromJson, isPostgres, isUniqueViolation, toIso, toJson } from 
 import { carrySuiteOver } from './scenario-tests';
 
 /**
- * Active scenarios per bot. Each dialog carries its bot's trigger table (workflows/dialog.ts), so
+ * Active scenarios per bot. Each dialog carries its bot's trigger table (workflows/dialog/scenario.ts), so
  * this keeps that table, and matching a message against it, small.
  */
 export const MAX_ACTIVE_SCENARIOS = 20;
@@ -27,16 +27,31 @@ export interface ScenarioRecord {
   updated_at: string;
 }
 
-function toScenario(row: Record<string, unknown>): ScenarioRecord {
+/** A `scenarios` row as either driver returns it (SQLite's booleans are 0 and 1). */
+interface ScenarioRow {
+  id: string;
+  bot_id: string;
+  name: string;
+  version: number;
+  is_active: boolean | number;
+  is_default: boolean | number;
+  scenario_data: unknown;
+  source_text: string | null;
+  warnings: unknown;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+function toScenario(row: ScenarioRow): ScenarioRecord {
   return {
-    id: row.id as string,
-    bot_id: row.bot_id as string,
-    name: row.name as string,
+    id: row.id,
+    bot_id: row.bot_id,
+    name: row.name,
     version: Number(row.version),
     is_active: Boolean(row.is_active),
     is_default: Boolean(row.is_default),
     scenario_data: fromJson(row.scenario_data, {} as Scenario),
-    source_text: (row.source_text as string | null) ?? null,
+    source_text: row.source_text ?? null,
     warnings: fromJson(row.warnings, []),
     created_at: toIso(row.created_at) as string,
     updated_at: toIso(row.updated_at) as string,
@@ -50,47 +65,60 @@ export interface ScenarioRoute {
   triggers: ScenarioTriggers;
 }
 
-const triggersOf = (row: Record<string, unknown>): ScenarioTriggers | undefined => fromJson<Scenario>(row.scenario_data, {} as Scenario).settings?.triggers;
+const triggersOf = (row: Pick<ScenarioRow, 'scenario_data'>): ScenarioTriggers | undefined =>
+  fromJson<Scenario>(row.scenario_data, {} as Scenario).settings?.triggers;
 
 /**
  * Makes `row` active inside `trx`: the other versions of its name stop being active, and it is the
  * bot's default when asked, when the version it replaces was, or when the bot has none. Refused (409)
  * when another active scenario has one of its triggers, or when the bot has too many active ones.
  */
-async function activateIn(trx: Knex.Transaction, row: Record<string, unknown>, makeDefault: boolean): Promise<void> {
-  const botId = row.bot_id as string;
+async function activateIn(trx: Knex.Transaction, row: ScenarioRow, makeDefault: boolean): Promise<void> {
+  const botId = row.bot_id;
   // Two activations of one bot at once would each miss the other's triggers: they take turns.
   if (isPostgres(trx)) await trx('bots').where({ id: botId }).forUpdate().first();
-  const active: Record<string, unknown>[] = await trx('scenarios').where({ bot_id: botId, is_active: true }).select('id', 'name', 'version', 'is_default', 'scenario_data');
+  const active = await trx<ScenarioRow>('scenarios').where({ bot_id: botId, is_active: true }).select('id', 'name', 'version', 'is_default', 'scenario_data');
   const siblings = active.filter((other) => other.name === row.name && other.id !== row.id);
   const others = active.filter((other) => other.name !== row.name);
-  const clash = findTriggerClash(triggersOf(row), others.map((other) => ({ row: other, triggers: triggersOf(other) })));
+  const clash = findTriggerClash(
+    triggersOf(row),
+    others.map((other) => ({ row: other, triggers: triggersOf(other) })),
+  );
   if (clash) {
-    const describe = (r: Record<string, unknown>) => ({ id: r.id as string, name: r.name as string, version: Number(r.version) });
+    const describe = (r: Pick<ScenarioRow, 'id' | 'name' | 'version'>) => ({ id: r.id, name: r.name, version: Number(r.version) });
     const other = describe(clash.other.row);
     throw conflict(
       'trigger_conflict',
-      `The trigger "${clash.trigger}" of scenario "${String(row.name)}" is already a trigger of the active scenario "${other.name}"; remove it from one of them or deactivate "${other.name}" first.`,
+      `The trigger "${clash.trigger}" of scenario "${row.name}" is already a trigger of the active scenario "${other.name}"; remove it from one of them or deactivate "${other.name}" first.`,
       { trigger: clash.trigger, kind: clash.kind, scenario: describe(row), active_scenario: other },
     );
   }
   if (others.length >= MAX_ACTIVE_SCENARIOS) {
-    throw conflict('too_many_active_scenarios', `A bot may have at most ${MAX_ACTIVE_SCENARIOS} active scenarios; deactivate one first.`, { limit: MAX_ACTIVE_SCENARIOS });
+    throw conflict('too_many_active_scenarios', `A bot may have at most ${MAX_ACTIVE_SCENARIOS} active scenarios; deactivate one first.`, {
+      limit: MAX_ACTIVE_SCENARIOS,
+    });
   }
   const isDefault = makeDefault || Boolean(row.is_default) || siblings.some((other) => other.is_default) || !others.some((other) => other.is_default);
   const now = new Date().toISOString();
-  if (siblings.length > 0) await trx('scenarios').whereIn('id', siblings.map((other) => other.id as string)).update({ is_active: false, is_default: false, updated_at: now });
-  if (isDefault) await trx('scenarios').where({ bot_id: botId, is_default: true }).whereNot({ id: row.id as string }).update({ is_default: false, updated_at: now });
-  await trx('scenarios').where({ id: row.id as string }).update({ is_active: true, is_default: isDefault, updated_at: now });
+  if (siblings.length > 0)
+    await trx<ScenarioRow>('scenarios')
+      .whereIn(
+        'id',
+        siblings.map((other) => other.id),
+      )
+      .update({ is_active: false, is_default: false, updated_at: now });
+  if (isDefault)
+    await trx<ScenarioRow>('scenarios').where({ bot_id: botId, is_default: true }).whereNot({ id: row.id }).update({ is_default: false, updated_at: now });
+  await trx<ScenarioRow>('scenarios').where({ id: row.id }).update({ is_active: true, is_default: isDefault, updated_at: now });
 }
 
 /** Makes `row` inactive inside `trx`; when it was the default, the oldest active scenario left takes over. */
-async function deactivateIn(trx: Knex.Transaction, row: Record<string, unknown>): Promise<void> {
+async function deactivateIn(trx: Knex.Transaction, row: ScenarioRow): Promise<void> {
   const now = new Date().toISOString();
-  await trx('scenarios').where({ id: row.id as string }).update({ is_active: false, is_default: false, updated_at: now });
+  await trx<ScenarioRow>('scenarios').where({ id: row.id }).update({ is_active: false, is_default: false, updated_at: now });
   if (!row.is_default) return;
-  const next = await trx('scenarios').where({ bot_id: row.bot_id as string, is_active: true }).orderBy('created_at', 'asc').orderBy('id', 'asc').first('id');
-  if (next) await trx('scenarios').where({ id: next.id }).update({ is_default: true, updated_at: now });
+  const next = await trx<ScenarioRow>('scenarios').where({ bot_id: row.bot_id, is_active: true }).orderBy('created_at', 'asc').orderBy('id', 'asc').first('id');
+  if (next) await trx<ScenarioRow>('scenarios').where({ id: next.id }).update({ is_default: true, updated_at: now });
 }
 
 export function scenariosRepository(db: Db) {
@@ -100,13 +128,23 @@ export function scenariosRepository(db: Db) {
      * version's test suite. With `activate` it replaces the active version of its name in the same
      * transaction (see `setActive`).
      */
-    async createVersion(input: { bot_id: string; name: string; scenario_data: Scenario; source_text?: string | null; warnings: Diagnostic[]; activate?: boolean }) {
+    async createVersion(input: {
+      bot_id: string;
+      name: string;
+      scenario_data: Scenario;
+      source_text?: string | null;
+      warnings: Diagnostic[];
+      activate?: boolean;
+    }) {
       for (let attempt = 0; ; attempt++) {
         try {
           return await db.transaction(async (trx) => {
-            const previous = await trx('scenarios').where({ bot_id: input.bot_id, name: input.name }).orderBy('version', 'desc').first('id', 'version');
+            const previous = await trx<ScenarioRow>('scenarios')
+              .where({ bot_id: input.bot_id, name: input.name })
+              .orderBy('version', 'desc')
+              .first('id', 'version');
             const now = new Date().toISOString();
-            const row = {
+            const row: ScenarioRow = {
               id: randomUUID(),
               bot_id: input.bot_id,
               name: input.name,
@@ -119,11 +157,11 @@ export function scenariosRepository(db: Db) {
               created_at: now,
               updated_at: now,
             };
-            await trx('scenarios').insert(row);
-            if (previous) await carrySuiteOver(trx, previous.id as string, row.id);
+            await trx<ScenarioRow>('scenarios').insert(row);
+            if (previous) await carrySuiteOver(trx, previous.id, row.id);
             if (!input.activate) return toScenario(row);
             await activateIn(trx, row, false);
-            return toScenario(await trx('scenarios').where({ id: row.id }).first());
+            return toScenario((await trx<ScenarioRow>('scenarios').where({ id: row.id }).first()) as ScenarioRow);
           });
         } catch (error) {
           // Two writers took the same next version number: the unique key caught it, take the next one.
@@ -134,30 +172,34 @@ export function scenariosRepository(db: Db) {
     },
 
     async get(id: string): Promise<ScenarioRecord | undefined> {
-      const row = await db('scenarios').where({ id }).first();
+      const row = await db<ScenarioRow>('scenarios').where({ id }).first();
       return row ? toScenario(row) : undefined;
     },
 
     async latest(botId: string, name: string): Promise<ScenarioRecord | undefined> {
-      const row = await db('scenarios').where({ bot_id: botId, name }).orderBy('version', 'desc').first();
+      const row = await db<ScenarioRow>('scenarios').where({ bot_id: botId, name }).orderBy('version', 'desc').first();
       return row ? toScenario(row) : undefined;
     },
 
     /** Ids of the versions of this name older than `version`. */
     async olderVersionIds(botId: string, name: string, version: number): Promise<string[]> {
-      const rows = await db('scenarios').where({ bot_id: botId, name }).where('version', '<', version).select('id');
-      return rows.map((r: { id: string }) => r.id);
+      const rows = await db<ScenarioRow>('scenarios').where({ bot_id: botId, name }).where('version', '<', version).select('id');
+      return rows.map((r) => r.id);
     },
 
     /** The bot's active scenarios, the default first, then in the order they were created. */
     async listActive(botId: string): Promise<ScenarioRecord[]> {
-      const rows = await db('scenarios').where({ bot_id: botId, is_active: true }).orderBy('is_default', 'desc').orderBy('created_at', 'asc').orderBy('id', 'asc');
+      const rows = await db<ScenarioRow>('scenarios')
+        .where({ bot_id: botId, is_active: true })
+        .orderBy('is_default', 'desc')
+        .orderBy('created_at', 'asc')
+        .orderBy('id', 'asc');
       return rows.map(toScenario);
     },
 
     /** The scenario a new dialog starts when no trigger matches its first message. */
     async getDefault(botId: string): Promise<ScenarioRecord | undefined> {
-      const row = await db('scenarios').where({ bot_id: botId, is_active: true, is_default: true }).first();
+      const row = await db<ScenarioRow>('scenarios').where({ bot_id: botId, is_active: true, is_default: true }).first();
       return row ? toScenario(row) : undefined;
     },
 
@@ -170,9 +212,9 @@ export function scenariosRepository(db: Db) {
     },
 
     async list(botId: string, filter: { active_only?: boolean; version?: number; name?: string; limit: number; offset: number }) {
-      const query = db('scenarios')
+      const query = db<ScenarioRow>('scenarios')
         .where({ bot_id: botId })
-        .modify((q) => {
+        .modify<ScenarioRow, ScenarioRow[]>((q) => {
           if (filter.active_only) q.where('is_active', true);
           if (filter.version !== undefined) q.where('version', filter.version);
           if (filter.name !== undefined) q.where('name', filter.name);
@@ -190,7 +232,7 @@ export function scenariosRepository(db: Db) {
      */
     async setActive(id: string, active: boolean, options: { makeDefault?: boolean } = {}): Promise<ScenarioRecord | undefined> {
       await db.transaction(async (trx) => {
-        const row = await trx('scenarios').where({ id }).first();
+        const row = await trx<ScenarioRow>('scenarios').where({ id }).first();
         if (!row) return;
         if (active) await activateIn(trx, row, Boolean(options.makeDefault));
         else if (row.is_active) await deactivateIn(trx, row);

@@ -11,6 +11,19 @@ export interface WebhookStatus {
 
 export type WebhookOutcome = { accepted: true; messages: number } | { accepted: false; error: string };
 
+/** A `webhook_stats` row as either driver returns it (PostgreSQL's bigints come back as text). */
+interface WebhookStatsRow {
+  bot_id: string;
+  platform: PlatformName;
+  received: number | string;
+  accepted: number | string;
+  rejected: number | string;
+  messages: number | string;
+  last_event_at: Date | string | null;
+  last_error: string | null;
+  last_error_at: Date | string | null;
+}
+
 /** Calls counted since the last write, per bot and platform. */
 interface Pending {
   botId: string;
@@ -37,7 +50,7 @@ export function webhookStatsRepository(db: Db, flushMs = WEBHOOK_STATS_FLUSH_MS)
   async function write(p: Pending): Promise<void> {
     const plus = (column: string, by: number) => db.raw('?? + ?', [`webhook_stats.${column}`, by]);
     const rejected = p.received - p.accepted;
-    await db('webhook_stats')
+    await db<WebhookStatsRow>('webhook_stats')
       .insert({
         bot_id: p.botId,
         platform: p.platform,
@@ -100,7 +113,7 @@ export function webhookStatsRepository(db: Db, flushMs = WEBHOOK_STATS_FLUSH_MS)
 
     async get(botId: string, platform: PlatformName): Promise<WebhookStatus> {
       if (pending.has(`${botId}:${platform}`)) await flush();
-      const row = await db('webhook_stats').where({ bot_id: botId, platform }).first();
+      const row = await db<WebhookStatsRow>('webhook_stats').where({ bot_id: botId, platform }).first();
       return {
         bot_id: botId,
         platform,

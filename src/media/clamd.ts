@@ -5,7 +5,10 @@ export type ScanResult = { clean: true } | { clean: false; signature: string };
 
 /** clamd could not be reached or answered something else than a verdict. */
 export class ScannerUnavailableError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
     this.name = 'ScannerUnavailableError';
   }

@@ -65,7 +65,7 @@ type Provisional = { container: 'zip' | 'cfb' };
 export async function sniffHead(head: Buffer): Promise<MediaFormat | Provisional | null> {
   const found = await FileType.fromBuffer(head);
   if (!found) return null;
-  if (found.ext === 'zip' || found.ext === 'docx') return found.ext === 'docx' ? (ACCEPTED.docx as MediaFormat) : { container: 'zip' };
+  if (found.ext === 'zip' || found.ext === 'docx') return found.ext === 'docx' ? ACCEPTED.docx : { container: 'zip' };
   if (found.ext === 'cfb') return { container: 'cfb' };
   return ACCEPTED[found.ext] ?? null;
 }

@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { PlatformApiError, PlatformNetworkError } from '../platforms/errors';
 import { scrubError } from '../platforms/shared/http';
 import { callGraph } from '../platforms/shared/meta';
@@ -42,7 +41,7 @@ export async function downloadIncoming(
   file: IncomingFile,
 ): Promise<Download | null> {
   if (platform === 'telegram' && file.mediaId) {
-    const token = credentials.token as string;
+    const token = credentials.token;
     const info = await callTelegram(ctx, token, 'getFile', { file_id: file.mediaId });
     if (!info.file_path) throw new PlatformApiError('telegram', 'getFile', 400, 'the file is not available for download (over 20 MB?)', false);
     const url = `${ctx.apiBase.replace(/\/+$/, '')}/file/bot${token}/${info.file_path}`;
@@ -50,10 +49,16 @@ export async function downloadIncoming(
     return { body, fileName: info.file_path.split('/').pop() };
   }
   if (platform === 'whatsapp' && file.mediaId) {
-    const accessToken = credentials.access_token as string;
+    const accessToken = credentials.access_token;
     const media = await callGraph<WaMediaUrl>(ctx, { platform, method: 'getMedia', path: encodeURIComponent(file.mediaId), httpMethod: 'GET', accessToken });
     if (typeof media.url !== 'string') throw new PlatformApiError('whatsapp', 'getMedia', 200, 'the answer carries no media url', false);
-    const body = await fetchBytes(ctx, { platform, method: 'downloadMedia', url: media.url, headers: { authorization: `Bearer ${accessToken}` }, secrets: [accessToken] });
+    const body = await fetchBytes(ctx, {
+      platform,
+      method: 'downloadMedia',
+      url: media.url,
+      headers: { authorization: `Bearer ${accessToken}` },
+      secrets: [accessToken],
+    });
     return { body };
   }
   if (platform === 'messenger' && file.url) {
@@ -80,5 +85,5 @@ async function fetchBytes(
     const retryable = response.status >= 500 || response.status === 429;
     throw new PlatformApiError(request.platform, request.method, response.status, `HTTP ${response.status}`, retryable);
   }
-  return Readable.fromWeb(response.body as unknown as WebReadableStream);
+  return Readable.fromWeb(response.body);
 }

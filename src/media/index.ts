@@ -98,7 +98,13 @@ export function mediaService(deps: { db: Db; config: Config }) {
     toJson,
     ingest(input: IngestInput): Promise<IngestResult> {
       return ingestMedia(
-        { repo, storage: storage(), workDir: path.join(deps.config.mediaDir, '.incoming'), clamdAddress: deps.config.clamdAddress, quotaBytes: deps.config.mediaQuotaBytes },
+        {
+          repo,
+          storage: storage(),
+          workDir: path.join(deps.config.mediaDir, '.incoming'),
+          clamdAddress: deps.config.clamdAddress,
+          quotaBytes: deps.config.mediaQuotaBytes,
+        },
         input,
       );
     },

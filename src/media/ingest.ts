@@ -16,13 +16,20 @@ const MB = 1024 * 1024;
 export const ACCEPTED_TEXT = 'JPEG, PNG, GIF, WebP, MP4, MOV, MP3, OGG, WAV, PDF, DOC or DOCX';
 
 export const unsupportedMedia = (what: string) =>
-  new AppError(415, 'unsupported_media_type', `${what} is not an accepted media type; send ${ACCEPTED_TEXT}.`, { accepted: ACCEPTED_TEXT.replace(' or ', ', ').split(', ') });
+  new AppError(415, 'unsupported_media_type', `${what} is not an accepted media type; send ${ACCEPTED_TEXT}.`, {
+    accepted: ACCEPTED_TEXT.replace(' or ', ', ').split(', '),
+  });
 
 export const tooLarge = (type: string, limit: number) =>
   new AppError(413, 'payload_too_large', `The ${type} is larger than the ${limit / MB} MB limit for ${type} files.`, { type, limit_bytes: limit });
 
 export const quotaExceeded = (used: number, limit: number) =>
-  new AppError(413, 'media_quota_exceeded', `The bot's media would exceed its quota of ${limit} bytes (${used} in use); remove media or ask for a larger quota.`, { used, limit });
+  new AppError(
+    413,
+    'media_quota_exceeded',
+    `The bot's media would exceed its quota of ${limit} bytes (${used} in use); remove media or ask for a larger quota.`,
+    { used, limit },
+  );
 
 export interface IngestDeps {
   repo: MediaRepository;
@@ -86,7 +93,7 @@ class Inspector extends Transform {
         this.format = format;
         done(this.checkSize(), chunk);
       })
-      .catch((error) => done(error));
+      .catch((error: Error) => done(error));
   }
 
   get limit(): { type: string; bytes: number } {
@@ -107,7 +114,9 @@ async function scan(address: string, file: string): Promise<void> {
     verdict = await scanStream(address, createReadStream(file));
   } catch (error) {
     if (error instanceof ScannerUnavailableError) {
-      throw new AppError(503, 'scanner_unavailable', 'The virus scanner is unavailable, so the file was not accepted; try again later.', null, { 'Retry-After': '30' });
+      throw new AppError(503, 'scanner_unavailable', 'The virus scanner is unavailable, so the file was not accepted; try again later.', null, {
+        'Retry-After': '30',
+      });
     }
     throw error;
   }

@@ -80,7 +80,10 @@ async function imageVariants(storage: MediaStorage, media: MediaRow, data: Buffe
     const signature = JSON.stringify([rule.maxBytes, rule.maxSide, rule.maxSum, rule.maxRatio]);
     if (!made.has(signature)) {
       const fitted = await fitImage(data, rule, width, height);
-      made.set(signature, fitted ? { stored: await putBuffer(storage, fitted.data, 'jpg', visibilityOf(media)), width: fitted.width, height: fitted.height } : null);
+      made.set(
+        signature,
+        fitted ? { stored: await putBuffer(storage, fitted.data, 'jpg', visibilityOf(media)), width: fitted.width, height: fitted.height } : null,
+      );
     }
     const copy = made.get(signature);
     variants.push(

@@ -40,16 +40,35 @@ export interface VariantRow {
   height: number | null;
 }
 
-const toMedia = (row: Record<string, unknown>): MediaRow => ({
-  ...(row as unknown as MediaRow),
+/** A `media` row as either driver returns it (PostgreSQL's bigints come back as text). */
+interface StoredMedia extends Omit<MediaRow, 'size' | 'created_at' | 'updated_at'> {
+  size: number | string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+/** A `media_variants` row as either driver returns it. */
+interface StoredVariant extends Omit<VariantRow, 'size'> {
+  size: number | string | null;
+}
+
+interface PlatformFileRow {
+  media_id: string;
+  platform: string;
+  file_id: string;
+  created_at: Date | string;
+}
+
+const toMedia = (row: StoredMedia): MediaRow => ({
+  ...row,
   size: Number(row.size),
   duration: row.duration === null || row.duration === undefined ? null : Number(row.duration),
   created_at: toIso(row.created_at) as string,
   updated_at: toIso(row.updated_at) as string,
 });
 
-const toVariant = (row: Record<string, unknown>): VariantRow => ({
-  ...(row as unknown as VariantRow),
+const toVariant = (row: StoredVariant): VariantRow => ({
+  ...row,
   size: row.size === null || row.size === undefined ? null : Number(row.size),
 });
 
@@ -69,12 +88,12 @@ export type NewMedia = Pick<MediaRow, 'bot_id' | 'type' | 'mime' | 'size' | 'sha
 export function mediaRepository(db: Db) {
   return {
     async get(id: string): Promise<MediaRow | undefined> {
-      const row = await db('media').where({ id }).first();
+      const row = await db<StoredMedia>('media').where({ id }).first();
       return row ? toMedia(row) : undefined;
     },
 
     async findBySha(botId: string, sha256: string): Promise<MediaRow | undefined> {
-      const row = await db('media').where({ bot_id: botId, sha256 }).first();
+      const row = await db<StoredMedia>('media').where({ bot_id: botId, sha256 }).first();
       return row ? toMedia(row) : undefined;
     },
 
@@ -95,13 +114,24 @@ export function mediaRepository(db: Db) {
         const locking = trx('bots').where({ id: input.bot_id }).select('id');
         if (isPostgres(db)) locking.forUpdate();
         await locking;
-        const existing = await trx('media').where({ bot_id: input.bot_id, sha256: input.sha256 }).first();
+        const existing = await trx<StoredMedia>('media').where({ bot_id: input.bot_id, sha256: input.sha256 }).first();
         if (existing) return { media: toMedia(existing), created: false };
         const [{ used }] = await trx('media').where({ bot_id: input.bot_id }).sum<{ used: string | number | null }[]>({ used: 'size' });
         if (Number(used ?? 0) + input.size > quotaBytes) throw new QuotaExceededError(Number(used ?? 0), quotaBytes);
         const now = new Date().toISOString();
-        const row = { id: randomUUID(), ...input, width: null, height: null, duration: null, thumbnail_key: null, status: 'pending', error: null, created_at: now, updated_at: now };
-        await trx('media').insert(row);
+        const row: StoredMedia = {
+          id: randomUUID(),
+          ...input,
+          width: null,
+          height: null,
+          duration: null,
+          thumbnail_key: null,
+          status: 'pending',
+          error: null,
+          created_at: now,
+          updated_at: now,
+        };
+        await trx<StoredMedia>('media').insert(row);
         return { media: toMedia(row), created: true };
       });
     },
@@ -109,8 +139,8 @@ export function mediaRepository(db: Db) {
     /** Whether any record of any bot still refers to the stored file (keys are shared by content). */
     async isKeyUsed(key: string): Promise<boolean> {
       const [media, variant] = await Promise.all([
-        db('media').where({ storage_key: key }).orWhere({ thumbnail_key: key }).first('id'),
-        db('media_variants').where({ storage_key: key }).first('media_id'),
+        db<StoredMedia>('media').where({ storage_key: key }).orWhere({ thumbnail_key: key }).first('id'),
+        db<StoredVariant>('media_variants').where({ storage_key: key }).first('media_id'),
       ]);
       return Boolean(media ?? variant);
     },
@@ -123,7 +153,10 @@ export function mediaRepository(db: Db) {
         .where('media.bot_id', botId)
         .whereNotNull('media_variants.storage_key')
         .select('media_variants.storage_key');
-      const keys = [...rows.flatMap((r: { storage_key: string; thumbnail_key: string | null }) => [r.storage_key, r.thumbnail_key]), ...variants.map((v: { storage_key: string }) => v.storage_key)];
+      const keys = [
+        ...rows.flatMap((r: { storage_key: string; thumbnail_key: string | null }) => [r.storage_key, r.thumbnail_key]),
+        ...variants.map((v: { storage_key: string }) => v.storage_key),
+      ];
       return [...new Set(keys.filter((key): key is string => Boolean(key)))];
     },
 
@@ -140,16 +173,27 @@ export function mediaRepository(db: Db) {
     /** Which of these ids are files the bot's users sent (records of the bot with source `incoming`). */
     async incomingOfBot(botId: string, ids: readonly string[]): Promise<string[]> {
       if (ids.length === 0) return [];
-      const rows = await db('media').where({ bot_id: botId, source: 'incoming' }).whereIn('id', [...ids]).select('id');
+      const rows = await db('media')
+        .where({ bot_id: botId, source: 'incoming' })
+        .whereIn('id', [...ids])
+        .select('id');
       return rows.map((r: { id: string }) => r.id);
     },
 
     /** Every stored file these records refer to: originals, thumbnails and platform copies. */
     async keysOf(ids: readonly string[]): Promise<string[]> {
       if (ids.length === 0) return [];
-      const rows = await db('media').whereIn('id', [...ids]).select('storage_key', 'thumbnail_key');
-      const variants = await db('media_variants').whereIn('media_id', [...ids]).whereNotNull('storage_key').select('storage_key');
-      const keys = [...rows.flatMap((r: { storage_key: string; thumbnail_key: string | null }) => [r.storage_key, r.thumbnail_key]), ...variants.map((v: { storage_key: string }) => v.storage_key)];
+      const rows = await db('media')
+        .whereIn('id', [...ids])
+        .select('storage_key', 'thumbnail_key');
+      const variants = await db('media_variants')
+        .whereIn('media_id', [...ids])
+        .whereNotNull('storage_key')
+        .select('storage_key');
+      const keys = [
+        ...rows.flatMap((r: { storage_key: string; thumbnail_key: string | null }) => [r.storage_key, r.thumbnail_key]),
+        ...variants.map((v: { storage_key: string }) => v.storage_key),
+      ];
       return [...new Set(keys.filter((key): key is string => Boolean(key)))];
     },
 
@@ -157,30 +201,43 @@ export function mediaRepository(db: Db) {
     async deleteIds(ids: readonly string[]): Promise<number> {
       if (ids.length === 0) return 0;
       return db.transaction(async (trx) => {
-        await trx('media_variants').whereIn('media_id', [...ids]).delete();
-        await trx('media_platform_files').whereIn('media_id', [...ids]).delete();
-        return Number(await trx('media').whereIn('id', [...ids]).delete());
+        await trx('media_variants')
+          .whereIn('media_id', [...ids])
+          .delete();
+        await trx('media_platform_files')
+          .whereIn('media_id', [...ids])
+          .delete();
+        return Number(
+          await trx('media')
+            .whereIn('id', [...ids])
+            .delete(),
+        );
       });
     },
 
     /** Which of these keys are the stored originals of the bot's records (what a dialog may point to). */
     async ownedKeys(botId: string, keys: readonly string[]): Promise<Set<string>> {
       if (keys.length === 0) return new Set();
-      const rows = await db('media').where({ bot_id: botId }).whereIn('storage_key', [...keys]).select('storage_key');
+      const rows = await db('media')
+        .where({ bot_id: botId })
+        .whereIn('storage_key', [...keys])
+        .select('storage_key');
       return new Set(rows.map((r: { storage_key: string }) => r.storage_key));
     },
 
     async list(botId: string, page: { limit: number; offset: number; type?: MediaType }): Promise<{ items: MediaRow[]; total: number }> {
-      const query = db('media').where({ bot_id: botId }).modify((q) => {
-        if (page.type) q.where('type', page.type);
-      });
+      const query = db<StoredMedia>('media')
+        .where({ bot_id: botId })
+        .modify<StoredMedia, StoredMedia[]>((q) => {
+          if (page.type) q.where('type', page.type);
+        });
       const [{ total }] = await query.clone().count<{ total: string | number }[]>({ total: '*' });
       const rows = await query.orderBy('created_at', 'asc').orderBy('id').limit(page.limit).offset(page.offset);
       return { items: rows.map(toMedia), total: Number(total) };
     },
 
     async idsOfBot(botId: string): Promise<string[]> {
-      return (await db('media').where({ bot_id: botId }).select('id')).map((r: { id: string }) => r.id);
+      return (await db<StoredMedia>('media').where({ bot_id: botId }).select('id')).map((r) => r.id);
     },
 
     /** The outcome of processing: metadata and variants together, in one transaction. */
@@ -191,9 +248,15 @@ export function mediaRepository(db: Db) {
       await db.transaction(async (trx) => {
         await trx('media_variants').where({ media_id: id }).delete();
         if (result.variants.length > 0) await trx('media_variants').insert(result.variants.map((v) => ({ ...v, media_id: id })));
-        await trx('media')
-          .where({ id })
-          .update({ width: result.width, height: result.height, duration: result.duration, thumbnail_key: result.thumbnail_key, status: 'ready', error: null, updated_at: new Date().toISOString() });
+        await trx('media').where({ id }).update({
+          width: result.width,
+          height: result.height,
+          duration: result.duration,
+          thumbnail_key: result.thumbnail_key,
+          status: 'ready',
+          error: null,
+          updated_at: new Date().toISOString(),
+        });
       });
     },
 
@@ -203,7 +266,10 @@ export function mediaRepository(db: Db) {
     },
 
     async markFailed(id: string, reason: string): Promise<void> {
-      await db('media').where({ id }).whereNot({ status: 'ready' }).update({ status: 'failed', error: reason.slice(0, 2000), updated_at: new Date().toISOString() });
+      await db('media')
+        .where({ id })
+        .whereNot({ status: 'ready' })
+        .update({ status: 'failed', error: reason.slice(0, 2000), updated_at: new Date().toISOString() });
     },
 
     async markPending(id: string): Promise<void> {
@@ -211,16 +277,16 @@ export function mediaRepository(db: Db) {
     },
 
     async variant(mediaId: string, platform: string): Promise<VariantRow | undefined> {
-      const row = await db('media_variants').where({ media_id: mediaId, platform }).first();
+      const row = await db<StoredVariant>('media_variants').where({ media_id: mediaId, platform }).first();
       return row ? toVariant(row) : undefined;
     },
 
     async variants(mediaId: string): Promise<VariantRow[]> {
-      return (await db('media_variants').where({ media_id: mediaId }).orderBy('platform')).map(toVariant);
+      return (await db<StoredVariant>('media_variants').where({ media_id: mediaId }).orderBy('platform')).map(toVariant);
     },
 
     async platformFileId(mediaId: string, platform: string): Promise<string | undefined> {
-      const row = await db('media_platform_files').where({ media_id: mediaId, platform }).first();
+      const row = await db<PlatformFileRow>('media_platform_files').where({ media_id: mediaId, platform }).first();
       return row?.file_id;
     },
 

@@ -49,7 +49,7 @@ export function privateKeyOfUrl(publicBaseUrl: string, url: string): string | un
 /** Objects read from JSON; anything else (a Date, a stream) is left as it is. */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
-  const prototype = Object.getPrototypeOf(value);
+  const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
 

@@ -63,7 +63,10 @@ function send(server: http.Server, call: Call): Promise<Answer> {
   let agent = agents.get(from);
   if (!agent) agents.set(from, (agent = new http.Agent({ keepAlive: true, localAddress: from })));
   const { port } = server.address() as AddressInfo;
-  const headers = { ...(call.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(call.body)) } : {}), ...call.headers };
+  const headers = {
+    ...(call.body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(call.body)) } : {}),
+    ...call.headers,
+  };
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method: call.method ?? 'GET', path: call.path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
@@ -85,7 +88,8 @@ function send(server: http.Server, call: Call): Promise<Answer> {
 }
 
 function expectAnswer(answer: Answer, status: number, code: string, what: string): Answer {
-  if (answer.status !== status || answer.body.error?.code !== code) throw new Error(`${what} answered ${answer.status}, expected ${status} ${code}: ${answer.text}`);
+  if (answer.status !== status || answer.body.error?.code !== code)
+    throw new Error(`${what} answered ${answer.status}, expected ${status} ${code}: ${answer.text}`);
   expect(Object.keys(answer.body.error).sort()).toEqual(['code', 'details', 'message']);
   return answer;
 }
@@ -129,7 +133,13 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
   const nextChat = () => 880_000 + (chatCounter += 1);
   const genuine = (chatId: number) => telegramUpdate({ updateId: chatId, chatId, text: '/start', secret: bot.webhookSecret });
   const forged = (chatId: number) => telegramUpdate({ updateId: chatId, chatId, text: '/start', secret: 'not-the-secret' });
-  const webhook = (request: SignedRequest, from?: string): Call => ({ method: 'POST', path: `/v1/webhooks/telegram/${bot.id}`, headers: request.headers, body: request.body, from });
+  const webhook = (request: SignedRequest, from?: string): Call => ({
+    method: 'POST',
+    path: `/v1/webhooks/telegram/${bot.id}`,
+    headers: request.headers,
+    body: request.body,
+    from,
+  });
   const welcomedChat = (chatId: number) =>
     eventually(() => tg.callsTo('sendMessage').find((call) => String(call.body.chat_id) === String(chatId)), 20_000, `the welcome in chat ${chatId}`);
   const noDialog = async (chatId: number) => {
@@ -164,7 +174,12 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
         for (const [index, path] of existing.entries()) {
           const query = method === 'DELETE' ? '?confirm=true' : '';
           const toExisting = expectAnswer(await send(stack.server, { method, path: path + query, body }), 401, 'unauthorized', `${method} ${path}`);
-          const toMissing = expectAnswer(await send(stack.server, { method, path: missing[index] + query, body }), 401, 'unauthorized', `${method} ${missing[index]}`);
+          const toMissing = expectAnswer(
+            await send(stack.server, { method, path: missing[index] + query, body }),
+            401,
+            'unauthorized',
+            `${method} ${missing[index]}`,
+          );
           expect(toMissing.body).toEqual(toExisting.body);
         }
       }
@@ -212,7 +227,12 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
       const noExp = await send(stack.server, { path: `/v1/bots/${bot.id}`, headers: bearer(tokens['no exp']) });
       expect(noExp.body.error?.message).toMatch(/expiry \(exp claim\)/);
       for (const header of ['Bearer', 'Bearer  ', 'Basic YWRtaW46YWRtaW4=', `Bearer ${tokens['no claims at all']} extra`]) {
-        expectAnswer(await send(stack.server, { path: `/v1/bots/${bot.id}`, headers: { authorization: header } }), 401, 'unauthorized', `Authorization: ${header}`);
+        expectAnswer(
+          await send(stack.server, { path: `/v1/bots/${bot.id}`, headers: { authorization: header } }),
+          401,
+          'unauthorized',
+          `Authorization: ${header}`,
+        );
       }
       // The same claims with an expiry pass: the refusals above are about what was missing or wrong.
       expect((await send(stack.server, { path: `/v1/bots/${bot.id}`, headers: bearer(handMadeToken({ ...valid, exp }, secret)) })).status).toBe(200);
@@ -242,7 +262,20 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
     });
 
     it('reads a path the way any reader could: decoded, dot segments resolved, any case', () => {
-      for (const path of ['/v1', '/V1/', '//v1/x', '/%76%31/x', '/%2576%2531/x', '/v1%2Fx', '/v1./x', '/v1.. /x', '/a/../v1/x', '\\v1\\x', '/./v1/x', '/%76%31/%ff']) {
+      for (const path of [
+        '/v1',
+        '/V1/',
+        '//v1/x',
+        '/%76%31/x',
+        '/%2576%2531/x',
+        '/v1%2Fx',
+        '/v1./x',
+        '/v1.. /x',
+        '/a/../v1/x',
+        '\\v1\\x',
+        '/./v1/x',
+        '/%76%31/%ff',
+      ]) {
         expect([path, isUnderV1(path)]).toEqual([path, true]);
       }
       for (const path of ['/health', '/v1x/bots', '/media/v1', '/v1/../health', '/%zz/v1', '/v2/bots']) {
@@ -301,10 +334,19 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
     });
 
     it('behind the production proxy, counts the address the proxy appended, not what the client wrote before it', async () => {
-      const app = createApp({ db: stack.db, config: { ...stack.config, env: 'production' }, log: createLogger('silent'), temporal: stack.temporal, rateLimits: { limits: { failed_webhook_proofs: 3 } } });
+      const app = createApp({
+        db: stack.db,
+        config: { ...stack.config, env: 'production' },
+        log: createLogger('silent'),
+        temporal: stack.temporal,
+        rateLimits: { limits: { failed_webhook_proofs: 3 } },
+      });
       const server = await listen(app);
       try {
-        const through = (request: SignedRequest, clientWrote: string, proxySaw: string): Call => ({ ...webhook(request), headers: { ...request.headers, 'x-forwarded-for': `${clientWrote}, ${proxySaw}` } });
+        const through = (request: SignedRequest, clientWrote: string, proxySaw: string): Call => ({
+          ...webhook(request),
+          headers: { ...request.headers, 'x-forwarded-for': `${clientWrote}, ${proxySaw}` },
+        });
         const statuses: number[] = [];
         for (let i = 0; i < 4; i++) statuses.push((await send(server, through(forged(nextChat()), `198.51.100.${i}`, '203.0.113.9'))).status);
         expect(statuses).toEqual([401, 401, 401, 429]);
@@ -318,7 +360,13 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
     });
 
     it('counts only verified deliveries against the bot budget; beyond it a genuine delivery is 429 and starts nothing', async () => {
-      const app = createApp({ db: stack.db, config: stack.config, log: createLogger('silent'), temporal: stack.temporal, rateLimits: { limits: { webhooks: 2 } } });
+      const app = createApp({
+        db: stack.db,
+        config: stack.config,
+        log: createLogger('silent'),
+        temporal: stack.temporal,
+        rateLimits: { limits: { webhooks: 2 } },
+      });
       const server = await listen(app);
       try {
         for (let i = 0; i < 10; i++) expect((await send(server, webhook(forged(nextChat()), '127.0.0.42'))).status).toBe(401);
@@ -347,7 +395,15 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
   });
 
   describe('Discord replay window', () => {
-    const command = (channel: string) => discordCommand({ applicationId: DISCORD_APP, channelId: channel, userId: '80351110224678912', id: snowflake(), token: `tok.${channel}.${snowflake()}`, name: 'start' });
+    const command = (channel: string) =>
+      discordCommand({
+        applicationId: DISCORD_APP,
+        channelId: channel,
+        userId: '80351110224678912',
+        id: snowflake(),
+        token: `tok.${channel}.${snowflake()}`,
+        name: 'start',
+      });
 
     it('refuses a signed interaction whose timestamp is outside five minutes, and a captured one replayed later', async () => {
       const discordBot = await stack.createBot({ platform: 'discord', credentials: discordCredentials, scenario: bookingScenario });
@@ -356,13 +412,26 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
       const now = Math.floor(Date.now() / 1000);
       for (const timestamp of [now - 301, now + 301, 0]) {
         const channel = `11700000000000${String(timestamp).slice(-5)}`;
-        expectAnswer(await post(discordRequest(command(channel), discordKeys, String(timestamp))), 401, 'unauthorized', `a timestamp ${timestamp - now} s away`);
-        await expect(stack.temporal.workflow.getHandle(`dialog:${discordBot.id}:discord:${channel}`).describe()).rejects.toMatchObject({ name: 'WorkflowNotFoundError' });
+        expectAnswer(
+          await post(discordRequest(command(channel), discordKeys, String(timestamp))),
+          401,
+          'unauthorized',
+          `a timestamp ${timestamp - now} s away`,
+        );
+        await expect(stack.temporal.workflow.getHandle(`dialog:${discordBot.id}:discord:${channel}`).describe()).rejects.toMatchObject({
+          name: 'WorkflowNotFoundError',
+        });
       }
 
       const captured = discordRequest(command('1170000000000000991'), discordKeys);
       expect((await post(captured)).status).toBe(200);
-      const later = createApp({ db: stack.db, config: stack.config, log: createLogger('silent'), temporal: stack.temporal, now: () => Date.now() + 6 * 60 * 1000 });
+      const later = createApp({
+        db: stack.db,
+        config: stack.config,
+        log: createLogger('silent'),
+        temporal: stack.temporal,
+        now: () => Date.now() + 6 * 60 * 1000,
+      });
       const server = await listen(later);
       try {
         expectAnswer(await post(captured, server), 401, 'unauthorized', 'the captured interaction six minutes later');
@@ -375,7 +444,8 @@ describe.each(DB_KINDS)('the API against hostile callers (%s)', (dbKind) => {
     it('accepts the edges of the window and refuses what is not a plain number of seconds', () => {
       const now = 1_700_000_000_000;
       const ping = discordPing(DISCORD_APP);
-      const at = (timestamp: string) => () => discordAdapter.handleWebhook(toWebhookRequest(discordRequest(ping, discordKeys, timestamp), { now }), discordCredentials);
+      const at = (timestamp: string) => () =>
+        discordAdapter.handleWebhook(toWebhookRequest(discordRequest(ping, discordKeys, timestamp), { now }), discordCredentials);
       expect(at(String(now / 1000 - 300))().body).toEqual({ type: 1 });
       expect(at(String(now / 1000 + 300))().body).toEqual({ type: 1 });
       for (const timestamp of [String(now / 1000 - 301), String(now / 1000 + 301), '1.7e9', ` ${now / 1000}`, '', '-1', `${now / 1000}.0`]) {

@@ -25,7 +25,11 @@ const DOUBLING_STEPS = 40;
 function doublingSteps(count: number, last: string): Record<string, object> {
   const steps: Record<string, object> = {};
   for (let index = 1; index <= count; index += 1) {
-    steps[`double${index}`] = { type: 'action', action: { type: 'set_variable', variable: 'x', value: '{{x}}{{x}}' }, next_step: index === count ? last : `double${index + 1}` };
+    steps[`double${index}`] = {
+      type: 'action',
+      action: { type: 'set_variable', variable: 'x', value: '{{x}}{{x}}' },
+      next_step: index === count ? last : `double${index + 1}`,
+    };
   }
   return steps;
 }
@@ -248,7 +252,11 @@ describe('texts, values and data are capped as they are built', () => {
   it('collected data growing past 256 KiB stops at the variable that would pass it', () => {
     const steps: Record<string, object> = {};
     for (let index = 1; index <= 6; index += 1) {
-      steps[`copy${index}`] = { type: 'action', action: { type: 'set_variable', variable: `v${index}`, value: '{{big}}' }, next_step: index === 6 ? null : `copy${index + 1}` };
+      steps[`copy${index}`] = {
+        type: 'action',
+        action: { type: 'set_variable', variable: `v${index}`, value: '{{big}}' },
+        next_step: index === 6 ? null : `copy${index + 1}`,
+      };
     }
     const growing = scenario({ start_step: 'copy1', variables: { big: { type: 'string', default: 'g'.repeat(60_000) } }, steps });
     const result = advance(growing, initialState(), { type: 'start' });
@@ -317,7 +325,9 @@ describe('advance never throws for hostile input', () => {
   ];
   const hugeText = fc.oneof(
     fc.string({ maxLength: 50 }),
-    fc.tuple(fc.constantFrom('a', 'a ', '@', '😀', '1', '.', '{{x}}'), fc.integer({ min: 1, max: 20_000 }), fc.constantFrom('', '!', ' ', '@x')).map(([unit, count, tail]) => unit.repeat(count) + tail),
+    fc
+      .tuple(fc.constantFrom('a', 'a ', '@', '😀', '1', '.', '{{x}}'), fc.integer({ min: 1, max: 20_000 }), fc.constantFrom('', '!', ' ', '@x'))
+      .map(([unit, count, tail]) => unit.repeat(count) + tail),
   );
   const userInput: fc.Arbitrary<UserInput> = fc.oneof(
     hugeText.map((text) => ({ kind: 'text' as const, text })),
@@ -346,7 +356,8 @@ describe('advance never throws for hostile input', () => {
 describe('the SDK patch that removes the sandbox watchdog', () => {
   const patchedFiles = ['reusable-vm.js', 'vm.js'].map((file) => readFileSync(require.resolve(`@temporalio/worker/lib/workflow/${file}`), 'utf8'));
   /** The SDK's own text of each call into the sandbox, as before patches/ (see the patch's "-" lines). */
-  const unpatch = (source: string) => source.replace(/\.\.\.\(isolateExecutionTimeoutMs > 0 \? \{ timeout: isolateExecutionTimeoutMs \} : \{\}\),/g, 'timeout: isolateExecutionTimeoutMs,');
+  const unpatch = (source: string) =>
+    source.replace(/\.\.\.\(isolateExecutionTimeoutMs > 0 \? \{ timeout: isolateExecutionTimeoutMs \} : \{\}\),/g, 'timeout: isolateExecutionTimeoutMs,');
 
   it('is applied in this install, and the worker then runs without the watchdog', () => {
     expect(patchedFiles.every(hasWatchdogPatch)).toBe(true);
@@ -360,7 +371,12 @@ describe('the SDK patch that removes the sandbox watchdog', () => {
     expect(unpatched[0]).not.toEqual(patchedFiles[0]);
     expect(unpatched.some(hasWatchdogPatch)).toBe(false);
     const warnings: string[] = [];
-    expect(watchdogTuning((message) => warnings.push(message), () => unpatched)).toEqual({ isolateExecutionTimeout: STOCK_ISOLATE_EXECUTION_TIMEOUT });
+    expect(
+      watchdogTuning(
+        (message) => warnings.push(message),
+        () => unpatched,
+      ),
+    ).toEqual({ isolateExecutionTimeout: STOCK_ISOLATE_EXECUTION_TIMEOUT });
     expect(warnings).toEqual([expect.stringMatching(/without patches/)]);
   });
 
@@ -389,7 +405,13 @@ const patternScenario = {
   version: '1.0',
   start_step: 'ask',
   steps: {
-    ask: { id: 'ask', type: 'message', message: { text: 'Word?' }, expected_input: { type: 'text', variable: 'w', pattern: CATASTROPHIC, error_message: 'Letters only.' }, next_step: 'done' },
+    ask: {
+      id: 'ask',
+      type: 'message',
+      message: { text: 'Word?' },
+      expected_input: { type: 'text', variable: 'w', pattern: CATASTROPHIC, error_message: 'Letters only.' },
+      next_step: 'done',
+    },
     done: { id: 'done', type: 'message', message: { text: 'Done.' } },
   },
 };
@@ -399,7 +421,9 @@ const doublingScenario = {
   variables: { x: { type: 'string', default: 'ab' } },
   settings: { max_auto_transitions: DOUBLING_STEPS + 5 },
   steps: Object.fromEntries(
-    Object.entries({ ...doublingSteps(DOUBLING_STEPS, 'done'), done: { type: 'action', action: { type: 'end' }, message: { text: 'done' } } }).map(([id, step]) => [id, { id, ...step }]),
+    Object.entries({ ...doublingSteps(DOUBLING_STEPS, 'done'), done: { type: 'action', action: { type: 'end' }, message: { text: 'done' } } }).map(
+      ([id, step]) => [id, { id, ...step }],
+    ),
   ),
 };
 
@@ -424,10 +448,14 @@ describe.each(DB_KINDS)('on the real stack (%s)', (dbKind) => {
   });
 
   const post = (bot: { id: string; webhookSecret?: string }, chat: number, text: string) => {
-    const req = telegramUpdate({ updateId: update++, chatId: chat, text, secret: bot.webhookSecret as string });
+    const req = telegramUpdate({ updateId: update++, chatId: chat, text, secret: bot.webhookSecret });
     return stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(req.headers).send(req.body);
   };
-  const textsTo = (chat: number) => tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat) && c.status === 200).map((c) => c.body.text as string);
+  const textsTo = (chat: number) =>
+    tg
+      .callsTo('sendMessage')
+      .filter((c) => String(c.body.chat_id) === String(chat) && c.status === 200)
+      .map((c) => c.body.text as string);
 
   /** A fresh victim chat: the time from its first message to its bot's reply, and /health's time. */
   async function victimRound(chat: number): Promise<{ replyMs: number; healthMs: number }> {
@@ -464,11 +492,21 @@ describe.each(DB_KINDS)('on the real stack (%s)', (dbKind) => {
       expect(round.healthMs).toBeLessThan(5 * baseHealth + 1_000);
     }
     // The attacks were really run: every pattern answer was refused and re-asked...
-    await eventually(() => textsTo(200).filter((text) => text === 'Letters only.').length >= ATTACK_ROUNDS || undefined, 60_000, 'every pattern answer refused');
+    await eventually(
+      () => textsTo(200).filter((text) => text === 'Letters only.').length >= ATTACK_ROUNDS || undefined,
+      60_000,
+      'every pattern answer refused',
+    );
     // ...and every doubling run stopped at its bound, leaving the dialog failed, the value within it.
     const doublerErrors = async () =>
-      (await stack.db('dialog_events').where({ bot_id: doubler.id, chat_id: '300', kind: 'error' }).select('data')).map((row) => (typeof row.data === 'string' ? JSON.parse(row.data) : row.data));
-    const errors = await eventually(async () => ((await doublerErrors()).length >= ATTACK_ROUNDS ? doublerErrors() : undefined), 60_000, 'every doubling run stopped');
+      (await stack.db('dialog_events').where({ bot_id: doubler.id, chat_id: '300', kind: 'error' }).select('data')).map((row) =>
+        typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
+      );
+    const errors = await eventually(
+      async () => ((await doublerErrors()).length >= ATTACK_ROUNDS ? doublerErrors() : undefined),
+      60_000,
+      'every doubling run stopped',
+    );
     for (const error of errors) expect(error.code).toMatch(/^(text|value)_too_large$/);
     const state = (await stack.http.get(`/v1/bots/${doubler.id}/dialogs/telegram/300`).set(doubler.headers)).body;
     expect(state.status).toBe('failed');

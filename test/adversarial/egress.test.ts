@@ -80,11 +80,11 @@ const requester = (deps: Omit<HttpRequestDeps, 'connectTo'>) => createHttpReques
 /** A name server that knows only the names given; it never asks the network. */
 function stubResolver(names: Record<string, string[]>): ResolveHost & { calls: string[] } {
   const calls: string[] = [];
-  const resolve = async (hostname: string) => {
+  const resolve: ResolveHost = (hostname) => {
     calls.push(hostname);
     const addresses = names[hostname];
-    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
-    return addresses.map((address) => ({ address, family: isIP(address) }));
+    if (!addresses) return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    return Promise.resolve(addresses.map((address) => ({ address, family: isIP(address) })));
   };
   return Object.assign(resolve, { calls });
 }
@@ -160,11 +160,14 @@ describe('the http_request egress policy', () => {
     expect(connectionAttempts).toEqual([]);
   });
 
-  test.each(['ftp://files.example/x', 'file:///etc/passwd', 'data:application/json,{}', 'ws://chat.example/'])('%s is refused (http and https only)', async (url) => {
-    const httpRequest = requester({ allowedHosts: [], resolve: stubResolver({}) });
-    await refusal(httpRequest(get(url)));
-    expect(connectionAttempts).toEqual([]);
-  });
+  test.each(['ftp://files.example/x', 'file:///etc/passwd', 'data:application/json,{}', 'ws://chat.example/'])(
+    '%s is refused (http and https only)',
+    async (url) => {
+      const httpRequest = requester({ allowedHosts: [], resolve: stubResolver({}) });
+      await refusal(httpRequest(get(url)));
+      expect(connectionAttempts).toEqual([]);
+    },
+  );
 
   it('an allowed host works and returns its JSON', async () => {
     const httpRequest = requester({ allowedHosts: ['127.0.0.1'] });
@@ -175,10 +178,10 @@ describe('the http_request egress policy', () => {
   it('a rebinding name is resolved once and the connection pinned to the address checked', async () => {
     const answers = [['127.0.0.1'], ['10.0.0.5']];
     const calls: string[] = [];
-    const resolve: ResolveHost = async (hostname) => {
+    const resolve: ResolveHost = (hostname) => {
       calls.push(hostname);
       const [address] = answers[Math.min(calls.length - 1, answers.length - 1)];
-      return [{ address, family: 4 }];
+      return Promise.resolve([{ address, family: 4 }]);
     };
     const httpRequest = requester({ allowedHosts: ['rebind.test'], resolve });
     // `rebind.test` is unknown to the system: the reply can only come from the pinned address.
@@ -191,7 +194,12 @@ describe('the http_request egress policy', () => {
     let origin: LocalServer;
     let other: LocalServer;
     let redirectTo = '';
-    const resolve = stubResolver({ 'allowed.test': ['127.0.0.1'], 'also-allowed.test': ['127.0.0.1'], 'not-allowed.test': ['127.0.0.1'], localhost: ['::1', '127.0.0.1'] });
+    const resolve = stubResolver({
+      'allowed.test': ['127.0.0.1'],
+      'also-allowed.test': ['127.0.0.1'],
+      'not-allowed.test': ['127.0.0.1'],
+      localhost: ['::1', '127.0.0.1'],
+    });
 
     beforeAll(async () => {
       other = await startLocalServer((_req, res) => json(res, 200, { secret: 'SECOND-SERVER' }));
@@ -327,7 +335,9 @@ describe('the http_request egress policy', () => {
     }, 30_000);
 
     it('a scenario cannot choose the Host header or the framing', async () => {
-      const reply = await httpRequest(get(`${server.url}/host`, { headers: { Host: 'temporal.internal', 'Transfer-Encoding': 'chunked', Connection: 'upgrade' } }));
+      const reply = await httpRequest(
+        get(`${server.url}/host`, { headers: { Host: 'temporal.internal', 'Transfer-Encoding': 'chunked', Connection: 'upgrade' } }),
+      );
       expect(reply).toEqual({ host: `127.0.0.1:${server.port}` });
     });
 
@@ -350,9 +360,12 @@ describe('HTTP_REQUEST_ALLOWED_HOSTS', () => {
     expect(config.httpRequest.allowedHosts).toEqual(['orders.internal.example', '10.0.4.12', '[::1]', '[fd00::5]']);
   });
 
-  test.each(['http://orders.internal', 'orders.internal:8080', 'orders.internal/api', 'user@orders.internal', 'two words'])('refuses %s (not a bare host)', (entry) => {
-    expect(() => loadConfig({ ...env, HTTP_REQUEST_ALLOWED_HOSTS: `ok.example,${entry}` })).toThrow(/HTTP_REQUEST_ALLOWED_HOSTS: .*not /);
-  });
+  test.each(['http://orders.internal', 'orders.internal:8080', 'orders.internal/api', 'user@orders.internal', 'two words'])(
+    'refuses %s (not a bare host)',
+    (entry) => {
+      expect(() => loadConfig({ ...env, HTTP_REQUEST_ALLOWED_HOSTS: `ok.example,${entry}` })).toThrow(/HTTP_REQUEST_ALLOWED_HOSTS: .*not /);
+    },
+  );
 });
 
 // ---- Placeholders in URLs (engine and validation) ----
@@ -390,12 +403,14 @@ describe('placeholders in http_request URLs', () => {
     expect(checkUrlTemplate(url).ok).toBe(false);
   });
 
-  test.each(['https://api.example.com/orders/{{id}}', 'https://api.example.com?q={{q}}', 'http://127.0.0.1:8080/x/{{a}}-{{b}}?c={{c}}#{{d}}', 'https://api.example.com/static'])(
-    '%s is accepted',
-    (url) => {
-      expect(checkUrlTemplate(url)).toEqual({ ok: true, origin: new URL(url.replace(/\{\{\w+\}\}/g, 'x')).origin });
-    },
-  );
+  test.each([
+    'https://api.example.com/orders/{{id}}',
+    'https://api.example.com?q={{q}}',
+    'http://127.0.0.1:8080/x/{{a}}-{{b}}?c={{c}}#{{d}}',
+    'https://api.example.com/static',
+  ])('%s is accepted', (url) => {
+    expect(checkUrlTemplate(url)).toEqual({ ok: true, origin: new URL(url.replace(/\{\{\w+\}\}/g, 'x')).origin });
+  });
 
   test.each([
     ['@evil.example/x', 'https://api.partner.example/orders/%40evil.example%2Fx'],
@@ -428,20 +443,26 @@ describe('placeholders in http_request URLs', () => {
   });
 
   describe('in a running dialog', () => {
-    const scenario = (url: string, onError: string = 'sorry'): Scenario =>
-      ({
-        version: '1.0',
-        start_step: 'ask',
-        steps: {
-          ask: { id: 'ask', type: 'message', message: { text: 'Order?' }, expected_input: { type: 'text', variable: 'id' }, next_step: 'call' },
-          call: { id: 'call', type: 'action', action: { type: 'http_request', url, variable: 'order', on_error_step: onError }, message: { text: 'Got {{order}}' }, next_step: null },
-          sorry: { id: 'sorry', type: 'message', message: { text: 'Lookup unavailable.' } },
+    const scenario = (url: string, onError: string = 'sorry'): Scenario => ({
+      version: '1.0',
+      start_step: 'ask',
+      steps: {
+        ask: { id: 'ask', type: 'message', message: { text: 'Order?' }, expected_input: { type: 'text', variable: 'id' }, next_step: 'call' },
+        call: {
+          id: 'call',
+          type: 'action',
+          action: { type: 'http_request', url, variable: 'order', on_error_step: onError },
+          message: { text: 'Got {{order}}' },
+          next_step: null,
         },
-      }) as Scenario;
+        sorry: { id: 'sorry', type: 'message', message: { text: 'Lookup unavailable.' } },
+      },
+    });
     const answer = (text: string): EngineInput => ({ type: 'message', input: { kind: 'text', text } });
     const play = (target: Scenario, text: string) => advance(target, advance(target, initialState(), { type: 'start' }).state, answer(text));
     const sentTexts = (result: ReturnType<typeof advance>) => result.effects.flatMap((effect) => (effect.type === 'send' ? [effect.message.text] : []));
-    const errors = (result: ReturnType<typeof advance>) => result.effects.flatMap((effect) => (effect.type === 'event' && effect.event.kind === 'error' ? [effect.event] : []));
+    const errors = (result: ReturnType<typeof advance>) =>
+      result.effects.flatMap((effect) => (effect.type === 'event' && effect.event.kind === 'error' ? [effect.event] : []));
 
     it('an answer `@evil.example/x` keeps the request on the partner host', () => {
       const result = play(scenario('https://api.partner.example/orders/{{id}}'), '@evil.example/x');
@@ -472,7 +493,13 @@ describe('placeholders in http_request URLs', () => {
     it('a refusal reported by the activity is recorded as http_request_refused', () => {
       const target = scenario('https://api.partner.example/orders/{{id}}');
       const waiting = play(target, 'A1');
-      const result = advance(target, waiting.state, { type: 'action_result', step: 'call', ok: false, error: 'refused by the egress policy', code: 'http_request_refused' });
+      const result = advance(target, waiting.state, {
+        type: 'action_result',
+        step: 'call',
+        ok: false,
+        error: 'refused by the egress policy',
+        code: 'http_request_refused',
+      });
       expect(errors(result)).toEqual([expect.objectContaining({ code: 'http_request_refused' })]);
       expect(sentTexts(result)).toEqual(['Lookup unavailable.']);
     });
@@ -507,7 +534,13 @@ describe.each(DB_KINDS)('a scenario fetching a loopback secret, end to end on %s
       lookup: {
         id: 'lookup',
         type: 'action',
-        action: { type: 'http_request', url: `http://127.0.0.1:${secret.port}/orders/{{order_id}}`, variable: 'order', timeout_ms: 3000, on_error_step: 'sorry' },
+        action: {
+          type: 'http_request',
+          url: `http://127.0.0.1:${secret.port}/orders/{{order_id}}`,
+          variable: 'order',
+          timeout_ms: 3000,
+          on_error_step: 'sorry',
+        },
         message: { text: 'Reply: {{order}}' },
         next_step: null,
       },
@@ -517,12 +550,17 @@ describe.each(DB_KINDS)('a scenario fetching a loopback secret, end to end on %s
 
   const say = async (bot: { id: string; webhookSecret?: string }, chat: number, text: string) => {
     updates += 1;
-    const update = telegramUpdate({ updateId: Date.now() % 1_000_000_000 + updates, chatId: chat, text, secret: bot.webhookSecret });
+    const update = telegramUpdate({ updateId: (Date.now() % 1_000_000_000) + updates, chatId: chat, text, secret: bot.webhookSecret });
     const response = await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body);
     expect(response.status).toBe(200);
   };
-  const textsTo = (chat: number) => tg.callsTo('sendMessage').filter((call) => String(call.body.chat_id) === String(chat)).map((call) => call.body.text as string);
-  const waitForTexts = (chat: number, count: number) => eventually(() => textsTo(chat).length >= count || undefined, 20_000, `${count} messages to chat ${chat}`);
+  const textsTo = (chat: number) =>
+    tg
+      .callsTo('sendMessage')
+      .filter((call) => String(call.body.chat_id) === String(chat))
+      .map((call) => call.body.text as string);
+  const waitForTexts = (chat: number, count: number) =>
+    eventually(() => textsTo(chat).length >= count || undefined, 20_000, `${count} messages to chat ${chat}`);
   const errorEvents = async (botId: string) => {
     const rows: { data: unknown }[] = await stack.db('dialog_events').where({ bot_id: botId, kind: 'error' });
     return rows.map((row) => (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as { code: string; message: string });
@@ -536,10 +574,14 @@ describe.each(DB_KINDS)('a scenario fetching a loopback secret, end to end on %s
     await say(bot, chat, 'A1');
     await waitForTexts(chat, 2);
     expect(textsTo(chat)).toEqual(['Order?', 'Lookup unavailable.']);
-    const events = await eventually(async () => {
-      const found = await errorEvents(bot.id);
-      return found.length > 0 ? found : undefined;
-    }, 10_000, 'the error event');
+    const events = await eventually(
+      async () => {
+        const found = await errorEvents(bot.id);
+        return found.length > 0 ? found : undefined;
+      },
+      10_000,
+      'the error event',
+    );
     expect(events).toEqual([expect.objectContaining({ code: 'http_request_refused' })]);
     expect(JSON.stringify(tg.calls)).not.toContain('TEMPORAL-UI-DIALOG-LIST');
     expect(secret.connections).toBe(0);

@@ -25,9 +25,8 @@ import { type FakeServer, startFakeDiscord, startFakeMessenger, startFakeSlack, 
 import { bookingScenario } from '../dialog/scenarios';
 import { type Stack, startStack } from '../support/stack';
 
-// Plain CommonJS helper shared with scripts/bootstrap.js.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { findSchemathesis } = require('../../scripts/schemathesis-bin') as { findSchemathesis(): string | undefined };
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS helper, shared with scripts/bootstrap.js
+const { findSchemathesis } = require('../../scripts/schemathesis-bin') as { findSchemathesis: () => string | undefined };
 
 const SEED = 42;
 const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 100);
@@ -119,11 +118,25 @@ describe('API fuzzing with Schemathesis', () => {
   let workDir: string;
 
   beforeAll(async () => {
-    const [telegram, whatsapp, messenger, slack, discord] = await Promise.all([startFakeTelegram(), startFakeWhatsApp(), startFakeMessenger(), startFakeSlack(), startFakeDiscord()]);
+    const [telegram, whatsapp, messenger, slack, discord] = await Promise.all([
+      startFakeTelegram(),
+      startFakeWhatsApp(),
+      startFakeMessenger(),
+      startFakeSlack(),
+      startFakeDiscord(),
+    ]);
     fakes = [telegram, whatsapp, messenger, slack, discord];
-    stack = await startStack({ db: 'postgres', apiBases: { telegram: telegram.url, whatsapp: whatsapp.url, messenger: messenger.url, slack: slack.url, discord: discord.url } });
+    stack = await startStack({
+      db: 'postgres',
+      apiBases: { telegram: telegram.url, whatsapp: whatsapp.url, messenger: messenger.url, slack: slack.url, discord: discord.url },
+    });
     const bot = await stack.createBot({ account: ACCOUNT, platform: 'telegram', credentials: { token: '7000001:AAH-fuzz-token' }, scenario: bookingScenario });
-    const doomed = await stack.createBot({ account: ACCOUNT, platform: 'telegram', credentials: { token: '7000002:AAH-fuzz-token' }, scenario: bookingScenario });
+    const doomed = await stack.createBot({
+      account: ACCOUNT,
+      platform: 'telegram',
+      credentials: { token: '7000002:AAH-fuzz-token' },
+      scenario: bookingScenario,
+    });
     seeded = { botId: bot.id, scenarioId: bot.scenarioId, doomedBotId: doomed.id };
 
     // The same stack with room for a fuzzer's pace: the per-token limits are tested elsewhere, and
@@ -150,18 +163,35 @@ describe('API fuzzing with Schemathesis', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('finds no failure of any check: no 5xx, no answer outside the document, no valid request refused, no invalid one accepted', async () => {
-    const bin = findSchemathesis();
-    if (!bin) throw new Error('Schemathesis is needed: install Python 3 (scripts/schemathesis-bin.js pip-installs it into .tools/), or set SCHEMATHESIS_PATH.');
-    const config = path.join(workDir, 'schemathesis.toml');
-    writeFileSync(config, schemathesisConfig(seeded));
-    const args = ['--config-file', config, 'run', `${baseUrl}/v1/openapi.json`, '--checks', 'all', '--header', `Authorization: ${headers.Authorization}`, '--no-color'];
-    const { code, output, seconds } = await runSchemathesis(bin, args, workDir);
-    const summary = `schemathesis ${args.join(' ').replace(/Bearer \S+/, 'Bearer …')}\nexit ${code} after ${seconds} s\n${output}`;
-    // Warnings (webhooks answering only 401, ids the fuzzer could not find) do not fail a run.
-    if (code !== 0 || /= (FAILURES|ERRORS) =/.test(output)) throw new Error(summary);
-    const totals = output.match(/Test cases:\s*\n\s*(\d+ generated, \d+ passed.*)/)?.[1];
-    console.log(`schemathesis: ${totals} in ${seconds} s (${MAX_EXAMPLES} examples per operation, seed ${SEED})\n${output.slice(output.indexOf('= SUMMARY ='))}`);
-    expect(totals).toBeDefined();
-  }, RUN_TIMEOUT_MS + 60_000);
+  it(
+    'finds no failure of any check: no 5xx, no answer outside the document, no valid request refused, no invalid one accepted',
+    async () => {
+      const bin = findSchemathesis();
+      if (!bin)
+        throw new Error('Schemathesis is needed: install Python 3 (scripts/schemathesis-bin.js pip-installs it into .tools/), or set SCHEMATHESIS_PATH.');
+      const config = path.join(workDir, 'schemathesis.toml');
+      writeFileSync(config, schemathesisConfig(seeded));
+      const args = [
+        '--config-file',
+        config,
+        'run',
+        `${baseUrl}/v1/openapi.json`,
+        '--checks',
+        'all',
+        '--header',
+        `Authorization: ${headers.Authorization}`,
+        '--no-color',
+      ];
+      const { code, output, seconds } = await runSchemathesis(bin, args, workDir);
+      const summary = `schemathesis ${args.join(' ').replace(/Bearer \S+/, 'Bearer …')}\nexit ${code} after ${seconds} s\n${output}`;
+      // Warnings (webhooks answering only 401, ids the fuzzer could not find) do not fail a run.
+      if (code !== 0 || /= (FAILURES|ERRORS) =/.test(output)) throw new Error(summary);
+      const totals = output.match(/Test cases:\s*\n\s*(\d+ generated, \d+ passed.*)/)?.[1];
+      console.log(
+        `schemathesis: ${totals} in ${seconds} s (${MAX_EXAMPLES} examples per operation, seed ${SEED})\n${output.slice(output.indexOf('= SUMMARY ='))}`,
+      );
+      expect(totals).toBeDefined();
+    },
+    RUN_TIMEOUT_MS + 60_000,
+  );
 });

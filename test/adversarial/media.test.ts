@@ -35,15 +35,28 @@ function hugePng(width: number, height: number): Buffer {
   header[8] = 1; // bit depth
   header[9] = 0; // greyscale
   const rows = Buffer.alloc((1 + Math.ceil(width / 8)) * height); // filter byte 0 and black pixels, row after row
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', header), chunk('IDAT', deflateSync(rows, { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows, { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** 45 frames of 1000×1000: each frame is small, all of them together 45 megapixels. */
 async function longAnimation(): Promise<Buffer> {
-  const frame = (color: string) => sharp({ create: { width: 1000, height: 1000, channels: 3, background: color } }).png().toBuffer();
+  const frame = (color: string) =>
+    sharp({ create: { width: 1000, height: 1000, channels: 3, background: color } })
+      .png()
+      .toBuffer();
   const [dark, light] = await Promise.all([frame('#102030'), frame('#808080')]);
   // Alternating frames, so the encoder cannot fold them into one.
-  return sharp(Array.from({ length: 45 }, (_, i) => (i % 2 ? light : dark)), { join: { animated: true } }).webp({ effort: 0 }).toBuffer();
+  return sharp(
+    Array.from({ length: 45 }, (_, i) => (i % 2 ? light : dark)),
+    { join: { animated: true } },
+  )
+    .webp({ effort: 0 })
+    .toBuffer();
 }
 
 /** Every stored file under the media folder (the work folder of uploads in progress included). */
@@ -104,7 +117,10 @@ describe.each(DB_KINDS)('media bombs, quotas and files users sent (%s)', (dbKind
     await post(telegramUpdate({ updateId: chat * 10, chatId: chat, text: '/start', secret }));
     await tg.waitForCalls(before + 1, { method: 'sendMessage' }, 20_000);
     const photo = { file_id: tg.putFile(bytes, name), file_unique_id: `u${chat}`, width: 100, height: 100, file_size: bytes.length };
-    const update = { update_id: chat * 10 + 1, message: { message_id: 2, date: 1764000000, chat: { id: chat, type: 'private' }, from: { id: chat, is_bot: false, first_name: 'Eve' }, photo: [photo] } };
+    const update = {
+      update_id: chat * 10 + 1,
+      message: { message_id: 2, date: 1764000000, chat: { id: chat, type: 'private' }, from: { id: chat, is_bot: false, first_name: 'Eve' }, photo: [photo] },
+    };
     const startedAt = Date.now();
     expect((await post(telegramRequest(update, secret))).status).toBe(200);
     const replies = await tg.waitForCalls(before + 2, { method: 'sendMessage' }, 30_000);
@@ -118,7 +134,10 @@ describe.each(DB_KINDS)('media bombs, quotas and files users sent (%s)', (dbKind
     const res = await upload(bot, bomb, 'tiny.png');
     expect(Date.now() - startedAt).toBeLessThan(5_000); // a header read, not a decode
     expect(res.status).toBe(422);
-    expect(res.body.error).toMatchObject({ code: 'image_too_large', details: { width: 16_000, height: 16_000, frames: 1, pixels: 256_000_000, limit: 40_000_000 } });
+    expect(res.body.error).toMatchObject({
+      code: 'image_too_large',
+      details: { width: 16_000, height: 16_000, frames: 1, pixels: 256_000_000, limit: 40_000_000 },
+    });
     expect(await mediaRows(bot.id)).toHaveLength(0);
     expect(filesUnder(mediaDir).filter((file) => file.includes(sha256(bomb)) || file.startsWith('.incoming/'))).toEqual([]);
   });
@@ -150,23 +169,27 @@ describe.each(DB_KINDS)('media bombs, quotas and files users sent (%s)', (dbKind
   it('uploads past MEDIA_QUOTA_BYTES are refused with 413 media_quota_exceeded {used, limit}, and the refused file is not kept', async () => {
     const bot = await newBot('7100004:AAH-quota');
     const files = ['menu-01', 'menu-02', 'menu-03'].map((text) => pdf(text));
-    stack.config.mediaQuotaBytes = files[0]!.length * 2 + 10;
-    expect((await upload(bot, files[0]!, 'a.pdf')).status).toBe(201);
-    expect((await upload(bot, files[1]!, 'b.pdf')).status).toBe(201);
+    stack.config.mediaQuotaBytes = files[0].length * 2 + 10;
+    expect((await upload(bot, files[0], 'a.pdf')).status).toBe(201);
+    expect((await upload(bot, files[1], 'b.pdf')).status).toBe(201);
     // The same bytes again are the same record: they take no more room.
-    expect((await upload(bot, files[1]!, 'b-again.pdf')).status).toBe(201);
+    expect((await upload(bot, files[1], 'b-again.pdf')).status).toBe(201);
 
-    const refused = await upload(bot, files[2]!, 'c.pdf');
+    const refused = await upload(bot, files[2], 'c.pdf');
     expect(refused.status).toBe(413);
-    expect(refused.body.error).toEqual({ code: 'media_quota_exceeded', message: expect.any(String), details: { used: files[0]!.length * 2, limit: stack.config.mediaQuotaBytes } });
+    expect(refused.body.error).toEqual({
+      code: 'media_quota_exceeded',
+      message: expect.any(String),
+      details: { used: files[0].length * 2, limit: stack.config.mediaQuotaBytes },
+    });
     expect(await mediaRows(bot.id)).toHaveLength(2);
-    expect(filesUnder(mediaDir).filter((file) => file.includes(sha256(files[2]!)) || file.startsWith('.incoming/'))).toEqual([]);
+    expect(filesUnder(mediaDir).filter((file) => file.includes(sha256(files[2])) || file.startsWith('.incoming/'))).toEqual([]);
   });
 
   it('eight uploads racing for room for three do not overshoot the quota, and the losers leave no file', async () => {
     const bot = await newBot('7100005:AAH-race');
     const files = Array.from({ length: 8 }, (_, i) => pdf(`race-${i}`));
-    const size = files[0]!.length;
+    const size = files[0].length;
     expect(files.every((file) => file.length === size)).toBe(true);
     stack.config.mediaQuotaBytes = size * 3 + size / 2;
 
@@ -177,7 +200,7 @@ describe.each(DB_KINDS)('media bombs, quotas and files users sent (%s)', (dbKind
     const stored = filesUnder(mediaDir);
     files.forEach((file, i) => {
       const kept = stored.some((name) => name.includes(sha256(file)));
-      expect(kept).toBe(answers[i]!.status === 201);
+      expect(kept).toBe(answers[i].status === 201);
     });
   });
 
@@ -210,8 +233,17 @@ describe.each(DB_KINDS)('media bombs, quotas and files users sent (%s)', (dbKind
     /** Originals, thumbnails and platform copies the bot's records refer to. */
     const keysOf = async (botId: string): Promise<string[]> => {
       const records = await stack.db('media').where({ bot_id: botId }).select('id', 'storage_key', 'thumbnail_key');
-      const copies = await stack.db('media_variants').whereIn('media_id', records.map((r: { id: string }) => r.id)).whereNotNull('storage_key').pluck('storage_key');
-      return [...new Set([...records.flatMap((r: { storage_key: string; thumbnail_key: string }) => [r.storage_key, r.thumbnail_key]), ...copies].filter(Boolean))];
+      const copies = await stack
+        .db('media_variants')
+        .whereIn(
+          'media_id',
+          records.map((r: { id: string }) => r.id),
+        )
+        .whereNotNull('storage_key')
+        .pluck('storage_key');
+      return [
+        ...new Set([...records.flatMap((r: { storage_key: string; thumbnail_key: string }) => [r.storage_key, r.thumbnail_key]), ...copies].filter(Boolean)),
+      ];
     };
     const doomedKeys = await keysOf(doomed.id);
     const survivorKeys = new Set(await keysOf(survivor.id));
@@ -271,7 +303,7 @@ describe.each(DB_KINDS)('media bombs, quotas and files users sent (%s)', (dbKind
         `/media/${key}?expires=${valid.searchParams.get('expires')}`,
         `/media/${key}?expires=${valid.searchParams.get('expires')}&signature=${'A'.repeat(43)}`,
         `/media/${key}?expires=${Number(valid.searchParams.get('expires')) + 300}&signature=${valid.searchParams.get('signature')}`,
-        `/media/${keyOfUrl(record.thumbnail_url)}?${valid.searchParams}`,
+        `/media/${keyOfUrl(record.thumbnail_url)}?${valid.searchParams.toString()}`,
       ];
       for (const attempt of attempts) {
         const res = await stack.http.get(attempt);
@@ -328,7 +360,10 @@ describe('deleting a bot whose media are in an S3 bucket', () => {
 
   it('removes its objects from the bucket', async () => {
     const bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7100011:AAH-s3-doomed' }, scenario: receiptScenario });
-    const uploaded = await stack.http.post(`/v1/bots/${bot.id}/media`).set(bot.headers).attach('file', await png(900, 700), 'terrace.png');
+    const uploaded = await stack.http
+      .post(`/v1/bots/${bot.id}/media`)
+      .set(bot.headers)
+      .attach('file', await png(900, 700), 'terrace.png');
     expect(uploaded.status).toBe(201);
     await stack.temporal.workflow.getHandle(`media:${uploaded.body.id}`).result();
     expect(s3.objects.size).toBeGreaterThanOrEqual(2); // the original and its thumbnail at least

@@ -19,7 +19,13 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
 
   it('creates a bot and refuses a malformed, unauthenticated, read-only, foreign or duplicate one', async () => {
     const headers = tokenFor(stack);
-    const created = expectStatus(await stack.http.post('/v1/accounts/acme/bots').set(headers).send({ name: 'Front desk', description: 'Bookings', settings: { locale: 'en' } }), 201);
+    const created = expectStatus(
+      await stack.http
+        .post('/v1/accounts/acme/bots')
+        .set(headers)
+        .send({ name: 'Front desk', description: 'Bookings', settings: { locale: 'en' } }),
+      201,
+    );
     expect(created.body).toEqual({
       id: expect.any(String),
       account_id: 'acme',
@@ -37,7 +43,15 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).send({ name: ' \t ' }), 422, 'invalid_content');
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'application/json').send('{"name":'), 400);
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'text/plain').send('name=x'), 415, 'unsupported_media_type');
-    expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).set('Content-Type', 'application/json').send(`{"name":"${'x'.repeat(1024 * 1024)}"}`), 413, 'payload_too_large');
+    expectError(
+      await stack.http
+        .post('/v1/accounts/acme/bots')
+        .set(headers)
+        .set('Content-Type', 'application/json')
+        .send(`{"name":"${'x'.repeat(1024 * 1024)}"}`),
+      413,
+      'payload_too_large',
+    );
     expectError(await stack.http.post('/v1/accounts/acme/bots').send({ name: 'x' }), 401, 'unauthorized');
     expectError(await stack.http.post('/v1/accounts/acme/bots').set('Authorization', 'Bearer not-a-jwt').send({ name: 'x' }), 401);
     expectError(await stack.http.post('/v1/accounts/acme/bots').set(tokenFor(stack, 'viewer')).send({ name: 'x' }), 403, 'forbidden');
@@ -46,7 +60,13 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
     const duplicate = expectError(await stack.http.post('/v1/accounts/acme/bots').set(headers).send({ name: 'Front desk' }), 409, 'duplicate_name');
     expect(duplicate.body.error.message).toContain('already exists');
     // The same name in another account is another bot.
-    expectStatus(await stack.http.post('/v1/accounts/beta/bots').set(tokenFor(stack, 'operator', ['beta'])).send({ name: 'Front desk' }), 201);
+    expectStatus(
+      await stack.http
+        .post('/v1/accounts/beta/bots')
+        .set(tokenFor(stack, 'operator', ['beta']))
+        .send({ name: 'Front desk' }),
+      201,
+    );
   });
 
   it('lists with status filter and pagination, gets with stats, updates with the same uniqueness', async () => {
@@ -72,11 +92,23 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
     const main = { id: b.scenarioId, name: 'main', version: 1, is_default: true };
     expect(got.stats).toEqual({ platforms: ['telegram'], active_scenario: main, active_scenarios: [main], dialogs: { active: 1, completed: 1 } });
 
-    const renamed = expectStatus(await stack.http.put(`/v1/bots/${a.id}`).set(headers).send({ name: 'a2', settings: { x: 1 } }), 200).body;
+    const renamed = expectStatus(
+      await stack.http
+        .put(`/v1/bots/${a.id}`)
+        .set(headers)
+        .send({ name: 'a2', settings: { x: 1 } }),
+      200,
+    ).body;
     expect(renamed).toMatchObject({ name: 'a2', settings: { x: 1 }, status: 'inactive' });
     expectError(await stack.http.put(`/v1/bots/${a.id}`).set(headers).send({ name: 'b' }), 409, 'duplicate_name');
     expectError(await stack.http.put(`/v1/bots/${a.id}`).set(headers).send({ status: 'active' }), 400);
-    expectError(await stack.http.put(`/v1/bots/${a.id}`).set(tokenFor(stack, 'viewer', ['list-acct'])).send({ name: 'z' }), 403);
+    expectError(
+      await stack.http
+        .put(`/v1/bots/${a.id}`)
+        .set(tokenFor(stack, 'viewer', ['list-acct']))
+        .send({ name: 'z' }),
+      403,
+    );
     expectError(await stack.http.get('/v1/bots/no-such-bot').set(headers), 404);
   });
 
@@ -111,7 +143,15 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
       await dialogs.deliver(bot.id, { platform: 'telegram', chatId: chat, messageId: `m-${chat}`, input: { type: 'text', text: '/start' } } as never);
       await dialogsRepository(stack.db).saveProjection(dialogRow(bot.id, chat, { scenario_id: bot.scenarioId }));
     }
-    await stack.db('dialog_messages').insert({ bot_id: bot.id, platform: 'telegram', chat_id: '501', message_type: 'user', text: 'hi', dedupe_key: `k-${bot.id}`, created_at: new Date().toISOString() });
+    await stack.db('dialog_messages').insert({
+      bot_id: bot.id,
+      platform: 'telegram',
+      chat_id: '501',
+      message_type: 'user',
+      text: 'hi',
+      dedupe_key: `k-${bot.id}`,
+      created_at: new Date().toISOString(),
+    });
 
     expectError(await stack.http.delete(`/v1/bots/${bot.id}`).set(bot.headers), 400);
     expectError(await stack.http.delete(`/v1/bots/${bot.id}?confirm=true`).set(tokenFor(stack, 'viewer')), 403);
@@ -137,21 +177,43 @@ describe.each(DB_KINDS)('bots API (%s)', (dbKind) => {
       await eventually(gone, 60_000, `dialog ${chat} deleted`);
     }
     for (const table of ['bots', 'scenarios', 'platform_connections', 'dialogs', 'dialog_messages']) {
-      const [{ n }] = await stack.db(table).where(table === 'bots' ? { id: bot.id } : { bot_id: bot.id }).count({ n: '*' });
+      const [{ n }] = await stack
+        .db(table)
+        .where(table === 'bots' ? { id: bot.id } : { bot_id: bot.id })
+        .count({ n: '*' });
       expect(Number(n)).toBe(0);
     }
     expectError(await stack.http.get(`/v1/bots/${bot.id}`).set(bot.headers), 404);
-    await eventually(async () => (await stack.http.get(`/v1/accounts/acme/audit`).set(bot.headers)).body.items.some((e: { action: string }) => e.action === 'DELETE /v1/bots/:botId') || undefined, 5000, 'audit entry');
+    await eventually(
+      async () =>
+        (await stack.http.get(`/v1/accounts/acme/audit`).set(bot.headers)).body.items.some((e: { action: string }) => e.action === 'DELETE /v1/bots/:botId') ||
+        undefined,
+      5000,
+      'audit entry',
+    );
   });
 
   it('limits bot creation to 10 a minute per token, with Retry-After', async () => {
     const headers = tokenFor(stack, 'operator', ['burst']);
-    for (let i = 0; i < 10; i++) expectStatus(await stack.http.post('/v1/accounts/burst/bots').set(headers).send({ name: `b${i}` }), 201);
+    for (let i = 0; i < 10; i++)
+      expectStatus(
+        await stack.http
+          .post('/v1/accounts/burst/bots')
+          .set(headers)
+          .send({ name: `b${i}` }),
+        201,
+      );
     const limited = expectError(await stack.http.post('/v1/accounts/burst/bots').set(headers).send({ name: 'b10' }), 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
     // Another token subject has its own budget; reads are not limited.
-    expectStatus(await stack.http.post('/v1/accounts/burst/bots').set(tokenFor(stack, 'operator', ['burst'])).send({ name: 'b10' }), 201);
+    expectStatus(
+      await stack.http
+        .post('/v1/accounts/burst/bots')
+        .set(tokenFor(stack, 'operator', ['burst']))
+        .send({ name: 'b10' }),
+      201,
+    );
     expectStatus(await stack.http.get('/v1/accounts/burst/bots').set(headers), 200);
   });
 });

@@ -73,8 +73,18 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     for (const operation of contract) expect(operations).toContain(operation);
 
     const createBot = doc.paths['/v1/accounts/{accountId}/bots'].post as Record<string, any>;
-    expect(createBot.requestBody.content['application/json'].schema).toMatchObject({ type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 200 } } });
-    const resolve = (node: { $ref?: string }) => (node.$ref ? node.$ref.split('/').slice(1).reduce((at: any, key) => at[key], doc) : node);
+    expect(createBot.requestBody.content['application/json'].schema).toMatchObject({
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string', maxLength: 200 } },
+    });
+    const resolve = (node: { $ref?: string }) =>
+      node.$ref
+        ? node.$ref
+            .split('/')
+            .slice(1)
+            .reduce((at: any, key) => at[key], doc)
+        : node;
     expect(resolve(createBot.responses['429']).headers['Retry-After']).toBeDefined();
     const upload = doc.paths['/v1/bots/{botId}/scenarios/upload'].post as Record<string, any>;
     expect(upload.requestBody.content['multipart/form-data'].schema.properties.mode).toMatchObject({ enum: ['new_version', 'replace', 'merge'] });
@@ -83,7 +93,17 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     expect(shapes.map((shape: any) => shape.properties.platform.const)).toEqual(['telegram', 'whatsapp', 'messenger', 'slack', 'discord']);
     expect(shapes[0].properties.credentials).toMatchObject({ required: ['token'] });
     const history = doc.paths['/v1/bots/{botId}/dialogs/{platform}/{chatId}/history'].get as Record<string, any>;
-    expect(history.parameters.map((p: { name: string }) => p.name)).toEqual(['botId', 'platform', 'chatId', 'limit', 'offset', 'message_type', 'from_timestamp', 'to_timestamp', 'format']);
+    expect(history.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'botId',
+      'platform',
+      'chatId',
+      'limit',
+      'offset',
+      'message_type',
+      'from_timestamp',
+      'to_timestamp',
+      'format',
+    ]);
     expect(doc.paths['/v1/webhooks/{platform}/{botId}'].post.security).toEqual([]);
   });
 
@@ -116,10 +136,18 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     return routes;
   }
 
-  const send = (http: request.Agent | ReturnType<typeof request>, route: { method: string; path: string; multipart: boolean }, headers: Record<string, string>) => {
-    const req = (http as unknown as Record<string, (p: string) => request.Test>)[route.method](`${route.path}${route.method === 'delete' ? '?confirm=true' : ''}`).set(headers);
+  const send = (
+    http: request.Agent | ReturnType<typeof request>,
+    route: { method: string; path: string; multipart: boolean },
+    headers: Record<string, string>,
+  ) => {
+    const req = (http as unknown as Record<string, (p: string) => request.Test>)
+      [route.method](`${route.path}${route.method === 'delete' ? '?confirm=true' : ''}`)
+      .set(headers);
     if (route.multipart) return req.attach('file', Buffer.from(JSON.stringify(bookingScenario)), 'scenario.json');
-    return route.method === 'get' ? req : req.send({ name: 'x', scenario_data: bookingScenario, active: true, expected_version: 0, platform: 'telegram', credentials: { token: '1:a' } });
+    return route.method === 'get'
+      ? req
+      : req.send({ name: 'x', scenario_data: bookingScenario, active: true, expected_version: 0, platform: 'telegram', credentials: { token: '1:a' } });
   };
 
   it('answers 404, never 403 and never data, to every route of another account’s resources', async () => {
@@ -168,20 +196,43 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
   it('keeps an audit log of operator writes: who, what, when, with the request id', async () => {
     const account = 'audited';
     const headers = tokenFor(stack, 'operator', [account], 'alice@example.com');
-    const created = expectStatus(await stack.http.post(`/v1/accounts/${account}/bots`).set(headers).set('X-Request-Id', 'req-audit-1').send({ name: 'audited bot' }), 201);
+    const created = expectStatus(
+      await stack.http.post(`/v1/accounts/${account}/bots`).set(headers).set('X-Request-Id', 'req-audit-1').send({ name: 'audited bot' }),
+      201,
+    );
     expect(created.headers['x-request-id']).toBe('req-audit-1');
     expectStatus(await stack.http.put(`/v1/bots/${created.body.id}`).set(headers).send({ description: 'changed' }), 200);
     expectError(await stack.http.post(`/v1/accounts/${account}/bots`).set(headers).send({ name: 'audited bot' }), 409);
-    expectError(await stack.http.put(`/v1/bots/${created.body.id}`).set(tokenFor(stack, 'viewer', [account], 'bob')).send({ description: 'no' }), 403);
+    expectError(
+      await stack.http
+        .put(`/v1/bots/${created.body.id}`)
+        .set(tokenFor(stack, 'viewer', [account], 'bob'))
+        .send({ description: 'no' }),
+      403,
+    );
     expectStatus(await stack.http.get(`/v1/bots/${created.body.id}`).set(headers), 200);
 
     const log = expectStatus(await stack.http.get(`/v1/accounts/${account}/audit`).set(tokenFor(stack, 'viewer', [account])), 200).body;
     expect(log).toMatchObject({ total: 2, limit: 50, offset: 0 });
-    expect(log.items[0]).toMatchObject({ actor: 'alice@example.com', role: 'operator', action: 'PUT /v1/bots/:botId', method: 'PUT', path: `/v1/bots/${created.body.id}`, status: 200, account_id: account });
-    expect(log.items[1]).toMatchObject({ action: 'POST /v1/accounts/:accountId/bots', request_id: 'req-audit-1', status: 201, created_at: expect.stringMatching(/Z$/) });
+    expect(log.items[0]).toMatchObject({
+      actor: 'alice@example.com',
+      role: 'operator',
+      action: 'PUT /v1/bots/:botId',
+      method: 'PUT',
+      path: `/v1/bots/${created.body.id}`,
+      status: 200,
+      account_id: account,
+    });
+    expect(log.items[1]).toMatchObject({
+      action: 'POST /v1/accounts/:accountId/bots',
+      request_id: 'req-audit-1',
+      status: 201,
+      created_at: expect.stringMatching(/Z$/),
+    });
     const byActor = (await stack.http.get(`/v1/accounts/${account}/audit?actor=bob`).set(headers)).body;
     expect(byActor.total).toBe(0);
-    const later = (await stack.http.get(`/v1/accounts/${account}/audit?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`).set(headers)).body;
+    const later = (await stack.http.get(`/v1/accounts/${account}/audit?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`).set(headers))
+      .body;
     expect(later.total).toBe(0);
     expectError(await stack.http.get(`/v1/accounts/${account}/audit`).set(tokenFor(stack, 'operator', ['acme'])), 404);
     expectError(await stack.http.get(`/v1/accounts/${account}/audit?from=soon`).set(headers), 400);
@@ -210,7 +261,15 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
     }
     try {
       const apps = [1, 2].map(() =>
-        request(createApp({ db: stack.db, config: stack.config, log: createLogger('silent'), temporal: stack.temporal, rateLimits: { redis, limits: { dialog_operations: 3 } } }).callback()),
+        request(
+          createApp({
+            db: stack.db,
+            config: stack.config,
+            log: createLogger('silent'),
+            temporal: stack.temporal,
+            rateLimits: { redis, limits: { dialog_operations: 3 } },
+          }).callback(),
+        ),
       );
       const headers = tokenFor(stack);
       expectStatus(await apps[0].get(`/v1/bots/${bot.id}/dialogs`).set(headers), 200);
@@ -226,7 +285,12 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
   it('answers a failure of ours with 500 and the request id, never a stack trace', async () => {
     const broken = createDb({ databaseUrl: 'postgres://nobody@127.0.0.1:9/none' });
     const lines: string[] = [];
-    const app = createApp({ db: broken, config: stack.config, log: createLogger('error', { write: (l: string) => void lines.push(l) }), temporal: stack.temporal });
+    const app = createApp({
+      db: broken,
+      config: stack.config,
+      log: createLogger('error', { write: (l: string) => void lines.push(l) }),
+      temporal: stack.temporal,
+    });
     const res = expectError(await request(app.callback()).get(`/v1/bots/${bot.id}`).set(bot.headers), 500, 'internal_error');
     expect(res.text).not.toMatch(/at \w+ \(|ECONNREFUSED|node_modules/);
     expect(lines.join('')).toContain(res.headers['x-request-id']);

@@ -58,14 +58,25 @@ describe.each(DB_KINDS)('dialogs API (%s)', (dbKind) => {
     const settled = created;
 
     const changed = expectStatus(
-      await stack.http.put(dialogPath(chat)).set(bot.headers).send({ current_step: 'ask_guests', collected_data: { user_name: 'Bob' }, expected_version: settled.version }),
+      await stack.http
+        .put(dialogPath(chat))
+        .set(bot.headers)
+        .send({ current_step: 'ask_guests', collected_data: { user_name: 'Bob' }, expected_version: settled.version }),
       200,
     ).body;
     expect(changed).toMatchObject({ current_step: 'ask_guests', collected_data: { user_name: 'Bob' }, version: settled.version + 1 });
 
-    const stale = expectError(await stack.http.put(dialogPath(chat)).set(bot.headers).send({ current_step: 'pick_time', expected_version: settled.version }), 409, 'stale_version');
+    const stale = expectError(
+      await stack.http.put(dialogPath(chat)).set(bot.headers).send({ current_step: 'pick_time', expected_version: settled.version }),
+      409,
+      'stale_version',
+    );
     expect(stale.body.error.message).toContain('stale');
-    expectError(await stack.http.put(dialogPath(chat)).set(bot.headers).send({ current_step: 'no_such_step', expected_version: changed.version }), 422, 'unknown_step');
+    expectError(
+      await stack.http.put(dialogPath(chat)).set(bot.headers).send({ current_step: 'no_such_step', expected_version: changed.version }),
+      422,
+      'unknown_step',
+    );
     expectError(await stack.http.put(dialogPath(chat)).set(bot.headers).send({ current_step: 'pick_time' }), 400);
     expectError(await stack.http.put(dialogPath(chat)).set(tokenFor(stack, 'viewer')).send({ expected_version: changed.version }), 403);
     expectError(await stack.http.get(`/v1/bots/${bot.id}/dialogs/icq/${chat}`).set(bot.headers), 404);
@@ -105,7 +116,14 @@ describe.each(DB_KINDS)('dialogs API (%s)', (dbKind) => {
     const first = expectStatus(await history('?limit=3'), 200).body;
     expect(first).toMatchObject({ total: 1203, limit: 3, offset: 0 });
     expect(first.items.map((m: { text: string }) => m.text)).toEqual(['message 0', 'message 1', 'message 2']);
-    expect(first.items[1]).toEqual({ id: expect.any(String), message_type: 'bot', text: 'message 1', payload: { buttons: ['a'] }, step: 'welcome', created_at: '2026-01-01T10:00:01.000Z' });
+    expect(first.items[1]).toEqual({
+      id: expect.any(String),
+      message_type: 'bot',
+      text: 'message 1',
+      payload: { buttons: ['a'] },
+      step: 'welcome',
+      created_at: '2026-01-01T10:00:01.000Z',
+    });
     const users = (await history('?message_type=user&limit=2&offset=1')).body;
     expect(users).toMatchObject({ total: 602, items: [{ text: 'message 2' }, { text: 'message 4' }] });
     const window = (await history('?from_timestamp=2026-01-01T10:00:10Z&to_timestamp=2026-01-01T10:00:12Z')).body;
@@ -127,14 +145,26 @@ describe.each(DB_KINDS)('dialogs API (%s)', (dbKind) => {
 
     // The CSV is read in pages of bounded size, never the whole history at once.
     const pages: number[] = [];
-    for await (const page of dialogsRepository(stack.db).historyPages({ bot_id: bot.id, platform: 'telegram', chat_id: chat }, {}, 500)) pages.push(page.length);
+    for await (const page of dialogsRepository(stack.db).historyPages({ bot_id: bot.id, platform: 'telegram', chat_id: chat }, {}, 500))
+      pages.push(page.length);
     expect(pages).toEqual([500, 500, 203]);
 
     // Messages of the same instant are neither skipped nor repeated across a page boundary.
     const same = new Date('2026-03-01T00:00:00.000Z').toISOString();
-    await stack.db('dialog_messages').insert(['x', 'y', 'z'].map((text) => ({ bot_id: bot.id, platform: 'telegram', chat_id: 'tie', message_type: 'user', text, dedupe_key: `tie-${bot.id}-${text}`, created_at: same })));
+    await stack.db('dialog_messages').insert(
+      ['x', 'y', 'z'].map((text) => ({
+        bot_id: bot.id,
+        platform: 'telegram',
+        chat_id: 'tie',
+        message_type: 'user',
+        text,
+        dedupe_key: `tie-${bot.id}-${text}`,
+        created_at: same,
+      })),
+    );
     const tied: string[][] = [];
-    for await (const page of dialogsRepository(stack.db).historyPages({ bot_id: bot.id, platform: 'telegram', chat_id: 'tie' }, {}, 2)) tied.push(page.map((m) => m.text as string));
+    for await (const page of dialogsRepository(stack.db).historyPages({ bot_id: bot.id, platform: 'telegram', chat_id: 'tie' }, {}, 2))
+      tied.push(page.map((m) => m.text as string));
     expect(tied).toEqual([['x', 'y'], ['z']]);
   });
 
@@ -142,11 +172,16 @@ describe.each(DB_KINDS)('dialogs API (%s)', (dbKind) => {
     const chat = 'e1';
     await dialogsRepository(stack.db).saveProjection(dialogRow(bot.id, chat, { collected_data: { user_name: 'Anna & <Co>' }, scenario_id: bot.scenarioId }));
     await seedHistory(chat, 4, (i) => (i === 2 ? 'Столик на <двоих> & "вино"' : `m${i}`));
-    const exported = (format: string) => stack.http.get(`${dialogPath(chat)}/export?format=${format}`).set(bot.headers).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const exported = (format: string) =>
+      stack.http
+        .get(`${dialogPath(chat)}/export?format=${format}`)
+        .set(bot.headers)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
 
     const json = expectStatus(await exported('json'), 200);
     expect(json.headers['content-disposition']).toContain(`dialog-telegram-${chat}.json`);
@@ -174,7 +209,13 @@ describe.each(DB_KINDS)('dialogs API (%s)', (dbKind) => {
   });
 
   it('limits dialog operations per token, with Retry-After', async () => {
-    const app = createApp({ db: stack.db, config: stack.config, log: createLogger('silent'), temporal: stack.temporal, rateLimits: { limits: { dialog_operations: 3 } } });
+    const app = createApp({
+      db: stack.db,
+      config: stack.config,
+      log: createLogger('silent'),
+      temporal: stack.temporal,
+      rateLimits: { limits: { dialog_operations: 3 } },
+    });
     const http = request(app.callback());
     const headers = tokenFor(stack);
     for (let i = 0; i < 3; i++) expectStatus(await http.get(`/v1/bots/${bot.id}/dialogs`).set(headers), 200);

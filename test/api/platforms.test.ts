@@ -4,7 +4,12 @@ import { type FakeTelegram, startFakeTelegram, telegramUpdate } from '../fakes';
 import { DB_KINDS, eventually, type Stack, startStack } from '../support/stack';
 import { expectError, expectStatus, makeBot, TELEGRAM_TOKEN, tokenFor } from './support';
 
-const WHATSAPP = { phone_number_id: '1234567890', access_token: 'EAAG-whatsapp-access-token', app_secret: 'wa-app-secret-value', verify_token: 'wa-verify-token' };
+const WHATSAPP = {
+  phone_number_id: '1234567890',
+  access_token: 'EAAG-whatsapp-access-token',
+  app_secret: 'wa-app-secret-value',
+  verify_token: 'wa-verify-token',
+};
 
 describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
   let tg: FakeTelegram;
@@ -29,7 +34,13 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
 
   it('connects a platform with sealed credentials it never shows, and refuses bad or duplicate ones', async () => {
     const bot = await makeBot(stack);
-    const created = expectStatus(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(bot.headers).send({ platform: 'telegram', credentials: { token: TELEGRAM_TOKEN }, settings: { parse_mode: 'HTML' } }), 201);
+    const created = expectStatus(
+      await stack.http
+        .post(`/v1/bots/${bot.id}/platforms`)
+        .set(bot.headers)
+        .send({ platform: 'telegram', credentials: { token: TELEGRAM_TOKEN }, settings: { parse_mode: 'HTML' } }),
+      201,
+    );
     expect(created.body).toEqual({
       id: expect.any(String),
       bot_id: bot.id,
@@ -44,14 +55,38 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
     expect(created.text).not.toContain(TELEGRAM_TOKEN);
     const row = await stack.db('platform_connections').where({ bot_id: bot.id }).first();
     expect(row.credentials_sealed).not.toContain(TELEGRAM_TOKEN);
-    expect(open(row.credentials_sealed, { current: stack.config.encryptionKey }, bindingOf(bot.id, 'telegram', 'credentials'))).toEqual({ token: TELEGRAM_TOKEN });
+    expect(open(row.credentials_sealed, { current: stack.config.encryptionKey }, bindingOf(bot.id, 'telegram', 'credentials'))).toEqual({
+      token: TELEGRAM_TOKEN,
+    });
 
-    const bad = expectError(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(bot.headers).send({ platform: 'telegram', credentials: { token: 'not a token' } }), 400);
+    const bad = expectError(
+      await stack.http
+        .post(`/v1/bots/${bot.id}/platforms`)
+        .set(bot.headers)
+        .send({ platform: 'telegram', credentials: { token: 'not a token' } }),
+      400,
+    );
     expect(bad.text).not.toContain('not a token');
     expectError(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(bot.headers).send({ platform: 'icq', credentials: {} }), 400);
-    expectError(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(bot.headers).send({ platform: 'whatsapp', credentials: { phone_number_id: '1' } }), 400);
-    expectError(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(bot.headers).send({ platform: 'telegram', credentials: { token: TELEGRAM_TOKEN } }), 409, 'platform_exists');
-    expectError(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(tokenFor(stack, 'viewer')).send({ platform: 'whatsapp', credentials: WHATSAPP }), 403);
+    expectError(
+      await stack.http
+        .post(`/v1/bots/${bot.id}/platforms`)
+        .set(bot.headers)
+        .send({ platform: 'whatsapp', credentials: { phone_number_id: '1' } }),
+      400,
+    );
+    expectError(
+      await stack.http
+        .post(`/v1/bots/${bot.id}/platforms`)
+        .set(bot.headers)
+        .send({ platform: 'telegram', credentials: { token: TELEGRAM_TOKEN } }),
+      409,
+      'platform_exists',
+    );
+    expectError(
+      await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(tokenFor(stack, 'viewer')).send({ platform: 'whatsapp', credentials: WHATSAPP }),
+      403,
+    );
 
     expectStatus(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(bot.headers).send({ platform: 'whatsapp', credentials: WHATSAPP }), 201);
     const list = expectStatus(await stack.http.get(`/v1/bots/${bot.id}/platforms`).set(bot.headers), 200);
@@ -76,7 +111,13 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
 
     const before = (await stack.db('platform_connections').where({ bot_id: bot.id }).first()).credentials_sealed;
     const newToken = '7000002:AAH-another-secret-token';
-    const updated = expectStatus(await stack.http.put(`/v1/bots/${bot.id}/platforms/telegram`).set(bot.headers).send({ credentials: { token: newToken }, settings: { a: 1 } }), 200);
+    const updated = expectStatus(
+      await stack.http
+        .put(`/v1/bots/${bot.id}/platforms/telegram`)
+        .set(bot.headers)
+        .send({ credentials: { token: newToken }, settings: { a: 1 } }),
+      200,
+    );
     expect(updated.body).toMatchObject({ platform: 'telegram', settings: { a: 1 }, webhook_registered: true });
     expect(updated.text).not.toContain(newToken);
     const after = (await stack.db('platform_connections').where({ bot_id: bot.id }).first()).credentials_sealed;
@@ -86,7 +127,13 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
     const again = tg.callsTo('setWebhook').at(-1)!;
     expect(again.path).toContain(newToken);
     expect(again.body.secret_token).toBe(setWebhook.body.secret_token);
-    expectError(await stack.http.put(`/v1/bots/${bot.id}/platforms/telegram`).set(bot.headers).send({ credentials: { token: 'bad' } }), 400);
+    expectError(
+      await stack.http
+        .put(`/v1/bots/${bot.id}/platforms/telegram`)
+        .set(bot.headers)
+        .send({ credentials: { token: 'bad' } }),
+      400,
+    );
     expectError(await stack.http.put(`/v1/bots/${bot.id}/platforms/telegram`).set(bot.headers).send({ platform: 'slack' }), 400);
 
     tg.failNext({ status: 401, description: 'Unauthorized', method: 'getMe' });
@@ -127,7 +174,13 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
   it('reports webhook status: last event, counts and last error', async () => {
     const bot = await makeBot(stack, { telegram: true, scenario: true });
     const empty = expectStatus(await stack.http.get(`/v1/webhooks/telegram/${bot.id}/status`).set(bot.headers), 200).body;
-    expect(empty).toEqual({ bot_id: bot.id, platform: 'telegram', last_event_at: null, counts: { received: 0, accepted: 0, rejected: 0, messages: 0 }, last_error: null });
+    expect(empty).toEqual({
+      bot_id: bot.id,
+      platform: 'telegram',
+      last_event_at: null,
+      counts: { received: 0, accepted: 0, rejected: 0, messages: 0 },
+      last_error: null,
+    });
     expectStatus(await stack.http.post(`/v1/bots/${bot.id}/platforms/telegram/webhook`).set(bot.headers), 200);
     const row = await stack.db('platform_connections').where({ bot_id: bot.id }).first();
     const secret = open<string>(row.webhook_secret_sealed, { current: stack.config.encryptionKey }, bindingOf(bot.id, 'telegram', 'webhook_secret'));
@@ -138,10 +191,14 @@ describe.each(DB_KINDS)('platforms API (%s)', (dbKind) => {
     const wrong = telegramUpdate({ updateId: 2, chatId: 77, text: 'hi', secret: 'wrong' });
     expectStatus(await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(wrong.headers).send(wrong.body), 401);
 
-    const status = await eventually(async () => {
-      const res = await stack.http.get(`/v1/webhooks/telegram/${bot.id}/status`).set(tokenFor(stack, 'viewer'));
-      return res.body.counts?.received === 2 ? res.body : undefined;
-    }, 5000, 'both webhooks counted');
+    const status = await eventually(
+      async () => {
+        const res = await stack.http.get(`/v1/webhooks/telegram/${bot.id}/status`).set(tokenFor(stack, 'viewer'));
+        return res.body.counts?.received === 2 ? res.body : undefined;
+      },
+      5000,
+      'both webhooks counted',
+    );
     expect(status.counts).toEqual({ received: 2, accepted: 1, rejected: 1, messages: 0 });
     expect(status.last_event_at).toMatch(/Z$/);
     expect(status.last_error).toEqual({ message: expect.stringContaining('rejected'), at: expect.any(String) });

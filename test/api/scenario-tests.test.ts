@@ -44,7 +44,8 @@ describe.each(DB_KINDS)('scenario conversation tests API (%s)', (dbKind) => {
   });
   afterAll(() => stack.close());
 
-  const create = (data: unknown, query = '') => stack.http.post(`/v1/bots/${bot.id}/scenarios${query}`).set(bot.headers).send({ name: 'booking', scenario_data: data });
+  const create = (data: unknown, query = '') =>
+    stack.http.post(`/v1/bots/${bot.id}/scenarios${query}`).set(bot.headers).send({ name: 'booking', scenario_data: data });
   const store = (id: string, text: string, headers = bot.headers) => stack.http.post(`/v1/scenarios/${id}/tests`).set(headers).type('json').send(text);
   const activate = (id: string, query = '') => stack.http.post(`/v1/scenarios/${id}/activate${query}`).set(bot.headers).send({ active: true });
 
@@ -55,7 +56,13 @@ describe.each(DB_KINDS)('scenario conversation tests API (%s)', (dbKind) => {
 
     const stored = expectStatus(await store(v1.id, bookingSuite), 201).body;
     expect(stored).toMatchObject({ scenario_id: v1.id, suite: JSON.parse(bookingSuite), created_at: expect.any(String), updated_at: expect.any(String) });
-    expect(stored.result).toMatchObject({ valid: true, problems: [], passed: 1, failed: 0, conversations: [{ name: 'books a table', passed: true, failures: [] }] });
+    expect(stored.result).toMatchObject({
+      valid: true,
+      problems: [],
+      passed: 1,
+      failed: 0,
+      conversations: [{ name: 'books a table', passed: true, failures: [] }],
+    });
     expect(stored.result.unvisited_steps).toEqual([]);
 
     expect(expectStatus(await stack.http.get(`/v1/scenarios/${v1.id}/tests`).set(bot.headers), 200).body).toEqual({ ...stored, result: undefined });
@@ -65,7 +72,9 @@ describe.each(DB_KINDS)('scenario conversation tests API (%s)', (dbKind) => {
     const other = bookingSuite.replace('Booked for 4', 'Booked for 5');
     const ran = expectStatus(await stack.http.post(`/v1/scenarios/${v1.id}/tests/run`).set(bot.headers).type('json').send(other), 200).body;
     expect(ran).toMatchObject({ valid: true, passed: 0, failed: 1 });
-    expect(ran.conversations[0].failures).toEqual([expect.objectContaining({ conversation: 'books a table', turn: 8, line: 14, column: 9, expected: expect.stringContaining('Booked for 5') })]);
+    expect(ran.conversations[0].failures).toEqual([
+      expect.objectContaining({ conversation: 'books a table', turn: 8, line: 14, column: 9, expected: expect.stringContaining('Booked for 5') }),
+    ]);
     expect(expectStatus(await stack.http.get(`/v1/scenarios/${v1.id}/tests`).set(bot.headers), 200).body.suite).toEqual(JSON.parse(bookingSuite));
 
     // Storing again replaces the suite of the version.
@@ -78,7 +87,9 @@ describe.each(DB_KINDS)('scenario conversation tests API (%s)', (dbKind) => {
     const v1 = expectStatus(await create(bookingScenario), 201).body;
     const malformed = '{\n  "conversations": [\n    {"name": "x", "turns": [{"shout": "hi"}]}\n  ]\n}\n';
     const refused = expectError(await store(v1.id, malformed), 422, 'invalid_suite');
-    expect(refused.body.error.details).toContainEqual(expect.objectContaining({ path: expect.stringContaining('/conversations/0/turns/0'), line: 3, column: expect.any(Number), message: expect.any(String) }));
+    expect(refused.body.error.details).toContainEqual(
+      expect.objectContaining({ path: expect.stringContaining('/conversations/0/turns/0'), line: 3, column: expect.any(Number), message: expect.any(String) }),
+    );
     expectError(await stack.http.post(`/v1/scenarios/${v1.id}/tests/run`).set(bot.headers).type('json').send(malformed), 422, 'invalid_suite');
     expectError(await store(v1.id, '{"conversations": 5}'), 422, 'invalid_suite');
     expectError(await stack.http.get(`/v1/scenarios/${v1.id}/tests`).set(bot.headers), 404);
@@ -101,12 +112,23 @@ describe.each(DB_KINDS)('scenario conversation tests API (%s)', (dbKind) => {
     const v3 = expectStatus(await create(reworded, '?run_tests=true'), 201).body;
     expect(v3.tests).toMatchObject({ valid: true, passed: 0, failed: 1 });
     expect(v3.tests.conversations[0].failures).toEqual([
-      expect.objectContaining({ turn: 8, line: 14, column: 9, expected: expect.stringContaining('Booked for 4 at 20:00, Ann.'), got: expect.stringContaining('See you at 20:00, Ann.') }),
+      expect.objectContaining({
+        turn: 8,
+        line: 14,
+        column: 9,
+        expected: expect.stringContaining('Booked for 4 at 20:00, Ann.'),
+        got: expect.stringContaining('See you at 20:00, Ann.'),
+      }),
     ]);
 
     // Without the flag there is no `tests` field; a name without a suite answers null.
     expect(expectStatus(await create(bookingScenario), 201).body).not.toHaveProperty('tests');
-    expect(expectStatus(await stack.http.post(`/v1/bots/${bot.id}/scenarios?run_tests=true`).set(bot.headers).send({ name: 'fresh', scenario_data: bookingScenario }), 201).body.tests).toBeNull();
+    expect(
+      expectStatus(
+        await stack.http.post(`/v1/bots/${bot.id}/scenarios?run_tests=true`).set(bot.headers).send({ name: 'fresh', scenario_data: bookingScenario }),
+        201,
+      ).body.tests,
+    ).toBeNull();
 
     // An upload is a new version too.
     const uploaded = expectStatus(
@@ -126,7 +148,12 @@ describe.each(DB_KINDS)('scenario conversation tests API (%s)', (dbKind) => {
     expectStatus(await store(v1.id, bookingSuite), 201);
 
     const refused = expectError(await activate(v1.id), 409, 'tests_failing');
-    expect(refused.body.error.details).toMatchObject({ passed: 0, failed: 1, failures_total: 1, failures: [expect.objectContaining({ conversation: 'books a table', line: 14, column: 9 })] });
+    expect(refused.body.error.details).toMatchObject({
+      passed: 0,
+      failed: 1,
+      failures_total: 1,
+      failures: [expect.objectContaining({ conversation: 'books a table', line: 14, column: 9 })],
+    });
     expect(expectStatus(await stack.http.get(`/v1/scenarios/${v1.id}`).set(bot.headers), 200).body.is_active).toBe(false);
 
     const forced = expectStatus(await activate(v1.id, '?force=true&run_tests=true'), 200).body;
@@ -150,7 +177,10 @@ describe.each(DB_KINDS)('scenario conversation tests API (%s)', (dbKind) => {
     expect(expectStatus(await replace('?force=true'), 201).body).toMatchObject({ version: 3, is_active: true });
 
     // A version without a suite activates as before.
-    const plain = expectStatus(await stack.http.post(`/v1/bots/${bot.id}/scenarios`).set(bot.headers).send({ name: 'plain', scenario_data: reworded }), 201).body;
+    const plain = expectStatus(
+      await stack.http.post(`/v1/bots/${bot.id}/scenarios`).set(bot.headers).send({ name: 'plain', scenario_data: reworded }),
+      201,
+    ).body;
     expect(expectStatus(await activate(plain.id, '?run_tests=true'), 200).body).toMatchObject({ is_active: true, tests: null });
   });
 

@@ -16,11 +16,15 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
   });
   afterAll(() => stack.close());
 
-  const create = (name: string, data: unknown, headers = bot.headers) => stack.http.post(`/v1/bots/${bot.id}/scenarios`).set(headers).send({ name, scenario_data: data });
+  const create = (name: string, data: unknown, headers = bot.headers) =>
+    stack.http.post(`/v1/bots/${bot.id}/scenarios`).set(headers).send({ name, scenario_data: data });
   const upload = (text: string | Buffer, fields: Record<string, string> = {}, file: { filename?: string; contentType?: string } = {}) => {
     let req = stack.http.post(`/v1/bots/${bot.id}/scenarios/upload`).set(bot.headers);
     for (const [k, v] of Object.entries(fields)) req = req.field(k, v);
-    return req.attach('file', Buffer.isBuffer(text) ? text : Buffer.from(text), { filename: file.filename ?? 'scenario.json', contentType: file.contentType ?? 'application/json' });
+    return req.attach('file', Buffer.isBuffer(text) ? text : Buffer.from(text), {
+      filename: file.filename ?? 'scenario.json',
+      contentType: file.contentType ?? 'application/json',
+    });
   };
 
   it('creates versions by name, validates with paths, and lists, gets and exports them', async () => {
@@ -36,7 +40,12 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     broken.steps.ask_guests.next_step = 'pick_tme';
     const invalid = expectError(await create('booking', broken), 422, 'invalid_scenario');
     expect(invalid.body.error.details).toContainEqual(
-      expect.objectContaining({ path: '/steps/ask_guests/next_step', line: expect.any(Number), column: expect.any(Number), suggestion: expect.stringContaining('pick_time') }),
+      expect.objectContaining({
+        path: '/steps/ask_guests/next_step',
+        line: expect.any(Number),
+        column: expect.any(Number),
+        suggestion: expect.stringContaining('pick_time'),
+      }),
     );
     expectError(await create('booking', 'not a scenario'), 422);
     expectError(await stack.http.post(`/v1/bots/${bot.id}/scenarios`).set(bot.headers).send({ name: 'x' }), 400);
@@ -61,7 +70,8 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
   const withTriggers = (triggers: unknown) => ({ ...clone(bookingScenario), settings: { triggers } });
   const activate = (id: string, body: object = { active: true }) => stack.http.post(`/v1/scenarios/${id}/activate`).set(bot.headers).send(body);
   const fetchScenario = async (id: string) => expectStatus(await stack.http.get(`/v1/scenarios/${id}`).set(bot.headers), 200).body;
-  const flags = async (...ids: string[]) => Promise.all(ids.map(async (id) => ((s) => ({ active: s.is_active, default: s.is_default }))(await fetchScenario(id))));
+  const flags = async (...ids: string[]) =>
+    Promise.all(ids.map(async (id) => ((s) => ({ active: s.is_active, default: s.is_default }))(await fetchScenario(id))));
 
   it('keeps several scenarios active, the first activated the default, and validates again on activation', async () => {
     const a = expectStatus(await create('a', bookingScenario), 201).body;
@@ -77,7 +87,10 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     expectError(await activate(b.id, { active: false, default: true }), 422, 'invalid_content');
 
     // A stored version that no longer validates (e.g. written before a rule existed) cannot be activated.
-    await stack.db('scenarios').where({ id: a.id }).update({ scenario_data: JSON.stringify({ ...bookingScenario, start_step: 'nowhere' }) });
+    await stack
+      .db('scenarios')
+      .where({ id: a.id })
+      .update({ scenario_data: JSON.stringify({ ...bookingScenario, start_step: 'nowhere' }) });
     expectError(await activate(a.id), 422, 'invalid_scenario');
   });
 
@@ -147,7 +160,14 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     // A new version of the same scenario may keep its triggers; a version that takes another's may not be stored active.
     const menu2 = expectStatus(await create('menu', withTriggers({ commands: ['/menu'], keywords: ['menu'] })), 201).body;
     expectStatus(await activate(menu2.id), 200);
-    expectError(await stack.http.put(`/v1/scenarios/${drinks.id}`).set(bot.headers).send({ scenario_data: withTriggers({ keywords: ['menu'] }) }), 409, 'trigger_conflict');
+    expectError(
+      await stack.http
+        .put(`/v1/scenarios/${drinks.id}`)
+        .set(bot.headers)
+        .send({ scenario_data: withTriggers({ keywords: ['menu'] }) }),
+      409,
+      'trigger_conflict',
+    );
     expect((await fetchScenario(drinks.id)).is_active).toBe(true);
     // Once "menu" is inactive, its triggers are free.
     expectStatus(await activate(menu2.id, { active: false }), 200);
@@ -156,7 +176,10 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
 
   it('keeps an active bot with at least one active scenario', async () => {
     const ready = await makeBot(stack, { scenario: true });
-    const second = expectStatus(await stack.http.post(`/v1/bots/${ready.id}/scenarios`).set(ready.headers).send({ name: 'second', scenario_data: bookingScenario }), 201).body;
+    const second = expectStatus(
+      await stack.http.post(`/v1/bots/${ready.id}/scenarios`).set(ready.headers).send({ name: 'second', scenario_data: bookingScenario }),
+      201,
+    ).body;
     expectStatus(await stack.http.post(`/v1/scenarios/${second.id}/activate`).set(ready.headers).send({ active: true }), 200);
     // Activation through the API registers webhooks (test/api/bots.test.ts); here only the status matters.
     await stack.db('bots').where({ id: ready.id }).update({ status: 'active' });
@@ -226,7 +249,13 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     const smaller = expectStatus(await upload(JSON.stringify(removeStep), { name: 'main', mode: 'merge' }), 201).body;
     expect(Object.keys(smaller.scenario_data.steps)).not.toContain('pick_time');
 
-    const badMerge = expectError(await upload('{\n  "steps": {\n    "welcome": {"id": "welcome", "type": "message", "message": {"text": "x"}, "next_step": "nowhere"}\n  }\n}', { name: 'main', mode: 'merge' }), 422);
+    const badMerge = expectError(
+      await upload('{\n  "steps": {\n    "welcome": {"id": "welcome", "type": "message", "message": {"text": "x"}, "next_step": "nowhere"}\n  }\n}', {
+        name: 'main',
+        mode: 'merge',
+      }),
+      422,
+    );
     expect(badMerge.body.error.details).toContainEqual(expect.objectContaining({ path: '/steps/welcome/next_step', line: 3 }));
     expectError(await upload(JSON.stringify(overlay), { name: 'absent', mode: 'merge' }), 404);
     expectError(await upload(text, { mode: 'overwrite' }), 400);
@@ -239,7 +268,11 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     const text = JSON.stringify(bookingScenario, null, 2).replace('"next_step": "ask_guests"', '"next_step": "ask_gests"');
     const semantic = expectError(await upload(text), 422);
     const detail = semantic.body.error.details.find((d: { path: string }) => d.path === '/steps/ask_name/next_step');
-    expect(detail).toMatchObject({ line: text.split('\n').findIndex((l) => l.includes('ask_gests')) + 1, column: expect.any(Number), suggestion: expect.stringContaining('ask_guests') });
+    expect(detail).toMatchObject({
+      line: text.split('\n').findIndex((l) => l.includes('ask_gests')) + 1,
+      column: expect.any(Number),
+      suggestion: expect.stringContaining('ask_guests'),
+    });
 
     expectError(await upload(Buffer.alloc(1024 * 1024 + 10, 0x20)), 413, 'payload_too_large');
     expectError(await upload(Buffer.from([0x89, 0x50, 0x4e, 0x47]), {}, { filename: 'logo.png', contentType: 'image/png' }), 415, 'unsupported_media_type');
@@ -255,7 +288,10 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
   it('clones to another bot of the same account, never to another account', async () => {
     const source = expectStatus(await create('main', bookingScenario), 201).body;
     const sibling = await makeBot(stack, { headers: bot.headers });
-    const copy = expectStatus(await stack.http.post(`/v1/scenarios/${source.id}/clone`).set(bot.headers).send({ bot_id: sibling.id, name: 'copied' }), 201).body;
+    const copy = expectStatus(
+      await stack.http.post(`/v1/scenarios/${source.id}/clone`).set(bot.headers).send({ bot_id: sibling.id, name: 'copied' }),
+      201,
+    ).body;
     expect(copy).toMatchObject({ bot_id: sibling.id, name: 'copied', version: 1, is_active: false });
     expect(copy.scenario_data).toEqual(source.scenario_data);
     const same = expectStatus(await stack.http.post(`/v1/scenarios/${source.id}/clone`).set(bot.headers).send({}), 201).body;
@@ -273,11 +309,16 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     withMedia.steps.welcome.message.media = [{ type: 'image', media_id: 'no-such-media' }];
     const text = JSON.stringify(withMedia, null, 2);
     const refused = expectError(await upload(text), 422, 'invalid_scenario');
-    expect(refused.body.error.details).toContainEqual(expect.objectContaining({ path: expect.stringContaining('/steps/welcome/message/media/0'), line: expect.any(Number) }));
+    expect(refused.body.error.details).toContainEqual(
+      expect.objectContaining({ path: expect.stringContaining('/steps/welcome/message/media/0'), line: expect.any(Number) }),
+    );
 
     // A version stored before its media went away cannot be copied to a bot without that media.
     const source = expectStatus(await create('main', bookingScenario), 201).body;
-    await stack.db('scenarios').where({ id: source.id }).update({ scenario_data: JSON.stringify(withMedia) });
+    await stack
+      .db('scenarios')
+      .where({ id: source.id })
+      .update({ scenario_data: JSON.stringify(withMedia) });
     const sibling = await makeBot(stack, { headers: bot.headers });
     expectError(await stack.http.post(`/v1/scenarios/${source.id}/clone`).set(bot.headers).send({ bot_id: sibling.id }), 422, 'invalid_scenario');
   });

@@ -9,7 +9,12 @@ import { expectStatus, makeBot, TELEGRAM_TOKEN, tokenFor } from './support';
 
 const CREDENTIALS = {
   telegram: { token: TELEGRAM_TOKEN },
-  whatsapp: { phone_number_id: '1234567890', access_token: 'EAAG-secret-whatsapp-access', app_secret: 'secret-wa-app-secret', verify_token: 'secret-wa-verify' },
+  whatsapp: {
+    phone_number_id: '1234567890',
+    access_token: 'EAAG-secret-whatsapp-access',
+    app_secret: 'secret-wa-app-secret',
+    verify_token: 'secret-wa-verify',
+  },
   messenger: { page_id: '998877', page_access_token: 'EAAG-secret-page-access', app_secret: 'secret-fb-app-secret', verify_token: 'secret-fb-verify' },
   slack: { bot_token: 'xoxb-secret-slack-bot-token', signing_secret: 'secret-slack-signing' },
   discord: { application_id: '4242', bot_token: 'secret-discord-bot-token', public_key: 'a'.repeat(64) },
@@ -61,8 +66,18 @@ describe.each(DB_KINDS)('credentials never leave the database (%s)', (dbKind) =>
       keep(expectStatus(await stack.http.post(base).set(h).send({ platform, credentials }), 201));
     }
     // Wrong credentials are echoed by nobody, a duplicate neither.
-    keep(await stack.http.post(base).set(h).send({ platform: 'telegram', credentials: { token: `${TELEGRAM_TOKEN} with spaces` } }));
-    keep(await stack.http.post(base).set(h).send({ platform: 'slack', credentials: { bot_token: CREDENTIALS.slack.bot_token } }));
+    keep(
+      await stack.http
+        .post(base)
+        .set(h)
+        .send({ platform: 'telegram', credentials: { token: `${TELEGRAM_TOKEN} with spaces` } }),
+    );
+    keep(
+      await stack.http
+        .post(base)
+        .set(h)
+        .send({ platform: 'slack', credentials: { bot_token: CREDENTIALS.slack.bot_token } }),
+    );
     keep(await stack.http.post(base).set(h).send({ platform: 'whatsapp', credentials: CREDENTIALS.whatsapp }));
     keep(await stack.http.get(base).set(h));
     for (const platform of Object.keys(CREDENTIALS)) keep(await stack.http.get(`${base}/${platform}`).set(h));
@@ -71,8 +86,21 @@ describe.each(DB_KINDS)('credentials never leave the database (%s)', (dbKind) =>
     for (const platform of ['whatsapp', 'messenger', 'slack', 'discord']) keep(await stack.http.post(`${base}/${platform}/webhook`).set(h));
     tg.failNext({ status: 401, description: 'Unauthorized', method: 'getMe' });
     keep(await stack.http.post(`${base}/telegram/test`).set(h));
-    keep(expectStatus(await stack.http.put(`${base}/telegram`).set(h).send({ credentials: { token: NEW_TELEGRAM_TOKEN } }), 200));
-    keep(await stack.http.put(`${base}/slack`).set(h).send({ credentials: { bot_token: 'x' } }));
+    keep(
+      expectStatus(
+        await stack.http
+          .put(`${base}/telegram`)
+          .set(h)
+          .send({ credentials: { token: NEW_TELEGRAM_TOKEN } }),
+        200,
+      ),
+    );
+    keep(
+      await stack.http
+        .put(`${base}/slack`)
+        .set(h)
+        .send({ credentials: { bot_token: 'x' } }),
+    );
     keep(expectStatus(await stack.http.post(`/v1/bots/${bot.id}/activate`).set(h), 200));
     keep(await stack.http.get(`/v1/bots/${bot.id}`).set(h));
     keep(await stack.http.get(`/v1/accounts/acme/audit`).set(h));
@@ -87,7 +115,12 @@ describe.each(DB_KINDS)('credentials never leave the database (%s)', (dbKind) =>
     keep(await stack.http.get(`/v1/webhooks/slack/${bot.id}/status`).set(h));
 
     // The platform cannot be reached at all: the network error must not carry the request URL's token.
-    const unreachable = createApp({ db: stack.db, config: { ...stack.config, apiBases: { ...stack.config.apiBases, telegram: 'http://127.0.0.1:9' } }, log: createLogger('trace', { write: (line: string) => void logLines.push(line) }), temporal: stack.temporal });
+    const unreachable = createApp({
+      db: stack.db,
+      config: { ...stack.config, apiBases: { ...stack.config.apiBases, telegram: 'http://127.0.0.1:9' } },
+      log: createLogger('trace', { write: (line: string) => void logLines.push(line) }),
+      temporal: stack.temporal,
+    });
     keep(expectStatus(await request(unreachable.callback()).post(`${base}/telegram/test`).set(tokenFor(stack)), 502));
 
     await new Promise((r) => setTimeout(r, 200));

@@ -45,15 +45,30 @@ export async function makeBot(
 ): Promise<TestBot> {
   const account = options.account ?? 'acme';
   const headers = options.headers ?? tokenFor(stack, 'operator', [account]);
-  const bot = expectStatus(await stack.http.post(`/v1/accounts/${account}/bots`).set(headers).send({ name: options.name ?? `bot-${randomUUID().slice(0, 8)}` }), 201).body;
+  const bot = expectStatus(
+    await stack.http
+      .post(`/v1/accounts/${account}/bots`)
+      .set(headers)
+      .send({ name: options.name ?? `bot-${randomUUID().slice(0, 8)}` }),
+    201,
+  ).body;
   const result: TestBot = { id: bot.id, account, headers };
   if (options.scenario) {
-    const scenario = expectStatus(await stack.http.post(`/v1/bots/${bot.id}/scenarios`).set(headers).send({ name: 'main', scenario_data: bookingScenario }), 201).body;
+    const scenario = expectStatus(
+      await stack.http.post(`/v1/bots/${bot.id}/scenarios`).set(headers).send({ name: 'main', scenario_data: bookingScenario }),
+      201,
+    ).body;
     expectStatus(await stack.http.post(`/v1/scenarios/${scenario.id}/activate`).set(headers).send({ active: true }), 200);
     result.scenarioId = scenario.id;
   }
   if (options.telegram) {
-    expectStatus(await stack.http.post(`/v1/bots/${bot.id}/platforms`).set(headers).send({ platform: 'telegram', credentials: { token: TELEGRAM_TOKEN } }), 201);
+    expectStatus(
+      await stack.http
+        .post(`/v1/bots/${bot.id}/platforms`)
+        .set(headers)
+        .send({ platform: 'telegram', credentials: { token: TELEGRAM_TOKEN } }),
+      201,
+    );
   }
   return result;
 }

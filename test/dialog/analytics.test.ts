@@ -31,19 +31,30 @@ describe.each(DB_KINDS)('analytics and merge (%s)', (dbKind) => {
     await tg.close();
   });
 
-  const textsTo = (chat: number) => tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat)).map((c) => c.body.text as string);
+  const textsTo = (chat: number) =>
+    tg
+      .callsTo('sendMessage')
+      .filter((c) => String(c.body.chat_id) === String(chat))
+      .map((c) => c.body.text as string);
   /** Sends the messages one by one, each after the dialog answered the one before. */
   const talk = async (chat: number, messages: string[], expectedReplies: number) => {
     for (const text of messages) {
-      const req = telegramUpdate({ updateId: update++, chatId: chat, text, secret: bot.webhookSecret as string });
+      const req = telegramUpdate({ updateId: update++, chatId: chat, text, secret: bot.webhookSecret });
       const res = await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(req.headers).send(req.body);
       expect(res.status).toBe(200);
     }
     await eventually(() => textsTo(chat).length >= expectedReplies || undefined, 20_000, `${expectedReplies} replies to ${chat}`);
-    await eventually(async () => {
-      const row = await stack.db('dialogs').where({ bot_id: bot.id, chat_id: String(chat) }).first('version');
-      return row && Number(row.version) >= messages.length ? row : undefined;
-    }, 10_000, `dialog ${chat} recorded`);
+    await eventually(
+      async () => {
+        const row = await stack
+          .db('dialogs')
+          .where({ bot_id: bot.id, chat_id: String(chat) })
+          .first('version');
+        return row && Number(row.version) >= messages.length ? row : undefined;
+      },
+      10_000,
+      `dialog ${chat} recorded`,
+    );
   };
 
   it('counts conversations, steps, drop-off, paths, input errors and condition outcomes of a scenario version', async () => {
@@ -132,12 +143,36 @@ describe.each(DB_KINDS)('analytics and merge (%s)', (dbKind) => {
 
     // The primary goes on with what the secondary had collected.
     await talk(6001, ['20'], 4);
-    const latest = await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(bot.headers).send({ ...body, strategy: 'prefer_latest' });
+    const latest = await stack.http
+      .post(`/v1/bots/${bot.id}/dialogs/merge`)
+      .set(bot.headers)
+      .send({ ...body, strategy: 'prefer_latest' });
     expect(latest.status).toBe(200);
 
-    expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(bot.headers).send({ ...body, secondary: body.primary })).status).toBe(422);
-    expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(bot.headers).send({ ...body, secondary: { platform: 'telegram', chat_id: '404' } })).status).toBe(404);
+    expect(
+      (
+        await stack.http
+          .post(`/v1/bots/${bot.id}/dialogs/merge`)
+          .set(bot.headers)
+          .send({ ...body, secondary: body.primary })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await stack.http
+          .post(`/v1/bots/${bot.id}/dialogs/merge`)
+          .set(bot.headers)
+          .send({ ...body, secondary: { platform: 'telegram', chat_id: '404' } })
+      ).status,
+    ).toBe(404);
     expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(stack.auth('viewer')).send(body)).status).toBe(403);
-    expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/merge`).set(stack.auth('operator', ['someone-else'])).send(body)).status).toBe(404);
+    expect(
+      (
+        await stack.http
+          .post(`/v1/bots/${bot.id}/dialogs/merge`)
+          .set(stack.auth('operator', ['someone-else']))
+          .send(body)
+      ).status,
+    ).toBe(404);
   });
 });

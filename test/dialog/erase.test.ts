@@ -44,7 +44,9 @@ describe.each(DB_KINDS)('erasing a customer (%s)', (dbKind) => {
       const id = updateId++;
       const sizes = [{ file_id: fileId, file_unique_id: `u${id}`, width: 64, height: 48, file_size: bytes.length }];
       const from = { id: chat, is_bot: false, first_name: 'Anna' };
-      return post(telegramRequest({ update_id: id, message: { message_id: id, date: 1764000000, chat: { id: chat, type: 'private' }, from, photo: sizes } }, secret));
+      return post(
+        telegramRequest({ update_id: id, message: { message_id: id, date: 1764000000, chat: { id: chat, type: 'private' }, from, photo: sizes } }, secret),
+      );
     };
     const repliesTo = (chat: number, count: number) =>
       eventually(() => tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat)).length >= count, 30_000, `${count} replies to ${chat}`);
@@ -65,11 +67,23 @@ describe.each(DB_KINDS)('erasing a customer (%s)', (dbKind) => {
     await repliesTo(kept, 2);
 
     const dialogPath = `/v1/bots/${bot.id}/dialogs/telegram/${erased}`;
-    const rows = (table: string, chat: number) => stack.db(table).where({ bot_id: bot.id, platform: 'telegram', chat_id: String(chat) }).count<{ n: string | number }[]>({ n: '*' }).then(([r]) => Number(r.n));
+    const rows = (table: string, chat: number) =>
+      stack
+        .db(table)
+        .where({ bot_id: bot.id, platform: 'telegram', chat_id: String(chat) })
+        .count<{ n: string | number }[]>({ n: '*' })
+        .then(([r]) => Number(r.n));
     await eventually(async () => (await rows('dialog_messages', erased)) >= 8 && (await rows('dialog_messages', kept)) >= 4, 20_000, 'transcripts');
     // An operator's earlier write names the chat in the audit log too.
     const before = (await stack.http.get(dialogPath).set(bot.headers)).body;
-    expect((await stack.http.put(dialogPath).set(bot.headers).send({ collected_data: { note: 'vip' }, expected_version: before.version })).status).toBe(200);
+    expect(
+      (
+        await stack.http
+          .put(dialogPath)
+          .set(bot.headers)
+          .send({ collected_data: { note: 'vip' }, expected_version: before.version })
+      ).status,
+    ).toBe(200);
 
     const media = await stack.db('media').where({ bot_id: bot.id }).select('id', 'sha256', 'storage_key', 'thumbnail_key');
     expect(media).toHaveLength(2);
@@ -137,10 +151,14 @@ describe.each(DB_KINDS)('erasing a customer (%s)', (dbKind) => {
 
     // A later message starts a new dialog, with none of the old data.
     await text(erased, '/start');
-    const fresh = await eventually(async () => {
-      const state = (await stack.http.get(dialogPath).set(bot.headers)).body;
-      return state.version >= 1 ? state : undefined;
-    }, 20_000, 'a fresh dialog');
+    const fresh = await eventually(
+      async () => {
+        const state = (await stack.http.get(dialogPath).set(bot.headers)).body;
+        return state.version >= 1 ? state : undefined;
+      },
+      20_000,
+      'a fresh dialog',
+    );
     expect(fresh).toMatchObject({ version: 1, current_step: 'ask_photo', collected_data: {} });
     await eventually(async () => (await rows('dialog_messages', erased)) === 2, 20_000, 'the fresh transcript');
   }, 180_000);

@@ -24,7 +24,10 @@ const FULL_DIALOG = ['Welcome to Chez Anna!', 'Your name?', 'How many guests, An
 const ANSWERS = ['/start', 'Anna', '2', '18'];
 
 const okTextsTo = (tg: FakeTelegram, chat: number | string) =>
-  tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat) && c.status === 200).map((c) => c.body.text as string);
+  tg
+    .callsTo('sendMessage')
+    .filter((c) => String(c.body.chat_id) === String(chat) && c.status === 200)
+    .map((c) => c.body.text as string);
 
 async function kill(child: ChildProcess) {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -46,7 +49,10 @@ describe('a worker process killed with SIGKILL, redeliveries and platform error 
     gate = await startGate(tg);
     stack = await startStack({ db: 'postgres', apiBases: { telegram: gate.url }, worker: false });
     bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7000001:AAH-test-token' }, scenario: bookingScenario });
-    const withReminder = { ...bookingScenario, settings: { ...bookingScenario.settings, timeout: { after: '3s', action: 'remind', message: 'Still there?', max_reminders: 1, then: 'none' } } };
+    const withReminder = {
+      ...bookingScenario,
+      settings: { ...bookingScenario.settings, timeout: { after: '3s', action: 'remind', message: 'Still there?', max_reminders: 1, then: 'none' } },
+    };
     reminderBot = await stack.createBot({ platform: 'telegram', credentials: { token: '7000002:AAH-test-token' }, scenario: withReminder });
     worker = stack.spawnWorkerProcess();
   }, 60_000);
@@ -59,7 +65,7 @@ describe('a worker process killed with SIGKILL, redeliveries and platform error 
   });
 
   const post = (target: { id: string; webhookSecret?: string }, chat: number, text: string, updateId = update++) => {
-    const req = telegramUpdate({ updateId, chatId: chat, text, secret: target.webhookSecret as string });
+    const req = telegramUpdate({ updateId, chatId: chat, text, secret: target.webhookSecret });
     return stack.http.post(`/v1/webhooks/telegram/${target.id}`).set(req.headers).send(req.body);
   };
   const stateOf = async (botId: string, chat: number) => (await stack.http.get(`/v1/bots/${botId}/dialogs/telegram/${chat}`).set(bot.headers)).body;
@@ -119,7 +125,10 @@ describe('a worker process killed with SIGKILL, redeliveries and platform error 
     for (const chat of chats) {
       await eventually(async () => (await stateOf(bot.id, chat)).status === 'completed' || undefined, 20_000, `${chat} completed`);
       expect(okTextsTo(tg, chat)).toEqual(FULL_DIALOG);
-      const users = await stack.db('dialog_messages').where({ bot_id: bot.id, chat_id: String(chat), message_type: 'user' }).count<{ n: string }[]>({ n: '*' });
+      const users = await stack
+        .db('dialog_messages')
+        .where({ bot_id: bot.id, chat_id: String(chat), message_type: 'user' })
+        .count<{ n: string }[]>({ n: '*' });
       expect(Number(users[0].n)).toBe(ANSWERS.length);
     }
   }, 90_000);
@@ -138,7 +147,11 @@ describe('a worker process killed with SIGKILL, redeliveries and platform error 
       expect(okTextsTo(tg, chat)).toEqual(FULL_DIALOG);
       expect((await stateOf(bot.id, chat)).status).toBe('completed');
     }
-    const after = { 429: tg.calls.filter((c) => c.status === 429).length, 502: tg.calls.filter((c) => c.status === 502).length, 500: tg.calls.filter((c) => c.status === 500).length };
+    const after = {
+      429: tg.calls.filter((c) => c.status === 429).length,
+      502: tg.calls.filter((c) => c.status === 502).length,
+      500: tg.calls.filter((c) => c.status === 500).length,
+    };
     expect(after[429] - before[429]).toBe(4);
     expect(after[502] - before[502]).toBe(4);
     expect(after[500]).toBe(3);
@@ -171,7 +184,10 @@ describe('the Temporal server killed (SIGKILL) and restarted in the middle of di
       const botId = created.body.id as string;
       const scenario = await http.post(`/v1/bots/${botId}/scenarios`).set(headers).send({ name: 'main', scenario_data: bookingScenario });
       await http.post(`/v1/scenarios/${scenario.body.id}/activate`).set(headers).send({ active: true });
-      await http.post(`/v1/bots/${botId}/platforms`).set(headers).send({ platform: 'telegram', credentials: { token: '7000003:AAH-test-token' } });
+      await http
+        .post(`/v1/bots/${botId}/platforms`)
+        .set(headers)
+        .send({ platform: 'telegram', credentials: { token: '7000003:AAH-test-token' } });
       await http.post(`/v1/bots/${botId}/platforms/telegram/webhook`).set(headers).send({});
       expect((await http.post(`/v1/bots/${botId}/activate`).set(headers).send({})).status).toBe(200);
       const secret = tg.webhook?.secret_token as string;
@@ -180,7 +196,8 @@ describe('the Temporal server killed (SIGKILL) and restarted in the middle of di
         const req = telegramUpdate({ updateId: update++, chatId: chat, text, secret });
         return http.post(`/v1/webhooks/telegram/${botId}`).set(req.headers).send(req.body);
       };
-      const waitTexts = (chat: number, count: number) => eventually(() => okTextsTo(tg, chat).length >= count || undefined, 60_000, `${count} texts to ${chat}`);
+      const waitTexts = (chat: number, count: number) =>
+        eventually(() => okTextsTo(tg, chat).length >= count || undefined, 60_000, `${count} texts to ${chat}`);
 
       const chats = [8001, 8002, 8003];
       for (const chat of chats) expect((await post(chat, '/start')).status).toBe(200);
@@ -205,13 +222,19 @@ describe('the Temporal server killed (SIGKILL) and restarted in the middle of di
       for (const chat of chats) await waitTexts(chat, 5);
       for (const chat of chats) {
         expect(okTextsTo(tg, chat)).toEqual(FULL_DIALOG);
-        const state = await eventually(async () => {
-          const res = await http.get(`/v1/bots/${botId}/dialogs/telegram/${chat}`).set(headers);
-          return res.body.status === 'completed' ? res.body : undefined;
-        }, 20_000, `${chat} completed`);
+        const state = await eventually(
+          async () => {
+            const res = await http.get(`/v1/bots/${botId}/dialogs/telegram/${chat}`).set(headers);
+            return res.body.status === 'completed' ? res.body : undefined;
+          },
+          20_000,
+          `${chat} completed`,
+        );
         expect(state.collected_data).toEqual({ user_name: 'Anna', guests: 2, time: '18', booked: true });
       }
-      console.log(`Temporal restart: ${chats.length} dialogs completed, ${tg.callsTo('sendMessage').length} sends for ${chats.length * FULL_DIALOG.length} replies`);
+      console.log(
+        `Temporal restart: ${chats.length} dialogs completed, ${tg.callsTo('sendMessage').length} sends for ${chats.length * FULL_DIALOG.length} replies`,
+      );
     } finally {
       worker?.shutdown();
       await running?.catch(() => undefined);

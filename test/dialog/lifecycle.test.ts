@@ -76,10 +76,14 @@ describe('a dialog through a thousand messages (LONG_DIALOG_MESSAGES for more)',
       throw new Error(`${(error as Error).message}; got ${h.textsTo(chat).length}`);
     });
     console.log(`replies took ${Date.now() - began} ms`);
-    const final = await eventually(async () => {
-      const s = await h.state(chat);
-      return s.version === MESSAGES + 1 ? s : undefined;
-    }, 30_000, 'the last revision');
+    const final = await eventually(
+      async () => {
+        const s = await h.state(chat);
+        return s.version === MESSAGES + 1 ? s : undefined;
+      },
+      30_000,
+      'the last revision',
+    );
 
     const texts = h.textsTo(chat);
     expect(texts).toHaveLength(MESSAGES + 1);
@@ -106,7 +110,10 @@ describe('a dialog through a thousand messages (LONG_DIALOG_MESSAGES for more)',
     const current = runs.find((r) => r.status.name === 'RUNNING');
     expect(current?.searchAttributes).toMatchObject({ BotId: [h.botId], Platform: ['telegram'], DialogStatus: ['active'], CurrentStep: ['echo'] });
 
-    const rows = await h.db('dialog_messages').where({ bot_id: h.botId, chat_id: String(chat) }).count<{ n: string }[]>({ n: '*' });
+    const rows = await h
+      .db('dialog_messages')
+      .where({ bot_id: h.botId, chat_id: String(chat) })
+      .count<{ n: string }[]>({ n: '*' });
     expect(Number(rows[0].n)).toBe(2 * (MESSAGES + 1));
   }, 240_000);
 });
@@ -114,7 +121,8 @@ describe('a dialog through a thousand messages (LONG_DIALOG_MESSAGES for more)',
 describe('scenario versions and work queued inside a dialog', () => {
   const g = gatedHarness({ scenario: bookingScenario });
 
-  const waitTexts = (chat: number, count: number) => eventually(() => (g.h.textsTo(chat).length >= count ? g.h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
+  const waitTexts = (chat: number, count: number) =>
+    eventually(() => (g.h.textsTo(chat).length >= count ? g.h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
   const publish = async (welcome: string) => {
     const scenario = { ...bookingScenario, steps: { ...bookingScenario.steps, welcome: { ...bookingScenario.steps.welcome, message: { text: welcome } } } };
     return scenariosRepository(g.h.db).createVersion({ bot_id: g.h.botId, name: 'main', scenario_data: scenario as Scenario, warnings: [], activate: true });
@@ -189,7 +197,14 @@ describe('scenario versions and work queued inside a dialog', () => {
     // The reset ran after the four queued messages, in arrival order: revision 5, back at ask_name.
     expect(afterReset).toMatchObject({ version: 5, current_step: 'ask_name', collected_data: { user_name: 'Anna', guests: 4 } });
     await waitTexts(chat, 6);
-    expect(g.h.textsTo(chat)).toEqual([expect.stringMatching(/^Welcome/), 'Your name?', 'How many guests, Anna?', expect.stringMatching(/number/i), 'When?', 'Your name?']);
+    expect(g.h.textsTo(chat)).toEqual([
+      expect.stringMatching(/^Welcome/),
+      'Your name?',
+      'How many guests, Anna?',
+      expect.stringMatching(/number/i),
+      'When?',
+      'Your name?',
+    ]);
     expect(g.gate.heldCount).toBe(1);
   });
 
@@ -198,10 +213,14 @@ describe('scenario versions and work queued inside a dialog', () => {
     await g.h.send(chat, '/start');
     await waitTexts(chat, 2);
     const handle = g.h.client.workflow.getHandle(g.h.workflowId(chat));
-    await eventually(async () => {
-      const d = await handle.describe();
-      return d.typedSearchAttributes.get(searchAttributes.currentStep) === 'ask_name' || undefined;
-    }, 10_000, 'CurrentStep ask_name');
+    await eventually(
+      async () => {
+        const d = await handle.describe();
+        return d.typedSearchAttributes.get(searchAttributes.currentStep) === 'ask_name' || undefined;
+      },
+      10_000,
+      'CurrentStep ask_name',
+    );
     const closed = await handle.executeUpdate(closeUpdate, { args: [{ reason: 'merged', merged_into: 'dialog:x:whatsapp:1' }] });
     expect(closed).toMatchObject({ status: 'completed', current_step: null });
     const d = await handle.describe();
@@ -209,7 +228,10 @@ describe('scenario versions and work queued inside a dialog', () => {
     expect(d.typedSearchAttributes.get(searchAttributes.botId)).toBe(g.h.botId);
     // Nothing personal in them: ids of the bot, the platform, the step and the status only.
     const ours = new Set(Object.values(searchAttributes).map((key) => key.name));
-    const values = d.typedSearchAttributes.getAll().filter((p) => ours.has(p.key.name)).map((p) => String(p.value));
+    const values = d.typedSearchAttributes
+      .getAll()
+      .filter((p) => ours.has(p.key.name))
+      .map((p) => String(p.value));
     expect(values.sort()).toEqual([g.h.botId, 'telegram', 'completed', ''].sort());
   });
 });

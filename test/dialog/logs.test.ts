@@ -22,7 +22,8 @@ describe('structured dialog logs', () => {
   let tg: FakeTelegram;
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
   let h: Harness;
-  const lines: { timestamp: string; level: string; event_type: string; message: string; context: Record<string, unknown>; data: Record<string, unknown> }[] = [];
+  const lines: { timestamp: string; level: string; event_type: string; message: string; context: Record<string, unknown>; data: Record<string, unknown> }[] =
+    [];
 
   beforeAll(async () => {
     tg = await startFakeTelegram();
@@ -60,12 +61,15 @@ describe('structured dialog logs', () => {
       expect(typeof line.message).toBe('string');
     }
     const types = new Set(lines.map((l) => l.event_type));
-    for (const type of ['INCOMING', 'OUTGOING', 'STATE_CHANGE', 'VARIABLE_UPDATE', 'CONDITION_EVAL', 'AUTO_TRANSITION', 'ERROR', 'DEBUG']) expect(types).toContain(type);
+    for (const type of ['INCOMING', 'OUTGOING', 'STATE_CHANGE', 'VARIABLE_UPDATE', 'CONDITION_EVAL', 'AUTO_TRANSITION', 'ERROR', 'DEBUG'])
+      expect(types).toContain(type);
 
     const dialogLines = lines.filter((l) => l.context.chat_id !== undefined);
     expect(dialogLines.length).toBeGreaterThan(10);
-    for (const line of dialogLines) expect(line.context).toMatchObject({ bot_id: h.botId, platform: 'telegram', chat_id: String(chat), workflow_id: h.workflowId(chat) });
-    const find = (type: string, data: Record<string, unknown> = {}) => lines.find((l) => l.event_type === type && Object.entries(data).every(([k, v]) => l.data[k] === v));
+    for (const line of dialogLines)
+      expect(line.context).toMatchObject({ bot_id: h.botId, platform: 'telegram', chat_id: String(chat), workflow_id: h.workflowId(chat) });
+    const find = (type: string, data: Record<string, unknown> = {}) =>
+      lines.find((l) => l.event_type === type && Object.entries(data).every(([k, v]) => l.data[k] === v));
     expect(find('CONDITION_EVAL')?.data).toMatchObject({ condition: 'guests > 8', result: true, step: 'ask_guests' });
     expect(find('VARIABLE_UPDATE', { variable: 'user_name' })?.level).toBe('INFO');
     expect(find('AUTO_TRANSITION')?.data).toMatchObject({ from: 'welcome', to: 'ask_name' });

@@ -42,18 +42,27 @@ describe.each(DB_KINDS)('operator edits, resets and chat commands (%s)', (dbKind
   const state = async (chat: number) => (await stack.http.get(dialogPath(chat)).set(bot.headers)).body;
   const put = (chat: number, body: object) => stack.http.put(dialogPath(chat)).set(bot.headers).send(body);
   const reset = (chat: number, query = '') => stack.http.delete(`${dialogPath(chat)}?confirm=true${query}`).set(bot.headers);
-  const history = async (chat: number, query = ''): Promise<HistoryItem[]> => (await stack.http.get(`${dialogPath(chat)}/history?limit=500${query}`).set(bot.headers)).body.items;
-  const repliesTo = (chat: number) => tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat)).map((c) => c.body.text as string);
+  const history = async (chat: number, query = ''): Promise<HistoryItem[]> =>
+    (await stack.http.get(`${dialogPath(chat)}/history?limit=500${query}`).set(bot.headers)).body.items;
+  const repliesTo = (chat: number) =>
+    tg
+      .callsTo('sendMessage')
+      .filter((c) => String(c.body.chat_id) === String(chat))
+      .map((c) => c.body.text as string);
 
   /** Sends a message and waits until the dialog has recorded its turn (replies are sent before that). */
   async function send(chat: number, message: { text: string } | { callbackData: string }) {
     const before = (await state(chat)).version as number;
     const req = telegramUpdate({ updateId: updateId++, chatId: chat, secret: bot.webhookSecret, ...message });
     expect((await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(req.headers).send(req.body)).status).toBe(200);
-    return eventually(async () => {
-      const after = await state(chat);
-      return after.version > before ? after : undefined;
-    }, 20_000, `the turn of "${JSON.stringify(message)}" in chat ${chat}`);
+    return eventually(
+      async () => {
+        const after = await state(chat);
+        return after.version > before ? after : undefined;
+      },
+      20_000,
+      `the turn of "${JSON.stringify(message)}" in chat ${chat}`,
+    );
   }
   const say = (chat: number, text: string) => send(chat, { text });
 
@@ -113,7 +122,9 @@ describe.each(DB_KINDS)('operator edits, resets and chat commands (%s)', (dbKind
     const swapped = (await put(chat, { collected_data: { a: null, b: null, d: big, e: big }, expected_version: current.version }).expect(200)).body;
     expect(Object.keys(swapped.collected_data).sort()).toEqual(['c', 'd', 'e', 'guests', 'user_name']);
     // A change that is over the bounds by itself never reaches the workflow.
-    expect((await put(chat, { collected_data: { f: 'x'.repeat(MAX_VALUE_BYTES + 1) }, expected_version: swapped.version }).expect(413)).body.error.code).toBe('value_too_large');
+    expect((await put(chat, { collected_data: { f: 'x'.repeat(MAX_VALUE_BYTES + 1) }, expected_version: swapped.version }).expect(413)).body.error.code).toBe(
+      'value_too_large',
+    );
   });
 
   it('DELETE resets to the last checkpoint or a named one keeping the data, or to the beginning with fresh data; history is kept', async () => {
@@ -157,7 +168,13 @@ describe.each(DB_KINDS)('operator edits, resets and chat commands (%s)', (dbKind
     expect(repliesTo(chat).slice(sentBefore)).toEqual(['Welcome to Chez Anna!', 'Your name?']);
 
     const system = await history(chat, '&message_type=system');
-    expect(system).toEqual([expect.objectContaining({ message_type: 'system', text: 'The user reset the dialog to the beginning.', payload: { reset_by: 'user', to_checkpoint: false } })]);
+    expect(system).toEqual([
+      expect.objectContaining({
+        message_type: 'system',
+        text: 'The user reset the dialog to the beginning.',
+        payload: { reset_by: 'user', to_checkpoint: false },
+      }),
+    ]);
     // In the whole history it comes after the user's /reset (a command is written by its name) and before the replies to it.
     const texts = (await history(chat)).map((r) => r.text);
     expect(texts.slice(texts.indexOf('reset'))).toEqual(['reset', 'The user reset the dialog to the beginning.', 'Welcome to Chez Anna!', 'Your name?']);

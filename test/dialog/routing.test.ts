@@ -56,20 +56,32 @@ describe.each(DB_KINDS)('routing between active scenarios (%s)', (dbKind) => {
     await tg.close();
   });
 
-  const textsTo = (chat: number) => tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat)).map((c) => c.body.text as string);
-  const dialogRow = (chat: number) => stack.db('dialogs').where({ bot_id: bot.id, chat_id: String(chat) }).first('version', 'scenario_id', 'current_step', 'status', 'collected_data');
+  const textsTo = (chat: number) =>
+    tg
+      .callsTo('sendMessage')
+      .filter((c) => String(c.body.chat_id) === String(chat))
+      .map((c) => c.body.text as string);
+  const dialogRow = (chat: number) =>
+    stack
+      .db('dialogs')
+      .where({ bot_id: bot.id, chat_id: String(chat) })
+      .first('version', 'scenario_id', 'current_step', 'status', 'collected_data');
   let sent = new Map<number, number>();
   /** Sends one message and waits until the dialog recorded its turn. */
   const say = async (chat: number, text: string) => {
-    const req = telegramUpdate({ updateId: update++, chatId: chat, text, secret: bot.webhookSecret as string });
+    const req = telegramUpdate({ updateId: update++, chatId: chat, text, secret: bot.webhookSecret });
     const res = await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(req.headers).send(req.body);
     expect(res.status).toBe(200);
     const count = (sent.get(chat) ?? 0) + 1;
     sent.set(chat, count);
-    await eventually(async () => {
-      const row = await dialogRow(chat);
-      return row && Number(row.version) >= count ? row : undefined;
-    }, 20_000, `turn ${count} of ${chat} recorded`);
+    await eventually(
+      async () => {
+        const row = await dialogRow(chat);
+        return row && Number(row.version) >= count ? row : undefined;
+      },
+      20_000,
+      `turn ${count} of ${chat} recorded`,
+    );
   };
   /** The replies a chat got since the last call. */
   const seen = new Map<number, number>();
@@ -120,8 +132,17 @@ describe.each(DB_KINDS)('routing between active scenarios (%s)', (dbKind) => {
     expect(newTexts(chat)).toEqual(['Welcome to Chez Anna!', 'Your name?']);
     expect(await dialogRow(chat)).toMatchObject({ scenario_id: bot.scenarioId, current_step: 'ask_name' });
 
-    const events = await stack.db('dialog_events').where({ bot_id: bot.id, chat_id: String(chat) }).whereIn('kind', ['scenario_switched', 'dialog_started']).orderBy('id').select('kind', 'scenario_id', 'data');
-    const parsed = events.map((e: { kind: string; scenario_id: string; data: unknown }) => ({ kind: e.kind, scenario_id: e.scenario_id, data: typeof e.data === 'string' ? JSON.parse(e.data) : e.data }));
+    const events = await stack
+      .db('dialog_events')
+      .where({ bot_id: bot.id, chat_id: String(chat) })
+      .whereIn('kind', ['scenario_switched', 'dialog_started'])
+      .orderBy('id')
+      .select('kind', 'scenario_id', 'data');
+    const parsed = events.map((e: { kind: string; scenario_id: string; data: unknown }) => ({
+      kind: e.kind,
+      scenario_id: e.scenario_id,
+      data: typeof e.data === 'string' ? JSON.parse(e.data) : e.data,
+    }));
     expect(parsed.map((e) => [e.kind, e.scenario_id === menuId ? 'menu' : 'booking', e.data.reason ?? e.data.trigger])).toEqual([
       ['dialog_started', 'booking', 'first_message'],
       ['scenario_switched', 'menu', '/menu'],
@@ -188,7 +209,8 @@ describe('a running dialog learns of a scenario activated after it started', () 
     await tg.close();
   });
 
-  const waitTexts = (chat: number, count: number) => eventually(() => (h.textsTo(chat).length >= count ? h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
+  const waitTexts = (chat: number, count: number) =>
+    eventually(() => (h.textsTo(chat).length >= count ? h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
 
   it('once its trigger table is over a minute old, at the next message', async () => {
     const chat = 7001;

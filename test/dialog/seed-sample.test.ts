@@ -62,7 +62,11 @@ describe.each(DB_KINDS)("the product spec's sample scenario on the real stack (%
       const update = telegramUpdate({ updateId, chatId: chat, text, secret });
       return stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body);
     };
-    const textsTo = () => tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat)).map((c) => c.body.text);
+    const textsTo = () =>
+      tg
+        .callsTo('sendMessage')
+        .filter((c) => String(c.body.chat_id) === String(chat))
+        .map((c) => c.body.text);
 
     expect((await post(1, '/start')).status).toBe(200);
     await eventually(() => textsTo().length >= 2 || undefined, 20_000, 'the welcome and the name question');

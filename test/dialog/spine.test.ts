@@ -17,10 +17,12 @@ describe.each(DB_KINDS)('a Telegram dialog end to end (%s)', (dbKind) => {
     await tg.close();
   });
 
-  const post = (update: ReturnType<typeof telegramUpdate>) =>
-    stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body);
+  const post = (update: ReturnType<typeof telegramUpdate>) => stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body);
   const textsTo = (chatId: number) =>
-    tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chatId)).map((c) => c.body.text);
+    tg
+      .callsTo('sendMessage')
+      .filter((c) => String(c.body.chat_id) === String(chatId))
+      .map((c) => c.body.text);
 
   it('answers each message with the scenario, once, and keeps the state and history', async () => {
     const chat = 1001;
@@ -43,7 +45,10 @@ describe.each(DB_KINDS)('a Telegram dialog end to end (%s)', (dbKind) => {
     await post(telegramUpdate({ updateId: 3, chatId: chat, text: 'many', secret }));
     await post(telegramUpdate({ updateId: 4, chatId: chat, text: '4', secret }));
     await eventually(() => textsTo(chat).length >= 5 || undefined, 15_000, 'the time question');
-    const timeQuestion = tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat)).at(-1)!;
+    const timeQuestion = tg
+      .callsTo('sendMessage')
+      .filter((c) => String(c.body.chat_id) === String(chat))
+      .at(-1)!;
     expect(JSON.stringify(timeQuestion.body.reply_markup)).toContain('"callback_data":"18"');
 
     await post(telegramUpdate({ updateId: 5, chatId: chat, callbackData: '20', buttonText: '20:00', secret }));
@@ -68,10 +73,14 @@ describe.each(DB_KINDS)('a Telegram dialog end to end (%s)', (dbKind) => {
       workflow_id: `dialog:${bot.id}:telegram:${chat}`,
     });
 
-    const history = await eventually(async () => {
-      const res = await stack.http.get(`/v1/bots/${bot.id}/dialogs/telegram/${chat}/history?limit=100`).set(bot.headers);
-      return res.body.total >= 11 ? res.body : undefined;
-    }, 10_000, 'the transcript');
+    const history = await eventually(
+      async () => {
+        const res = await stack.http.get(`/v1/bots/${bot.id}/dialogs/telegram/${chat}/history?limit=100`).set(bot.headers);
+        return res.body.total >= 11 ? res.body : undefined;
+      },
+      10_000,
+      'the transcript',
+    );
     expect(history.items.filter((i: { message_type: string }) => i.message_type === 'user')).toHaveLength(5);
     expect(history.items.filter((i: { message_type: string }) => i.message_type === 'bot')).toHaveLength(6);
 
@@ -88,7 +97,10 @@ describe.each(DB_KINDS)('a Telegram dialog end to end (%s)', (dbKind) => {
     expect(missing.body.error.code).toBe('unauthorized');
     await new Promise((r) => setTimeout(r, 500));
     expect(tg.calls.length).toBe(before);
-    const described = await stack.temporal.workflow.getHandle(`dialog:${bot.id}:telegram:${chat}`).describe().catch(() => undefined);
+    const described = await stack.temporal.workflow
+      .getHandle(`dialog:${bot.id}:telegram:${chat}`)
+      .describe()
+      .catch(() => undefined);
     expect(described).toBeUndefined();
   });
 });

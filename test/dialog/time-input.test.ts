@@ -35,10 +35,14 @@ describe.each(DB_KINDS)('a time answer on the real stack (%s)', (dbKind) => {
     const bot = await stack.createBot({ platform: 'telegram', credentials: { token: '7000001:AAH-test-token' }, scenario: timeScenario });
     const chat = 2301;
     const post = (updateId: number, text: string) => {
-      const update = telegramUpdate({ updateId, chatId: chat, text, secret: bot.webhookSecret as string });
+      const update = telegramUpdate({ updateId, chatId: chat, text, secret: bot.webhookSecret });
       return stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body);
     };
-    const textsTo = () => tg.callsTo('sendMessage').filter((c) => String(c.body.chat_id) === String(chat)).map((c) => c.body.text);
+    const textsTo = () =>
+      tg
+        .callsTo('sendMessage')
+        .filter((c) => String(c.body.chat_id) === String(chat))
+        .map((c) => c.body.text);
     const sendAndWait = async (updateId: number, text: string, replies: number) => {
       expect((await post(updateId, text)).status).toBe(200);
       await eventually(() => textsTo().length >= replies || undefined, 20_000, `${replies} replies`);

@@ -37,8 +37,10 @@ describe('dialog timeouts (time-skipping)', () => {
     await tg.close();
   });
 
-  const waitTexts = (chat: number, count: number) => eventually(() => (h.textsTo(chat).length >= count ? h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
-  const waitRevision = (chat: number, revision: number) => eventually(async () => ((await h.state(chat)).version >= revision ? h.state(chat) : undefined), 20_000, `revision ${revision}`);
+  const waitTexts = (chat: number, count: number) =>
+    eventually(() => (h.textsTo(chat).length >= count ? h.textsTo(chat) : undefined), 20_000, `${count} texts to ${chat}`);
+  const waitRevision = (chat: number, revision: number) =>
+    eventually(async () => ((await h.state(chat)).version >= revision ? h.state(chat) : undefined), 20_000, `revision ${revision}`);
 
   it('reminds up to max_reminders, then abandons; the dialog starts over when the user comes back', async () => {
     const chat = 2001;

@@ -14,7 +14,13 @@ const greeting = {
   name: 'Greeting',
   start_step: 'hello',
   steps: {
-    hello: { id: 'hello', type: 'message', message: { text: 'Hello, {{user.name|guest}}! Your table?' }, expected_input: { type: 'text', variable: 'table' }, next_step: 'booked' },
+    hello: {
+      id: 'hello',
+      type: 'message',
+      message: { text: 'Hello, {{user.name|guest}}! Your table?' },
+      expected_input: { type: 'text', variable: 'table' },
+      next_step: 'booked',
+    },
     booked: { id: 'booked', type: 'message', message: { text: 'Table {{table}} is yours, {{user.name|guest}}.' } },
   },
 };
@@ -45,7 +51,11 @@ describe.each(DB_KINDS)('the guest’s profile in a dialog (%s)', (dbKind) => {
     const response = await stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(request.headers).send(request.body);
     expect(response.status).toBe(200);
   };
-  const texts = (chat = CHAT) => tg.callsTo('sendMessage').filter((call) => String(call.body.chat_id) === String(chat) && call.ok).map((call) => call.body.text as string);
+  const texts = (chat = CHAT) =>
+    tg
+      .callsTo('sendMessage')
+      .filter((call) => String(call.body.chat_id) === String(chat) && call.ok)
+      .map((call) => call.body.text as string);
   const dialogPath = () => `/v1/bots/${bot.id}/dialogs/telegram/${CHAT}`;
   /** An export's body as text, whatever its type. */
   const exported = async (format: string): Promise<string> => {
@@ -129,7 +139,15 @@ describe('the profile across continue-as-new', () => {
   const echo = {
     version: '1.0',
     start_step: 'echo',
-    steps: { echo: { id: 'echo', type: 'message', message: { text: '{{user.name|guest}}: {{last|-}}' }, expected_input: { type: 'any', variable: 'last' }, next_step: 'echo' } },
+    steps: {
+      echo: {
+        id: 'echo',
+        type: 'message',
+        message: { text: '{{user.name|guest}}: {{last|-}}' },
+        expected_input: { type: 'any', variable: 'last' },
+        next_step: 'echo',
+      },
+    },
   };
   let tg: FakeTelegram;
   let temporal: Awaited<ReturnType<typeof connectTemporal>>;
@@ -149,7 +167,13 @@ describe('the profile across continue-as-new', () => {
   it('keeps the last profile in the carried state, through runs whose messages name no one', async () => {
     const chat = 5151;
     await h.send(chat, 'first');
-    const fromAda: IncomingMessage = { platform: 'telegram', chatId: String(chat), messageId: 'ada', user: { id: String(chat), name: 'Ada' }, input: { kind: 'text', text: 'ada' } };
+    const fromAda: IncomingMessage = {
+      platform: 'telegram',
+      chatId: String(chat),
+      messageId: 'ada',
+      user: { id: String(chat), name: 'Ada' },
+      input: { kind: 'text', text: 'ada' },
+    };
     await h.client.workflow.getHandle(h.workflowId(chat)).signal(userMessageSignal, fromAda);
     await eventually(() => h.textsTo(chat).length >= 2 || undefined, 20_000, 'the answer to Ada');
     for (let i = 1; i <= 20; i += 1) await h.send(chat, `m${i}`, `m${i}`);

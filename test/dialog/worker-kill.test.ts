@@ -58,7 +58,11 @@ describe('a worker killed in the middle of a dialog', () => {
     worker = stack.spawnWorkerProcess();
     await eventually(() => delivered().length >= 4 || undefined, 60_000, 'the replies held while no worker ran');
     // Between messages: the turn that sent the last reply has been recorded too.
-    await eventually(async () => (await stack.http.get(`/v1/bots/${bot.id}/dialogs/telegram/${chat}`).set(bot.headers)).body.version >= 3 || undefined, 30_000, 'turn 3 recorded');
+    await eventually(
+      async () => (await stack.http.get(`/v1/bots/${bot.id}/dialogs/telegram/${chat}`).set(bot.headers)).body.version >= 3 || undefined,
+      30_000,
+      'turn 3 recorded',
+    );
 
     // Killed again between messages; the dialog finishes on a third process.
     await kill(worker);

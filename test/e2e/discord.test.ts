@@ -19,17 +19,30 @@ describeDialogEndToEnd('Discord', async () => ({
   credentials,
   sendMethod: 'createFollowupMessage',
   chat: (n) => `117000000000000000${n}`,
-  command: (_bot, chat, id, name) => discordRequest(discordCommand({ applicationId: APP, channelId: chat, userId: '80351110224678912', id, token: tokenFor(chat), name }), keys),
+  command: (_bot, chat, id, name) =>
+    discordRequest(discordCommand({ applicationId: APP, channelId: chat, userId: '80351110224678912', id, token: tokenFor(chat), name }), keys),
   text: (_bot, chat, id, text) =>
     discordRequest(
-      discordCommand({ applicationId: APP, channelId: chat, userId: '80351110224678912', id, token: tokenFor(chat), name: 'answer', options: [{ name: 'text', type: 3, value: text }] }),
+      discordCommand({
+        applicationId: APP,
+        channelId: chat,
+        userId: '80351110224678912',
+        id,
+        token: tokenFor(chat),
+        name: 'answer',
+        options: [{ name: 'text', type: 3, value: text }],
+      }),
       keys,
     ),
   button: (_bot, chat, id, value, label) =>
-    discordRequest(discordButton({ applicationId: APP, channelId: chat, userId: '80351110224678912', id, token: tokenFor(chat), customId: value, label }), keys),
+    discordRequest(
+      discordButton({ applicationId: APP, channelId: chat, userId: '80351110224678912', id, token: tokenFor(chat), customId: value, label }),
+      keys,
+    ),
   chatOf,
   textOf: (call) => call.body.content as string | undefined,
-  buttonsOf: (call) => ((call.body.components ?? []) as { components: { custom_id: string }[] }[]).flatMap((row) => row.components.map((button) => button.custom_id)),
+  buttonsOf: (call) =>
+    ((call.body.components ?? []) as { components: { custom_id: string }[] }[]).flatMap((row) => row.components.map((button) => button.custom_id)),
   permanentFailure: { status: 403, description: 'Missing Access', code: 50001 },
   permanentDescription: 'Missing Access (code 50001)',
 }));

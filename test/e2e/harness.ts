@@ -58,8 +58,7 @@ export function describeDialogEndToEnd(name: string, makeDriver: () => Promise<P
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${JSON.stringify(response.body)}`);
       return response;
     };
-    const sentTo = (chat: string, ok = true) =>
-      driver.fake.callsTo(driver.sendMethod).filter((call) => driver.chatOf(call) === chat && call.ok === ok);
+    const sentTo = (chat: string, ok = true) => driver.fake.callsTo(driver.sendMethod).filter((call) => driver.chatOf(call) === chat && call.ok === ok);
     const textsTo = (chat: string) => sentTo(chat).map((call) => driver.textOf(call));
     const waitForTexts = (chat: string, count: number, what: string) => eventually(() => textsTo(chat).length >= count || undefined, 20_000, what);
 
@@ -105,7 +104,7 @@ export function describeDialogEndToEnd(name: string, makeDriver: () => Promise<P
       await waitForTexts(chat, 2, 'welcome after the rate limit');
       const limited = sentTo(chat, false);
       expect(limited.map((call) => call.status)).toEqual([429]);
-      expect(driver.textOf(limited[0] as RecordedCall)).toBe('Welcome to Chez Anna!');
+      expect(driver.textOf(limited[0])).toBe('Welcome to Chez Anna!');
       expect(textsTo(chat)).toEqual(['Welcome to Chez Anna!', 'Your name?']);
     });
 

@@ -9,7 +9,8 @@ describeDialogEndToEnd('Messenger', async () => ({
   credentials,
   sendMethod: 'messages',
   chat: (n) => `654321098765432${n}`,
-  command: (_bot, chat, id, name) => messengerWebhook({ pageId: credentials.page_id, psid: chat, mid: `m_${id}`, text: `/${name}`, appSecret: credentials.app_secret }),
+  command: (_bot, chat, id, name) =>
+    messengerWebhook({ pageId: credentials.page_id, psid: chat, mid: `m_${id}`, text: `/${name}`, appSecret: credentials.app_secret }),
   text: (_bot, chat, id, text) => messengerWebhook({ pageId: credentials.page_id, psid: chat, mid: `m_${id}`, text, appSecret: credentials.app_secret }),
   button: (_bot, chat, id, value, label) =>
     messengerWebhook({ pageId: credentials.page_id, psid: chat, mid: `m_${id}`, text: label, quickReply: value, appSecret: credentials.app_secret }),

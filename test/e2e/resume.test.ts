@@ -32,10 +32,14 @@ interface TranscriptRow {
 
 /** The bot's transcript rows in the chat, once the reply's row is there. */
 function botRowsOnceWritten(stack: Stack, botId: string, chat: string): Promise<TranscriptRow[]> {
-  return eventually(async () => {
-    const found: TranscriptRow[] = await stack.db('dialog_messages').where({ bot_id: botId, chat_id: chat, message_type: 'bot' });
-    return found.length > 0 ? found : undefined;
-  }, 30_000, 'the bot transcript row');
+  return eventually(
+    async () => {
+      const found: TranscriptRow[] = await stack.db('dialog_messages').where({ bot_id: botId, chat_id: chat, message_type: 'bot' });
+      return found.length > 0 ? found : undefined;
+    },
+    30_000,
+    'the bot transcript row',
+  );
 }
 
 const idsOf = (call: RecordedCall): string[] => {
@@ -90,7 +94,12 @@ describe('a reply failing part-way is resumed by the retried activity', () => {
     ]);
     const delivered = sends.filter((call) => call.ok);
     expect(new Set(delivered.map((call) => call.rawBody)).size).toBe(delivered.length);
-    expect(delivered.slice(2).map((call) => call.body.text).join(' ')).toBe(TEXT);
+    expect(
+      delivered
+        .slice(2)
+        .map((call) => call.body.text)
+        .join(' '),
+    ).toBe(TEXT);
     // The retry showed "upload_photo" again (not a part): two chat actions, one per attempt.
     expect(tg.callsTo('sendChatAction').filter(toChat)).toHaveLength(2);
 
@@ -126,7 +135,13 @@ describe('a reply failing part-way is resumed by the retried activity', () => {
     const chat = '16505559001';
     // All parts share the fake's method `messages`: the third one fails.
     wa.failNext({ method: 'messages', status: 429, retryAfter: 1, after: 2 });
-    const hook = whatsappWebhook({ phoneNumberId: waCredentials.phone_number_id, from: chat, id: `wamid.${randomUUID()}`, text: 'hi', appSecret: waCredentials.app_secret });
+    const hook = whatsappWebhook({
+      phoneNumberId: waCredentials.phone_number_id,
+      from: chat,
+      id: `wamid.${randomUUID()}`,
+      text: 'hi',
+      appSecret: waCredentials.app_secret,
+    });
     const response = await stack.http.post(`/v1/webhooks/whatsapp/${bot.id}`).set(hook.headers).send(hook.body);
     expect(response.status).toBe(200);
     const rows = await botRowsOnceWritten(stack, bot.id, chat);

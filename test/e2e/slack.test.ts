@@ -9,7 +9,8 @@ describeDialogEndToEnd('Slack', async () => ({
   credentials,
   sendMethod: 'chat.postMessage',
   chat: (n) => `D0E2E000${n}`,
-  command: (_bot, chat, id, name) => slackMessageWebhook({ channel: chat, user: 'U0ANNA', text: `/${name}`, eventId: `Ev${id}`, signingSecret: credentials.signing_secret }),
+  command: (_bot, chat, id, name) =>
+    slackMessageWebhook({ channel: chat, user: 'U0ANNA', text: `/${name}`, eventId: `Ev${id}`, signingSecret: credentials.signing_secret }),
   text: (_bot, chat, id, text) => slackMessageWebhook({ channel: chat, user: 'U0ANNA', text, eventId: `Ev${id}`, signingSecret: credentials.signing_secret }),
   button: (_bot, chat, id, value, label) =>
     slackButtonWebhook({ channel: chat, user: 'U0ANNA', value, text: label, triggerId: `${id}.1.abc`, signingSecret: credentials.signing_secret }),

@@ -9,10 +9,18 @@ describeDialogEndToEnd('WhatsApp', async () => ({
   credentials,
   sendMethod: 'messages',
   chat: (n) => `1650555100${n}`,
-  command: (_bot, chat, id, name) => whatsappWebhook({ phoneNumberId: credentials.phone_number_id, from: chat, id: `wamid.${id}`, text: `/${name}`, appSecret: credentials.app_secret }),
-  text: (_bot, chat, id, text) => whatsappWebhook({ phoneNumberId: credentials.phone_number_id, from: chat, id: `wamid.${id}`, text, appSecret: credentials.app_secret }),
+  command: (_bot, chat, id, name) =>
+    whatsappWebhook({ phoneNumberId: credentials.phone_number_id, from: chat, id: `wamid.${id}`, text: `/${name}`, appSecret: credentials.app_secret }),
+  text: (_bot, chat, id, text) =>
+    whatsappWebhook({ phoneNumberId: credentials.phone_number_id, from: chat, id: `wamid.${id}`, text, appSecret: credentials.app_secret }),
   button: (_bot, chat, id, value, label) =>
-    whatsappWebhook({ phoneNumberId: credentials.phone_number_id, from: chat, id: `wamid.${id}`, buttonReply: { id: value, title: label }, appSecret: credentials.app_secret }),
+    whatsappWebhook({
+      phoneNumberId: credentials.phone_number_id,
+      from: chat,
+      id: `wamid.${id}`,
+      buttonReply: { id: value, title: label },
+      appSecret: credentials.app_secret,
+    }),
   chatOf: (call) => call.body.to as string | undefined,
   textOf: (call) => {
     const body = call.body as { text?: { body: string }; interactive?: { body: { text: string } } };

@@ -16,7 +16,10 @@ function example(name: string): Scenario {
 }
 
 function testScenario(...files: string[]) {
-  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts/test-scenario.ts'), ...files], { encoding: 'utf8', cwd: ROOT });
+  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts/test-scenario.ts'), ...files], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   return { code: result.status, out: result.stdout };
 }
 
@@ -27,7 +30,8 @@ function run(scenario: Scenario, conversation: object): string[] {
   return result.conversations[0].failures.map((failure) => `${failure.expected} → ${failure.got}`);
 }
 
-const problems = (scenario: Scenario, text: string) => runConversationSuite(scenario, text).problems.map(({ line, column, message, suggestion }) => ({ line, column, message, suggestion }));
+const problems = (scenario: Scenario, text: string) =>
+  runConversationSuite(scenario, text).problems.map(({ line, column, message, suggestion }) => ({ line, column, message, suggestion }));
 
 describe('the examples’ conversation tests', () => {
   const names = readdirSync(EXAMPLES)
@@ -74,10 +78,16 @@ describe('the examples’ conversation tests', () => {
 
     const malformed = join(folder, 'malformed.json');
     writeFileSync(malformed, '{"conversations": [{"name": "hi", "turns": [{"usr": "hi"}]}]}');
-    expect(testScenario(join(EXAMPLES, 'menu.json'), malformed)).toEqual({ code: 1, out: `${malformed}:1:46: error: unknown key "usr" in a turn [did you mean "user"?]\n` });
+    expect(testScenario(join(EXAMPLES, 'menu.json'), malformed)).toEqual({
+      code: 1,
+      out: `${malformed}:1:46: error: unknown key "usr" in a turn [did you mean "user"?]\n`,
+    });
 
     writeFileSync(suite, '{"conversations": [{"name": "sections only", "turns": [{"user": "hi"}, {"bot": "What would you like to see?"}]}]}');
-    expect(testScenario(join(EXAMPLES, 'menu.json'), suite)).toEqual({ code: 0, out: 'steps no conversation visited: starters, mains, desserts, more, bye\n1 passed, 0 failed\n' });
+    expect(testScenario(join(EXAMPLES, 'menu.json'), suite)).toEqual({
+      code: 0,
+      out: 'steps no conversation visited: starters, mains, desserts, more, bye\n1 passed, 0 failed\n',
+    });
     expect(testScenario(join(EXAMPLES, 'menu.json')).code).toBe(2);
   });
 });
@@ -86,9 +96,17 @@ describe('turns', () => {
   const booking = validScenario({
     version: '1.0',
     start_step: 'hello',
-    settings: { timeout: { after: '10m', action: 'remind', message: 'Still there?', max_reminders: 2, then: 'abandon' }, triggers: { commands: ['/book'], keywords: ['book'] } },
+    settings: {
+      timeout: { after: '10m', action: 'remind', message: 'Still there?', max_reminders: 2, then: 'abandon' },
+      triggers: { commands: ['/book'], keywords: ['book'] },
+    },
     steps: {
-      hello: { type: 'message', message: { text: 'Hello, {{user.name|guest}}! How many?' }, expected_input: { type: 'number', variable: 'guests', max_value: 20 }, next_step: 'time' },
+      hello: {
+        type: 'message',
+        message: { text: 'Hello, {{user.name|guest}}! How many?' },
+        expected_input: { type: 'number', variable: 'guests', max_value: 20 },
+        next_step: 'time',
+      },
       time: {
         type: 'message',
         message: { text: 'When?' },
@@ -162,13 +180,19 @@ describe('turns', () => {
   it('a wait fires the timeouts due within it, several in a long one; waits add up', () => {
     expect(run(booking, { turns: [{ user: 'hi' }, { wait: '9m' }, { expect: { status: 'active' } }, { wait: '1m' }, { bot: 'Still there?' }] })).toEqual([]);
     expect(run(booking, { strict: true, turns: [{ user: 'hi' }, { bot: '/Hello/' }, { wait: '9m' }, { wait: '9m' }, { bot: 'Still there?' }] })).toEqual([]);
-    expect(run(booking, { turns: [{ user: 'hi' }, { wait: '1h' }, { bot: 'Still there?' }, { bot: 'Still there?' }, { expect: { status: 'abandoned' } }] })).toEqual([]);
+    expect(
+      run(booking, { turns: [{ user: 'hi' }, { wait: '1h' }, { bot: 'Still there?' }, { bot: 'Still there?' }, { expect: { status: 'abandoned' } }] }),
+    ).toEqual([]);
     // A message sets the clock back to zero.
     expect(run(booking, { turns: [{ user: 'hi' }, { wait: '9m' }, { user: 'x' }, { wait: '9m' }, { expect: { status: 'active' } }] })).toEqual([]);
   });
 
   it('a trigger of the scenario starts it over, as the workflow does; its keyword mid-conversation is an answer', () => {
-    expect(run(booking, { turns: [{ user: 'hi' }, { user: '4' }, { user: '/book' }, { bot: 'Hello, guest! How many?' }, { expect: { step: 'hello', data: { guests: null } } }] })).toEqual([]);
+    expect(
+      run(booking, {
+        turns: [{ user: 'hi' }, { user: '4' }, { user: '/book' }, { bot: 'Hello, guest! How many?' }, { expect: { step: 'hello', data: { guests: null } } }],
+      }),
+    ).toEqual([]);
     expect(run(booking, { turns: [{ user: 'hi' }, { user: 'I want to book' }, { bot: '/number/' }, { expect: { step: 'hello' } }] })).toEqual([]);
   });
 
@@ -224,7 +248,12 @@ describe('http_request with canned replies', () => {
       start_step: 'ask',
       steps: {
         ask: { type: 'message', message: { text: 'Go?' }, expected_input: { type: 'any' }, next_step: 'call' },
-        call: { type: 'action', action: { type: 'http_request', url: 'https://api.example.com/x', variable: 'r' }, conditions: [{ condition: 'r.again', next_step: 'call' }], next_step: 'ask' },
+        call: {
+          type: 'action',
+          action: { type: 'http_request', url: 'https://api.example.com/x', variable: 'r' },
+          conditions: [{ condition: 'r.again', next_step: 'call' }],
+          next_step: 'ask',
+        },
       },
     });
     expect(run(loop, { http: { 'https://api.example.com/': { again: true } }, turns: [{ user: 'hi' }, { user: 'go' }] })).toEqual([
@@ -274,7 +303,9 @@ describe('malformed suites', () => {
 
   it('two conversations with one name', () => {
     const text = '{"conversations": [{"name": "a", "turns": []}, {"name": "a", "turns": []}]}';
-    expect(problems(menu, text)).toEqual([{ line: 1, column: 57, message: 'two conversations are named "a"; names identify their results', suggestion: undefined }]);
+    expect(problems(menu, text)).toEqual([
+      { line: 1, column: 57, message: 'two conversations are named "a"; names identify their results', suggestion: undefined },
+    ]);
   });
 });
 
@@ -283,7 +314,12 @@ describe('hostile sizes are bounded', () => {
   const codes = (text: string) => runConversationSuite(menu, text).problems.map((problem) => problem.code);
 
   it('a suite of 10,000 turns runs in well under the time box', () => {
-    const turns = Array.from({ length: 500 }, (_, i) => [{ user: 'hi' }, { press: i % 2 ? 'mains' : 'Desserts' }, { press: 'menu' }, { bot: 'What would you like to see?' }])
+    const turns = Array.from({ length: 500 }, (_, i) => [
+      { user: 'hi' },
+      { press: i % 2 ? 'mains' : 'Desserts' },
+      { press: 'menu' },
+      { bot: 'What would you like to see?' },
+    ])
       .flat()
       .slice(0, 1000);
     const suite = JSON.stringify({ conversations: Array.from({ length: 10 }, (_, i) => ({ name: `c${i}`, turns })) });
@@ -297,9 +333,13 @@ describe('hostile sizes are bounded', () => {
     const many = (count: number) => JSON.stringify({ conversations: Array.from({ length: count }, (_, i) => ({ name: `c${i}`, turns: [] })) });
     expect(codes(many(SUITE_LIMITS.conversations))).toEqual([]);
     expect(codes(many(SUITE_LIMITS.conversations + 1))).toEqual(['invalid_suite']);
-    const long = JSON.stringify({ conversations: [{ name: 'a', turns: Array.from({ length: SUITE_LIMITS.turnsPerConversation + 1 }, () => ({ user: 'x' })) }] });
+    const long = JSON.stringify({
+      conversations: [{ name: 'a', turns: Array.from({ length: SUITE_LIMITS.turnsPerConversation + 1 }, () => ({ user: 'x' })) }],
+    });
     expect(codes(long)).toEqual(['invalid_suite']);
-    const total = JSON.stringify({ conversations: Array.from({ length: 21 }, (_, i) => ({ name: `c${i}`, turns: Array.from({ length: 1000 }, () => ({ user: 'x' })) })) });
+    const total = JSON.stringify({
+      conversations: Array.from({ length: 21 }, (_, i) => ({ name: `c${i}`, turns: Array.from({ length: 1000 }, () => ({ user: 'x' })) })),
+    });
     expect(codes(total)).toEqual(['invalid_suite']);
     expect(codes(' '.repeat(SUITE_LIMITS.textCharacters + 1))).toEqual(['suite_too_large']);
     expect(codes('['.repeat(1_000_000))).toEqual(['suite_too_large']);
@@ -315,7 +355,10 @@ describe('hostile sizes are bounded', () => {
       settings: { timeout: { after: '1s', action: 'remind', message: 'ping', max_reminders: 100_000 } },
       steps: { ask: { type: 'message', message: { text: 'Q?' }, expected_input: { type: 'text' }, next_step: 'ask' } },
     });
-    const result = runConversationSuite(reminders, JSON.stringify({ conversations: [{ name: 'a', strict: true, turns: [{ user: 'hi' }, { bot: 'Q?' }, { wait: '1000d' }] }] }));
+    const result = runConversationSuite(
+      reminders,
+      JSON.stringify({ conversations: [{ name: 'a', strict: true, turns: [{ user: 'hi' }, { bot: 'Q?' }, { wait: '1000d' }] }] }),
+    );
     const [failure] = result.conversations[0].failures;
     expect(failure.got.split('; ')).toHaveLength(SUITE_LIMITS.timeoutsPerWait);
   });

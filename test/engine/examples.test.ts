@@ -98,7 +98,9 @@ describe('menu.json', () => {
     ]);
     expect(sent(results[2].effects)).toEqual(['What would you like to see?']);
     const starters = results[3].effects.find((effect) => effect.type === 'send');
-    expect(starters?.type === 'send' && starters.message.media).toEqual([{ type: 'image', url: 'https://cdn.example.com/menu/burrata.jpg', caption: 'Burrata' }]);
+    expect(starters?.type === 'send' && starters.message.media).toEqual([
+      { type: 'image', url: 'https://cdn.example.com/menu/burrata.jpg', caption: 'Burrata' },
+    ]);
     expect(sent(last(results).effects)).toEqual(['Enjoy your meal! Send /start to see the menu again.']);
     expect(last(results).state.status).toBe('completed');
   });

@@ -17,10 +17,12 @@ export function validScenario(data: unknown): Scenario {
 
 export const say = (text: string): EngineInput => ({ type: 'message', input: { kind: 'text', text } });
 export const press = (value: string): EngineInput => ({ type: 'message', input: { kind: 'button', value } });
-export const command = (name: string, args?: string): EngineInput => ({ type: 'message', input: { kind: 'command', command: name, ...(args ? { args } : {}) } as UserInput });
+export const command = (name: string, args?: string): EngineInput => ({
+  type: 'message',
+  input: { kind: 'command', command: name, ...(args ? { args } : {}) } as UserInput,
+});
 
-export const sent = (effects: Effect[]): (string | undefined)[] =>
-  effects.flatMap((effect) => (effect.type === 'send' ? [effect.message.text] : []));
+export const sent = (effects: Effect[]): (string | undefined)[] => effects.flatMap((effect) => (effect.type === 'send' ? [effect.message.text] : []));
 export const events = (effects: Effect[]): EngineEvent[] => effects.flatMap((effect) => (effect.type === 'event' ? [effect.event] : []));
 export const kinds = (effects: Effect[]): string[] => events(effects).map((event) => event.kind);
 

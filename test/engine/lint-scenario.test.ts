@@ -6,7 +6,10 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '../..');
 
 function lint(...files: string[]) {
-  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts/lint-scenario.ts'), ...files], { encoding: 'utf8', cwd: ROOT });
+  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'scripts/lint-scenario.ts'), ...files], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   return { code: result.status, out: result.stdout };
 }
 
@@ -18,7 +21,10 @@ describe('scripts/lint-scenario.ts', () => {
     writeFileSync(file, '{\n  "version": "1.0",\n  "start_step": "welcom",\n  "steps": {"welcome": {"type": "message", "message": {"text": "{{nme}}"}}}\n}\n');
     const { code, out } = lint(file);
     expect(code).toBe(1);
-    expect(out.trim().split('\n')).toEqual([`${file}:3:17: error: start_step "welcom" is not a step [did you mean "welcome"?]`, `${file}:4:67: warning: variable "nme" is never declared or collected; it will be empty`]);
+    expect(out.trim().split('\n')).toEqual([
+      `${file}:3:17: error: start_step "welcom" is not a step [did you mean "welcome"?]`,
+      `${file}:4:67: warning: variable "nme" is never declared or collected; it will be empty`,
+    ]);
   });
 
   it('exits 0 when there are only warnings', () => {

@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { advance, DEFAULT_MAX_AUTO_TRANSITIONS, evaluateCondition, initialState, parseCondition, renderTemplate, validateInput, validateScenario, validateScenarioText } from '../../src/engine';
+import {
+  advance,
+  DEFAULT_MAX_AUTO_TRANSITIONS,
+  evaluateCondition,
+  initialState,
+  parseCondition,
+  renderTemplate,
+  validateInput,
+  validateScenario,
+  validateScenarioText,
+} from '../../src/engine';
 import type { AdvanceResult, CollectedData, DialogState, EngineInput, Scenario } from '../../src/engine';
 import { kinds } from './helpers';
 
@@ -17,13 +27,22 @@ describe('the validator never throws', () => {
   });
 
   it('on any text', () => {
-    fc.assert(fc.property(fc.string(), (text) => void validateScenarioText(text)), RUNS);
+    fc.assert(
+      fc.property(fc.string(), (text) => void validateScenarioText(text)),
+      RUNS,
+    );
   });
 
   it('on any JSON text of a scenario-like object', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (steps, extra) => {
-        void validateScenarioText(JSON.stringify({ version: '1.0', start_step: 'a', steps: { a: steps, b: { type: 'message', ...(typeof extra === 'object' && extra && !Array.isArray(extra) ? extra : {}) } } }));
+        void validateScenarioText(
+          JSON.stringify({
+            version: '1.0',
+            start_step: 'a',
+            steps: { a: steps, b: { type: 'message', ...(typeof extra === 'object' && extra && !Array.isArray(extra) ? extra : {}) } },
+          }),
+        );
       }),
       RUNS,
     );
@@ -44,24 +63,64 @@ describe('the pure helpers never throw', () => {
 
   it('renderTemplate on templates made of placeholders', () => {
     const piece = fc.oneof(fc.string(), fc.stringMatching(/^\{\{[a-z0-9.|]{0,8}\}\}$/), fc.constant('\\{{'));
-    fc.assert(fc.property(fc.array(piece), data, (pieces, values) => void renderTemplate(pieces.join(''), values)), RUNS);
+    fc.assert(
+      fc.property(fc.array(piece), data, (pieces, values) => void renderTemplate(pieces.join(''), values)),
+      RUNS,
+    );
   });
 
   it('parseCondition on any text, and evaluation of whatever parses', () => {
-    const token = fc.constantFrom('a', 'b.c', '1', '-2.5', '"s"', "'t'", '==', '!=', '>', '<', '>=', '<=', 'contains', 'exists', 'in', '[', ']', ',', '(', ')', 'and', 'or', 'not', 'true', 'null', 'word');
+    const token = fc.constantFrom(
+      'a',
+      'b.c',
+      '1',
+      '-2.5',
+      '"s"',
+      "'t'",
+      '==',
+      '!=',
+      '>',
+      '<',
+      '>=',
+      '<=',
+      'contains',
+      'exists',
+      'in',
+      '[',
+      ']',
+      ',',
+      '(',
+      ')',
+      'and',
+      'or',
+      'not',
+      'true',
+      'null',
+      'word',
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(token).map((tokens) => tokens.join(' '))), data, (text, values) => {
-        const parsed = parseCondition(text);
-        if (parsed.ok) expect(typeof evaluateCondition(parsed.ast, values)).toBe('boolean');
-        else expect(parsed.error.column).toBeGreaterThanOrEqual(1);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.array(token).map((tokens) => tokens.join(' ')),
+        ),
+        data,
+        (text, values) => {
+          const parsed = parseCondition(text);
+          if (parsed.ok) expect(typeof evaluateCondition(parsed.ast, values)).toBe('boolean');
+          else expect(parsed.error.column).toBeGreaterThanOrEqual(1);
+        },
+      ),
       RUNS,
     );
   });
 
   it('validateInput on any text for every type', () => {
     const type = fc.constantFrom('text', 'number', 'button', 'date', 'email', 'phone', 'media', 'any' as const);
-    fc.assert(fc.property(type, fc.string(), (inputType, text) => void validateInput({ type: inputType }, { kind: 'text', text })), RUNS);
+    fc.assert(
+      fc.property(type, fc.string(), (inputType, text) => void validateInput({ type: inputType }, { kind: 'text', text })),
+      RUNS,
+    );
   });
 });
 
@@ -92,8 +151,16 @@ function buildStep(id: string, spec: StepSpec): Record<string, unknown> {
   const result: Record<string, unknown> = { id, type: 'message', message: { text: `${id} {{n}}` }, next_step: spec.next, checkpoint: spec.checkpoint };
   if (spec.conditions.length) result.conditions = spec.conditions;
   if (spec.input) {
-    result.expected_input = { type: spec.input, variable: spec.input === 'number' ? 'n' : 'choice', ...(spec.maxAttempts ? { max_attempts: spec.maxAttempts } : {}) };
-    if (spec.input === 'button') result.buttons = [{ text: 'A', value: 'a' }, { text: 'B', value: 'b' }];
+    result.expected_input = {
+      type: spec.input,
+      variable: spec.input === 'number' ? 'n' : 'choice',
+      ...(spec.maxAttempts ? { max_attempts: spec.maxAttempts } : {}),
+    };
+    if (spec.input === 'button')
+      result.buttons = [
+        { text: 'A', value: 'a' },
+        { text: 'B', value: 'b' },
+      ];
   }
   switch (spec.kind) {
     case 'conditional_message':
@@ -104,7 +171,10 @@ function buildStep(id: string, spec: StepSpec): Record<string, unknown> {
       Object.assign(result, { type: 'action', action: { type: 'set_variable', variable: 'flag', value: '{{n}}' } });
       break;
     case 'http_request':
-      Object.assign(result, { type: 'action', action: { type: 'http_request', url: 'https://x/{{n}}', variable: 'reply', ...(spec.onError ? { on_error_step: spec.onError } : {}) } });
+      Object.assign(result, {
+        type: 'action',
+        action: { type: 'http_request', url: 'https://x/{{n}}', variable: 'reply', ...(spec.onError ? { on_error_step: spec.onError } : {}) },
+      });
       break;
     case 'handoff':
     case 'end':
@@ -136,20 +206,26 @@ const scenarioArbitrary: fc.Arbitrary<Scenario> = fc
   });
 
 const userInput: fc.Arbitrary<EngineInput> = fc.oneof(
-  fc.constantFrom('1', '5', 'a', 'B', 'hello', '/start', '/reset', '/help', '/other', '').map((text): EngineInput => ({ type: 'message', input: { kind: 'text', text } })),
+  fc
+    .constantFrom('1', '5', 'a', 'B', 'hello', '/start', '/reset', '/help', '/other', '')
+    .map((text): EngineInput => ({ type: 'message', input: { kind: 'text', text } })),
   fc.constantFrom('a', 'b', 'z').map((value): EngineInput => ({ type: 'message', input: { kind: 'button', value } })),
   fc.constant<EngineInput>({ type: 'timeout' }),
   fc.constant<EngineInput>({ type: 'start' }),
   fc.boolean().map((toCheckpoint): EngineInput => ({ type: 'reset', toCheckpoint })),
   stepId.map((currentStep): EngineInput => ({ type: 'set_state', currentStep })),
-  fc.boolean().map((ok): EngineInput => (ok ? { type: 'action_result', step: 's1', ok, value: { n: 4 } } : { type: 'action_result', step: 's1', ok, error: 'boom' })),
+  fc
+    .boolean()
+    .map((ok): EngineInput => (ok ? { type: 'action_result', step: 's1', ok, value: { n: 4 } } : { type: 'action_result', step: 's1', ok, error: 'boom' })),
 );
 
 /** Answers a pending request the way the workflow would, otherwise sends the scripted input. */
 function nextInput(previous: AdvanceResult | undefined, scripted: EngineInput, succeed: boolean): EngineInput {
   const lastEffect = previous?.effects[previous.effects.length - 1];
   if (lastEffect?.type === 'http_request') {
-    return succeed ? { type: 'action_result', step: lastEffect.step, ok: true, value: { n: 7 } } : { type: 'action_result', step: lastEffect.step, ok: false, error: 'HTTP 500' };
+    return succeed
+      ? { type: 'action_result', step: lastEffect.step, ok: true, value: { n: 7 } }
+      : { type: 'action_result', step: lastEffect.step, ok: false, error: 'HTTP 500' };
   }
   return scripted;
 }

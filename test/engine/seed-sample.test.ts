@@ -33,7 +33,9 @@ describe("the product spec's sample scenarios", () => {
     ['onboarding', SPEC_ONBOARDING_SAMPLE, 'collect_name'],
   ])('%s: the shape is accepted; only the step it names but does not show is an error', (_name, text, missing) => {
     const result = validateScenarioText(text);
-    expect(result.errors.map((error) => [error.code, error.path, error.message])).toEqual([['unknown_step', '/steps/welcome/next_step', `step "${missing}" does not exist`]]);
+    expect(result.errors.map((error) => [error.code, error.path, error.message])).toEqual([
+      ['unknown_step', '/steps/welcome/next_step', `step "${missing}" does not exist`],
+    ]);
     expect(result.warnings.map((warning) => warning.code)).toContain('start_step_assumed');
   });
 
@@ -95,7 +97,11 @@ describe('omitted version and start_step', () => {
 
 describe('time bounds in the scenario', () => {
   const withBounds = (type: string, min_value: unknown, max_value: unknown) =>
-    validateScenario({ version: '1.0', start_step: 'q', steps: { q: { type: 'message', expected_input: { type, variable: 'v', min_value, max_value }, next_step: 'done' }, done: { type: 'message' } } });
+    validateScenario({
+      version: '1.0',
+      start_step: 'q',
+      steps: { q: { type: 'message', expected_input: { type, variable: 'v', min_value, max_value }, next_step: 'done' }, done: { type: 'message' } },
+    });
 
   it.each([
     ['time', '12:00', '22:30', []],

@@ -36,7 +36,13 @@ describe('timeoutPolicy', () => {
 
   it('takes settings.timeout, with defaults for reminders', () => {
     const value = withTimeout({ after: '30m', action: 'remind', message: 'Still there?' });
-    expect(timeoutPolicy(value, waitingAt(value))).toEqual({ afterMs: 1_800_000, action: 'remind', message: { text: 'Still there?' }, maxReminders: 1, then: 'none' });
+    expect(timeoutPolicy(value, waitingAt(value))).toEqual({
+      afterMs: 1_800_000,
+      action: 'remind',
+      message: { text: 'Still there?' },
+      maxReminders: 1,
+      then: 'none',
+    });
   });
 
   it('lets a step timeout override the settings', () => {

@@ -7,7 +7,11 @@ const greeting = scenario({
   steps: {
     hello: { type: 'message', message: { text: 'Hello, {{user.name|guest}}!' }, next_step: 'ask' },
     ask: { type: 'message', message: { text: 'Your table, {{user.username}}?' }, expected_input: { type: 'text', variable: 'table' }, next_step: 'copy' },
-    copy: { type: 'action', action: { type: 'set_variable', variable: 'booked_by', value: '{{user.id}}' }, message: { text: 'Table {{table}} for {{user.name}} ({{user.language|?}})' } },
+    copy: {
+      type: 'action',
+      action: { type: 'set_variable', variable: 'booked_by', value: '{{user.id}}' },
+      message: { text: 'Table {{table}} for {{user.name}} ({{user.language|?}})' },
+    },
   },
 });
 

@@ -84,20 +84,56 @@ describe('schema', () => {
     ['empty start_step', (s) => (s.start_step = ''), { code: 'out_of_range', path: '/start_step' }],
     ['missing steps', (s) => delete (s as Json).steps, { code: 'missing_field', path: '/steps' }],
     ['wrong type', (s) => (s.version = 1), { code: 'invalid_type', path: '/version', message: '"version" must be a string, not a number' }],
-    ['unknown key with suggestion', (s) => (s.steps.welcome.nex_step = 'x'), { code: 'unknown_key', path: '/steps/welcome/nex_step', suggestion: 'did you mean "next_step"?' }],
+    [
+      'unknown key with suggestion',
+      (s) => (s.steps.welcome.nex_step = 'x'),
+      { code: 'unknown_key', path: '/steps/welcome/nex_step', suggestion: 'did you mean "next_step"?' },
+    ],
     ['unknown top-level key', (s) => (s.start = 'x'), { code: 'unknown_key', path: '/start' }],
     ['unknown step type', (s) => (s.steps.large.type = 'mesage'), { code: 'invalid_value', path: '/steps/large/type', suggestion: 'did you mean "message"?' }],
     ['missing step type', (s) => delete s.steps.large.type, { code: 'missing_field', path: '/steps/large/type' }],
     ['unknown action type', (s) => (s.steps.bye.action = { type: 'stop' }), { code: 'invalid_value', path: '/steps/bye/action/type' }],
-    ['unknown input type', (s) => ((s.steps.ask_guests.expected_input as Json).type = 'numbr'), { code: 'invalid_value', path: '/steps/ask_guests/expected_input/type', suggestion: 'did you mean "number"?' }],
-    ['negative min_length', (s) => ((s.steps.ask_guests.expected_input as Json).min_length = -1), { code: 'out_of_range', path: '/steps/ask_guests/expected_input/min_length' }],
-    ['fractional max_attempts', (s) => ((s.steps.ask_guests.expected_input as Json).max_attempts = 1.5), { code: 'invalid_type', path: '/steps/ask_guests/expected_input/max_attempts', message: '"max_attempts" must be a whole number, not a number' }],
-    ['media item without source', (s) => (s.steps.large.message = { media: [{ type: 'image' }] }), { code: 'invalid_value', path: '/steps/large/message/media/0' }],
-    ['media item with both sources', (s) => (s.steps.large.message = { media: [{ type: 'image', url: 'u', media_id: 'm' }] }), { code: 'invalid_value', path: '/steps/large/message/media/0' }],
+    [
+      'unknown input type',
+      (s) => ((s.steps.ask_guests.expected_input as Json).type = 'numbr'),
+      { code: 'invalid_value', path: '/steps/ask_guests/expected_input/type', suggestion: 'did you mean "number"?' },
+    ],
+    [
+      'negative min_length',
+      (s) => ((s.steps.ask_guests.expected_input as Json).min_length = -1),
+      { code: 'out_of_range', path: '/steps/ask_guests/expected_input/min_length' },
+    ],
+    [
+      'fractional max_attempts',
+      (s) => ((s.steps.ask_guests.expected_input as Json).max_attempts = 1.5),
+      { code: 'invalid_type', path: '/steps/ask_guests/expected_input/max_attempts', message: '"max_attempts" must be a whole number, not a number' },
+    ],
+    [
+      'media item without source',
+      (s) => (s.steps.large.message = { media: [{ type: 'image' }] }),
+      { code: 'invalid_value', path: '/steps/large/message/media/0' },
+    ],
+    [
+      'media item with both sources',
+      (s) => (s.steps.large.message = { media: [{ type: 'image', url: 'u', media_id: 'm' }] }),
+      { code: 'invalid_value', path: '/steps/large/message/media/0' },
+    ],
     ['empty button value', (s) => (s.steps.large.buttons = [{ text: 'a', value: '' }]), { code: 'out_of_range', path: '/steps/large/buttons/0/value' }],
-    ['variable name with a dot', (s) => ((s.steps.ask_guests.expected_input as Json).variable = 'party.size'), { code: 'invalid_value', path: '/steps/ask_guests/expected_input/variable', message: expect.stringContaining('no dots or spaces') }],
-    ['declared variable name with a space', (s) => ((s.variables as Json)['party size'] = { type: 'number' }), { code: 'invalid_value', path: '/variables/party size', message: expect.stringContaining('not allowed as a name') }],
-    ['bad country code', (s) => ((s.steps.ask_guests.expected_input as Json).default_country = 'GBR'), { code: 'invalid_value', path: '/steps/ask_guests/expected_input/default_country' }],
+    [
+      'variable name with a dot',
+      (s) => ((s.steps.ask_guests.expected_input as Json).variable = 'party.size'),
+      { code: 'invalid_value', path: '/steps/ask_guests/expected_input/variable', message: expect.stringContaining('no dots or spaces') },
+    ],
+    [
+      'declared variable name with a space',
+      (s) => ((s.variables as Json)['party size'] = { type: 'number' }),
+      { code: 'invalid_value', path: '/variables/party size', message: expect.stringContaining('not allowed as a name') },
+    ],
+    [
+      'bad country code',
+      (s) => ((s.steps.ask_guests.expected_input as Json).default_country = 'GBR'),
+      { code: 'invalid_value', path: '/steps/ask_guests/expected_input/default_country' },
+    ],
   ])('%s', (_name, change, expected) => {
     const result = withChange(change);
     expect(result.valid).toBe(false);
@@ -126,33 +162,111 @@ describe('schema', () => {
 
   it('points schema errors at the line and column in the original text', () => {
     const text = '{\n  "version": "1.0",\n  "start_step": "a",\n  "steps": {\n    "a": {"type": "message", "nex_step": "b"}\n  }\n}';
-    expect(validateScenarioText(text).errors).toEqual([
-      expect.objectContaining({ code: 'unknown_key', path: '/steps/a/nex_step', line: 5, column: 30 }),
-    ]);
+    expect(validateScenarioText(text).errors).toEqual([expect.objectContaining({ code: 'unknown_key', path: '/steps/a/nex_step', line: 5, column: 30 })]);
   });
 });
 
 describe('graph checks', () => {
   test.each<[string, (scenario: Json & { steps: Record<string, Json>; settings?: Json }) => void, Partial<Diagnostic>]>([
     ['unknown start_step', (s) => (s.start_step = 'welcom'), { code: 'unknown_start_step', path: '/start_step', suggestion: 'did you mean "welcome"?' }],
-    ['unknown next_step', (s) => (s.steps.welcome.next_step = 'ask_guest'), { code: 'unknown_step', path: '/steps/welcome/next_step', suggestion: 'did you mean "ask_guests"?' }],
-    ['unknown condition target', (s) => ((s.steps.ask_guests.conditions as Json[])[0].next_step = 'larg'), { code: 'unknown_step', path: '/steps/ask_guests/conditions/0/next_step', suggestion: 'did you mean "large"?' }],
-    ['unknown on_error_step', (s) => (s.steps.large = { type: 'action', action: { type: 'http_request', url: 'u', variable: 'r', on_error_step: 'oops' } }), { code: 'unknown_step', path: '/steps/large/action/on_error_step' }],
-    ['unknown timeout step', (s) => (s.steps.ask_guests.timeout = { after: '1m', action: 'goto', step: 'nowhere' }), { code: 'unknown_step', path: '/steps/ask_guests/timeout/step' }],
-    ['unknown settings timeout step', (s) => (s.settings = { timeout: { after: '1m', action: 'goto', step: 'nowhere' } }), { code: 'unknown_step', path: '/settings/timeout/step' }],
-    ['input that leads nowhere', (s) => { delete s.steps.ask_guests.next_step; delete s.steps.ask_guests.conditions; }, { code: 'input_leads_nowhere', path: '/steps/ask_guests/expected_input' }],
+    [
+      'unknown next_step',
+      (s) => (s.steps.welcome.next_step = 'ask_guest'),
+      { code: 'unknown_step', path: '/steps/welcome/next_step', suggestion: 'did you mean "ask_guests"?' },
+    ],
+    [
+      'unknown condition target',
+      (s) => ((s.steps.ask_guests.conditions as Json[])[0].next_step = 'larg'),
+      { code: 'unknown_step', path: '/steps/ask_guests/conditions/0/next_step', suggestion: 'did you mean "large"?' },
+    ],
+    [
+      'unknown on_error_step',
+      (s) => (s.steps.large = { type: 'action', action: { type: 'http_request', url: 'u', variable: 'r', on_error_step: 'oops' } }),
+      { code: 'unknown_step', path: '/steps/large/action/on_error_step' },
+    ],
+    [
+      'unknown timeout step',
+      (s) => (s.steps.ask_guests.timeout = { after: '1m', action: 'goto', step: 'nowhere' }),
+      { code: 'unknown_step', path: '/steps/ask_guests/timeout/step' },
+    ],
+    [
+      'unknown settings timeout step',
+      (s) => (s.settings = { timeout: { after: '1m', action: 'goto', step: 'nowhere' } }),
+      { code: 'unknown_step', path: '/settings/timeout/step' },
+    ],
+    [
+      'input that leads nowhere',
+      (s) => {
+        delete s.steps.ask_guests.next_step;
+        delete s.steps.ask_guests.conditions;
+      },
+      { code: 'input_leads_nowhere', path: '/steps/ask_guests/expected_input' },
+    ],
     ['loop without input', (s) => (s.steps.large.next_step = 'loop'), { code: 'unknown_step' }],
     ['button input without buttons', (s) => ((s.steps.ask_guests.expected_input as Json).type = 'button'), { code: 'button_input_without_buttons' }],
-    ['bad pattern', (s) => ((s.steps.ask_guests.expected_input as Json).pattern = '[a-'), { code: 'invalid_pattern', path: '/steps/ask_guests/expected_input/pattern' }],
-    ['min_length over max_length', (s) => Object.assign(s.steps.ask_guests.expected_input as Json, { min_length: 5, max_length: 2 }), { code: 'invalid_range', path: '/steps/ask_guests/expected_input/min_length' }],
-    ['min_value over max_value', (s) => Object.assign(s.steps.ask_guests.expected_input as Json, { min_value: 5, max_value: 2 }), { code: 'invalid_range', path: '/steps/ask_guests/expected_input/min_value' }],
-    ['bad duration', (s) => (s.steps.ask_guests.timeout = { after: '30 minutes', action: 'abandon' }), { code: 'invalid_duration', path: '/steps/ask_guests/timeout/after' }],
-    ['goto without step', (s) => (s.steps.ask_guests.timeout = { after: '30m', action: 'remind', then: 'goto' }), { code: 'missing_field', path: '/steps/ask_guests/timeout' }],
+    [
+      'bad pattern',
+      (s) => ((s.steps.ask_guests.expected_input as Json).pattern = '[a-'),
+      { code: 'invalid_pattern', path: '/steps/ask_guests/expected_input/pattern' },
+    ],
+    [
+      'min_length over max_length',
+      (s) => Object.assign(s.steps.ask_guests.expected_input as Json, { min_length: 5, max_length: 2 }),
+      { code: 'invalid_range', path: '/steps/ask_guests/expected_input/min_length' },
+    ],
+    [
+      'min_value over max_value',
+      (s) => Object.assign(s.steps.ask_guests.expected_input as Json, { min_value: 5, max_value: 2 }),
+      { code: 'invalid_range', path: '/steps/ask_guests/expected_input/min_value' },
+    ],
+    [
+      'bad duration',
+      (s) => (s.steps.ask_guests.timeout = { after: '30 minutes', action: 'abandon' }),
+      { code: 'invalid_duration', path: '/steps/ask_guests/timeout/after' },
+    ],
+    [
+      'goto without step',
+      (s) => (s.steps.ask_guests.timeout = { after: '30m', action: 'remind', then: 'goto' }),
+      { code: 'missing_field', path: '/steps/ask_guests/timeout' },
+    ],
     ['step id differs from key', (s) => (s.steps.large.id = 'big'), { code: 'step_id_mismatch', path: '/steps/large/id' }],
-    ['duplicate button values', (s) => (s.steps.large.buttons = [{ text: 'A', value: 'x' }, { text: 'B', value: 'x' }]), { code: 'duplicate_button_value', path: '/steps/large/buttons/1/value' }],
-    ['duplicate variant button values', (s) => (s.steps.large = { type: 'conditional_message', variants: [{ condition: 'guests > 1', message: { text: 'a' }, buttons: [{ text: 'A', value: 'x' }, { text: 'B', value: 'x' }] }] }), { code: 'duplicate_button_value', path: '/steps/large/variants/0/buttons/1/value' }],
-    ['condition syntax', (s) => ((s.steps.ask_guests.conditions as Json[])[0].condition = 'guests >'), { code: 'condition_syntax', path: '/steps/ask_guests/conditions/0/condition' }],
-    ['variant condition syntax', (s) => (s.steps.large = { type: 'conditional_message', variants: [{ condition: 'guests = 1', message: { text: 'a' } }] }), { code: 'condition_syntax', path: '/steps/large/variants/0/condition' }],
+    [
+      'duplicate button values',
+      (s) =>
+        (s.steps.large.buttons = [
+          { text: 'A', value: 'x' },
+          { text: 'B', value: 'x' },
+        ]),
+      { code: 'duplicate_button_value', path: '/steps/large/buttons/1/value' },
+    ],
+    [
+      'duplicate variant button values',
+      (s) =>
+        (s.steps.large = {
+          type: 'conditional_message',
+          variants: [
+            {
+              condition: 'guests > 1',
+              message: { text: 'a' },
+              buttons: [
+                { text: 'A', value: 'x' },
+                { text: 'B', value: 'x' },
+              ],
+            },
+          ],
+        }),
+      { code: 'duplicate_button_value', path: '/steps/large/variants/0/buttons/1/value' },
+    ],
+    [
+      'condition syntax',
+      (s) => ((s.steps.ask_guests.conditions as Json[])[0].condition = 'guests >'),
+      { code: 'condition_syntax', path: '/steps/ask_guests/conditions/0/condition' },
+    ],
+    [
+      'variant condition syntax',
+      (s) => (s.steps.large = { type: 'conditional_message', variants: [{ condition: 'guests = 1', message: { text: 'a' } }] }),
+      { code: 'condition_syntax', path: '/steps/large/variants/0/condition' },
+    ],
   ])('%s', (_name, change, expected) => {
     const result = withChange(change);
     expect(result.valid).toBe(false);
@@ -204,23 +318,51 @@ describe('graph checks', () => {
 describe('warnings', () => {
   test.each<[string, (scenario: Json & { steps: Record<string, Json>; settings?: Json }) => void, Partial<Diagnostic>]>([
     ['unreachable step', (s) => (s.steps.orphan = { type: 'message', message: { text: 'x' } }), { code: 'unreachable_step', path: '/steps/orphan' }],
-    ['unknown variable in a template', (s) => (s.steps.large.message = { text: 'Party of {{guest}}' }), { code: 'unknown_variable', path: '/steps/large/message/text', suggestion: 'did you mean "guests"?' }],
-    ['unknown variable in a condition', (s) => ((s.steps.ask_guests.conditions as Json[])[0].condition = 'gests > 8'), { code: 'unknown_variable', path: '/steps/ask_guests/conditions/0/condition', suggestion: 'did you mean "guests"?' }],
-    ['unknown variable in a url', (s) => (s.steps.large = { type: 'action', action: { type: 'http_request', url: 'https://x/{{order_id}}', variable: 'r' } }), { code: 'unknown_variable', path: '/steps/large/action/url' }],
+    [
+      'unknown variable in a template',
+      (s) => (s.steps.large.message = { text: 'Party of {{guest}}' }),
+      { code: 'unknown_variable', path: '/steps/large/message/text', suggestion: 'did you mean "guests"?' },
+    ],
+    [
+      'unknown variable in a condition',
+      (s) => ((s.steps.ask_guests.conditions as Json[])[0].condition = 'gests > 8'),
+      { code: 'unknown_variable', path: '/steps/ask_guests/conditions/0/condition', suggestion: 'did you mean "guests"?' },
+    ],
+    [
+      'unknown variable in a url',
+      (s) => (s.steps.large = { type: 'action', action: { type: 'http_request', url: 'https://x/{{order_id}}', variable: 'r' } }),
+      { code: 'unknown_variable', path: '/steps/large/action/url' },
+    ],
     ['unclosed placeholder', (s) => (s.steps.large.message = { text: 'Party of {{guests' }), { code: 'template_syntax', path: '/steps/large/message/text' }],
     ['answer not stored', (s) => delete (s.steps.ask_guests.expected_input as Json).variable, { code: 'answer_not_stored' }],
-    ['default of the wrong type', (s) => ((s.variables as Json).guests = { type: 'number', default: 'two' }), { code: 'variable_default_type', path: '/variables/guests/default' }],
+    [
+      'default of the wrong type',
+      (s) => ((s.variables as Json).guests = { type: 'number', default: 'two' }),
+      { code: 'variable_default_type', path: '/variables/guests/default' },
+    ],
     ['fields an end action ignores', (s) => (s.steps.bye.next_step = 'welcome'), { code: 'unused_field', path: '/steps/bye/action/type' }],
     ['conditions without a fallback step', (s) => delete s.steps.ask_guests.next_step, { code: 'no_fallback_step', path: '/steps/ask_guests/conditions' }],
-    ['bare word that names a variable', (s) => ((s.steps.ask_guests.conditions as Json[])[0].condition = 'guests > guests'), { code: 'word_is_variable_name', path: '/steps/ask_guests/conditions/0/condition' }],
-    ['then without remind', (s) => (s.steps.ask_guests.timeout = { after: '1m', action: 'abandon', then: 'reset' }), { code: 'unused_field', path: '/steps/ask_guests/timeout' }],
-    ['long chain without input', (s) => {
-      s.settings = { max_auto_transitions: 2 };
-      s.steps.large.next_step = 'l2';
-      s.steps.l2 = { type: 'message', next_step: 'l3' };
-      s.steps.l3 = { type: 'message', next_step: 'l4' };
-      s.steps.l4 = { type: 'message' };
-    }, { code: 'too_many_auto_transitions', path: '/steps/large' }],
+    [
+      'bare word that names a variable',
+      (s) => ((s.steps.ask_guests.conditions as Json[])[0].condition = 'guests > guests'),
+      { code: 'word_is_variable_name', path: '/steps/ask_guests/conditions/0/condition' },
+    ],
+    [
+      'then without remind',
+      (s) => (s.steps.ask_guests.timeout = { after: '1m', action: 'abandon', then: 'reset' }),
+      { code: 'unused_field', path: '/steps/ask_guests/timeout' },
+    ],
+    [
+      'long chain without input',
+      (s) => {
+        s.settings = { max_auto_transitions: 2 };
+        s.steps.large.next_step = 'l2';
+        s.steps.l2 = { type: 'message', next_step: 'l3' };
+        s.steps.l3 = { type: 'message', next_step: 'l4' };
+        s.steps.l4 = { type: 'message' };
+      },
+      { code: 'too_many_auto_transitions', path: '/steps/large' },
+    ],
   ])('%s', (_name, change, expected) => {
     const result = withChange(change);
     expect(result.errors).toEqual([]);
@@ -267,7 +409,10 @@ describe('platform limits', () => {
 });
 
 describe('media ids', () => {
-  const withMedia = () => ({ ...base(), steps: { ...(base().steps as Json), large: { id: 'large', type: 'message', message: { media: [{ type: 'image', media_id: 'photo-1' }] } } } });
+  const withMedia = () => ({
+    ...base(),
+    steps: { ...(base().steps as Json), large: { id: 'large', type: 'message', message: { media: [{ type: 'image', media_id: 'photo-1' }] } } },
+  });
 
   it('are not checked without a list of known ids', () => {
     expect(validateScenario(withMedia()).valid).toBe(true);
@@ -275,7 +420,9 @@ describe('media ids', () => {
 
   it('must exist when known ids are given', () => {
     const result = validateScenario(withMedia(), { knownMediaIds: new Set(['photo-2']) });
-    expect(result.errors).toEqual([expect.objectContaining({ code: 'unknown_media', path: '/steps/large/message/media/0/media_id', suggestion: 'did you mean "photo-2"?' })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ code: 'unknown_media', path: '/steps/large/message/media/0/media_id', suggestion: 'did you mean "photo-2"?' }),
+    ]);
     expect(validateScenario(withMedia(), { knownMediaIds: new Set(['photo-1']) }).valid).toBe(true);
   });
 });
@@ -297,7 +444,9 @@ describe('positions', () => {
     // which is two characters further right than a count that ignored the escapes.
     expect(error).toMatchObject({ code: 'condition_syntax', line: 6, column: 57 });
     expect(text.split('\n')[5].slice(56)).toBe('", "next_step": "a"}]}');
-    const unknown = validateScenarioText(text.replace('n == \\"x\\" and (', 'n == \\"x\\" and zz')).warnings.find((warning) => warning.code === 'unknown_variable');
+    const unknown = validateScenarioText(text.replace('n == \\"x\\" and (', 'n == \\"x\\" and zz')).warnings.find(
+      (warning) => warning.code === 'unknown_variable',
+    );
     expect(unknown).toMatchObject({ code: 'unknown_variable', line: 6, column: 56 });
   });
 

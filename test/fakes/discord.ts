@@ -54,12 +54,15 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const ids = new Set<string>();
     for (const row of rows) {
       const buttons = row.components ?? [];
-      if (row.type !== 1 || buttons.length === 0 || buttons.length > 5) return invalidForm('components.0.components', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 5 in length.');
+      if (row.type !== 1 || buttons.length === 0 || buttons.length > 5)
+        return invalidForm('components.0.components', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 5 in length.');
       for (const button of buttons) {
         if ((button.label ?? '').length > 80) return invalidForm('components.0.components.0.label', 'BASE_TYPE_MAX_LENGTH', 'Must be 80 or fewer in length.');
         const id = button.custom_id ?? '';
-        if (id.length === 0 || id.length > 100) return invalidForm('components.0.components.0.custom_id', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
-        if (ids.has(id)) return invalidForm('components.0.components.0.custom_id', 'COMPONENT_CUSTOM_ID_DUPLICATED', 'Component custom id cannot be duplicated');
+        if (id.length === 0 || id.length > 100)
+          return invalidForm('components.0.components.0.custom_id', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+        if (ids.has(id))
+          return invalidForm('components.0.components.0.custom_id', 'COMPONENT_CUSTOM_ID_DUPLICATED', 'Component custom id cannot be duplicated');
         ids.add(id);
       }
     }
@@ -105,7 +108,19 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       const denied = checkBot(call);
       if (denied) return denied;
       if (call.method === 'getCurrentUser') {
-        return { status: 200, body: { id: applicationId, username: 'getinn_bot', discriminator: '0000', global_name: 'GET INN', avatar: null, bot: true, flags: 0, mfa_enabled: false } };
+        return {
+          status: 200,
+          body: {
+            id: applicationId,
+            username: 'getinn_bot',
+            discriminator: '0000',
+            global_name: 'GET INN',
+            avatar: null,
+            bot: true,
+            flags: 0,
+            mfa_enabled: false,
+          },
+        };
       }
       const channelId = decodeURIComponent(segments[2] ?? '');
       if (options.channels && !options.channels.includes(channelId)) return error(404, 'Unknown Channel', 10003);
@@ -115,13 +130,25 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     renderFailure: (spec) => {
       if (spec.status === 429) {
         const retryAfter = spec.retryAfter ?? 1;
-        return error(429, spec.description ?? 'You are being rate limited.', typeof spec.code === 'number' ? spec.code : 0, { retry_after: retryAfter, global: false }, {
-          'retry-after': String(Math.ceil(retryAfter)),
-          'x-ratelimit-scope': 'user',
-        });
+        return error(
+          429,
+          spec.description ?? 'You are being rate limited.',
+          typeof spec.code === 'number' ? spec.code : 0,
+          { retry_after: retryAfter, global: false },
+          {
+            'retry-after': String(Math.ceil(retryAfter)),
+            'x-ratelimit-scope': 'user',
+          },
+        );
       }
-      if (spec.status >= 500) return error(spec.status, spec.description ?? `${spec.status}: Internal Server Error`, typeof spec.code === 'number' ? spec.code : 0);
-      const defaults: Record<number, [string, number]> = { 400: ['Invalid Form Body', 50035], 401: ['401: Unauthorized', 0], 403: ['Missing Access', 50001], 404: ['Unknown Channel', 10003] };
+      if (spec.status >= 500)
+        return error(spec.status, spec.description ?? `${spec.status}: Internal Server Error`, typeof spec.code === 'number' ? spec.code : 0);
+      const defaults: Record<number, [string, number]> = {
+        400: ['Invalid Form Body', 50035],
+        401: ['401: Unauthorized', 0],
+        403: ['Missing Access', 50001],
+        404: ['Unknown Channel', 10003],
+      };
       const [message, code] = defaults[spec.status] ?? ['Bad Request', 0];
       return error(spec.status, spec.description ?? message, typeof spec.code === 'number' ? spec.code : code);
     },
@@ -197,11 +224,20 @@ function interactionBase(options: DiscordInteractionOptions, type: number): Reco
 }
 
 export function discordPing(applicationId: string): Record<string, unknown> {
-  return { id: snowflake(), application_id: applicationId, type: 1, token: randomBytes(32).toString('base64url'), version: 1, user: { id: '0', username: 'discord' } };
+  return {
+    id: snowflake(),
+    application_id: applicationId,
+    type: 1,
+    token: randomBytes(32).toString('base64url'),
+    version: 1,
+    user: { id: '0', username: 'discord' },
+  };
 }
 
 /** A slash command (`/start`, `/answer text:...`). */
-export function discordCommand(options: DiscordInteractionOptions & { name: string; options?: { name: string; type: number; value: string | number | boolean }[] }): Record<string, unknown> {
+export function discordCommand(
+  options: DiscordInteractionOptions & { name: string; options?: { name: string; type: number; value: string | number | boolean }[] },
+): Record<string, unknown> {
   return { ...interactionBase(options, 2), data: { id: snowflake(), name: options.name, type: 1, ...(options.options ? { options: options.options } : {}) } };
 }
 

@@ -11,7 +11,10 @@ function graphError(status: number, code: number, message: string, extra: Record
   };
 }
 
-function renderGraphFailure(spec: FailureSpec, defaults: { rateLimitCode: number; rateLimitMessage: string; serverCode: number; serverMessage: string }): FakeResponse {
+function renderGraphFailure(
+  spec: FailureSpec,
+  defaults: { rateLimitCode: number; rateLimitMessage: string; serverCode: number; serverMessage: string },
+): FakeResponse {
   const retryAfter = spec.retryAfter !== undefined ? { 'retry-after': String(spec.retryAfter) } : undefined;
   const code = typeof spec.code === 'number' ? spec.code : undefined;
   if (spec.status === 429) return graphError(429, code ?? defaults.rateLimitCode, spec.description ?? defaults.rateLimitMessage, {}, retryAfter);
@@ -68,7 +71,11 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
     const body = (interactive.body as { text?: string } | undefined)?.text;
     if (!body) return invalid('Interactive message body is required');
     if (body.length > 1024) return invalid('Interactive body text length invalid. Max length 1024');
-    const action = interactive.action as { buttons?: { reply: { id: string; title: string } }[]; button?: string; sections?: { rows: { id: string; title: string }[] }[] };
+    const action = interactive.action as {
+      buttons?: { reply: { id: string; title: string } }[];
+      button?: string;
+      sections?: { rows: { id: string; title: string }[] }[];
+    };
     if (interactive.type === 'button') {
       const buttons = action.buttons ?? [];
       if (buttons.length < 1 || buttons.length > 3) return invalid('Interactive buttons count is invalid. Min 1, max 3');
@@ -114,7 +121,9 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
       const body = call.body;
       if (body.messaging_product !== 'whatsapp') return graphError(400, 100, '(#100) The parameter messaging_product is required.');
       if (body.status === 'read') {
-        return typeof body.message_id === 'string' ? { status: 200, body: { success: true } } : graphError(400, 100, '(#100) The parameter message_id is required.');
+        return typeof body.message_id === 'string'
+          ? { status: 200, body: { success: true } }
+          : graphError(400, 100, '(#100) The parameter message_id is required.');
       }
       if (typeof body.to !== 'string' || body.to === '') return graphError(400, 100, '(#100) The parameter to is required.');
       const content = body[String(body.type)];
@@ -137,7 +146,12 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
       };
     },
     renderFailure: (spec) =>
-      renderGraphFailure(spec, { rateLimitCode: 130429, rateLimitMessage: '(#130429) Rate limit hit', serverCode: 131000, serverMessage: 'Something went wrong' }),
+      renderGraphFailure(spec, {
+        rateLimitCode: 130429,
+        rateLimitMessage: '(#130429) Rate limit hit',
+        serverCode: 131000,
+        serverMessage: 'Something went wrong',
+      }),
     notFound: (call) => missingObject(call.path.slice(1)),
   });
   return Object.assign(server, {
@@ -181,7 +195,9 @@ export async function startFakeMessenger(options: FakeMessengerOptions = {}): Pr
     handle: (call) => {
       if (call.method === 'downloadAttachment') {
         const bytes = attachments.get(call.path.split('/')[2] ?? '');
-        return bytes && call.query.oh !== undefined ? { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: bytes } : { status: 403, body: 'URL signature mismatch' };
+        return bytes && call.query.oh !== undefined
+          ? { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: bytes }
+          : { status: 403, body: 'URL signature mismatch' };
       }
       const denied = checkToken(call, options.pageAccessToken);
       if (denied) return denied;

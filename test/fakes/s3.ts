@@ -64,30 +64,42 @@ export async function startFakeS3(options: FakeS3Options): Promise<FakeS3> {
   /** Null when the request is signed with our key and secret; otherwise S3's error code and message. */
   function authProblem(request: IncomingMessage, url: URL, body: Buffer): [number, string, string] | null {
     const header = request.headers.authorization ?? '';
-    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(header);
+    const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
+      header,
+    );
     if (!match) return [400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed; expected AWS4-HMAC-SHA256.'];
     const [, accessKey, date, signedRegion, signedHeaders, signature] = match as unknown as [string, string, string, string, string, string];
     if (accessKey !== options.accessKeyId) return [403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'];
-    if (signedRegion !== region) return [400, 'AuthorizationHeaderMalformed', `The authorization header is malformed; the region '${signedRegion}' is wrong; expecting '${region}'`];
+    if (signedRegion !== region)
+      return [400, 'AuthorizationHeaderMalformed', `The authorization header is malformed; the region '${signedRegion}' is wrong; expecting '${region}'`];
     const payloadHash = String(request.headers['x-amz-content-sha256'] ?? '');
     if (payloadHash !== 'UNSIGNED-PAYLOAD' && payloadHash !== sha256Hex(body)) {
       return [400, 'XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.'];
     }
     const canonicalQuery = [...url.searchParams]
       .map(([name, value]) => [encode(name), encode(value)])
-      .sort(([a], [b]) => (a as string).localeCompare(b as string))
+      .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, value]) => `${name}=${value}`)
       .join('&');
     const canonicalHeaders = signedHeaders
       .split(';')
-      .map((name) => `${name}:${String(request.headers[name] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+      .map(
+        (name) =>
+          `${name}:${String(request.headers[name] ?? '')
+            .trim()
+            .replace(/\s+/g, ' ')}\n`,
+      )
       .join('');
     const canonicalRequest = [request.method, url.pathname, canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].join('\n');
     const scope = `${date}/${region}/s3/aws4_request`;
     const stringToSign = ['AWS4-HMAC-SHA256', String(request.headers['x-amz-date']), scope, sha256Hex(canonicalRequest)].join('\n');
     const signingKey = hmac(hmac(hmac(hmac(`AWS4${options.secretAccessKey}`, date), region), 's3'), 'aws4_request');
     if (hmac(signingKey, stringToSign).toString('hex') !== signature) {
-      return [403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'];
+      return [
+        403,
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      ];
     }
     return null;
   }
@@ -114,7 +126,11 @@ export async function startFakeS3(options: FakeS3Options): Promise<FakeS3> {
       response.end(method === 'HEAD' ? undefined : payload);
     };
     const fail = (status: number, code: string, message: string) =>
-      reply(status, { 'content-type': 'application/xml' }, xml('Error', { Code: code, Message: message, ...(key ? { Key: key } : {}), BucketName: bucket, RequestId: requestId }));
+      reply(
+        status,
+        { 'content-type': 'application/xml' },
+        xml('Error', { Code: code, Message: message, ...(key ? { Key: key } : {}), BucketName: bucket, RequestId: requestId }),
+      );
 
     const denied = authProblem(request, url, body);
     if (denied) return fail(...denied);
@@ -179,11 +195,16 @@ export async function startFakeS3(options: FakeS3Options): Promise<FakeS3> {
           return fail(400, 'InvalidPartOrder', 'The list of parts was not in ascending order.');
         }
         // S3's minimum part size: every part but the last is at least 5 MiB.
-        if (bodies.slice(0, -1).some((part) => part.length < 5 * 1024 * 1024)) return fail(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
+        if (bodies.slice(0, -1).some((part) => part.length < 5 * 1024 * 1024))
+          return fail(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.');
         uploads.delete(uploadId);
         const whole = Buffer.concat(bodies);
         objects.set(key, { body: whole, contentType: upload.contentType, ...(upload.cacheControl ? { cacheControl: upload.cacheControl } : {}) });
-        return reply(200, { 'content-type': 'application/xml' }, xml('CompleteMultipartUploadResult', { Bucket: bucket, Key: key, ETag: `"${sha256Hex(whole).slice(0, 32)}-${bodies.length}"` }));
+        return reply(
+          200,
+          { 'content-type': 'application/xml' },
+          xml('CompleteMultipartUploadResult', { Bucket: bucket, Key: key, ETag: `"${sha256Hex(whole).slice(0, 32)}-${bodies.length}"` }),
+        );
       }
       case 'AbortMultipartUpload':
         uploads.delete(uploadId);

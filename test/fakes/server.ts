@@ -224,10 +224,7 @@ export interface SignedRequest {
 }
 
 /** Turn a built request into what `adapter.handleWebhook` takes, for adapter-level tests. */
-export function toWebhookRequest(
-  request: SignedRequest,
-  options: { method?: string; query?: Record<string, string>; now?: number } = {},
-): WebhookRequest {
+export function toWebhookRequest(request: SignedRequest, options: { method?: string; query?: Record<string, string>; now?: number } = {}): WebhookRequest {
   return {
     method: options.method ?? 'POST',
     headers: { ...request.headers },

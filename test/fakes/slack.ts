@@ -15,7 +15,11 @@ export interface FakeSlackOptions {
  */
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeServer> {
   let counter = 0;
-  const failed = (error: string, status = 200, headers?: Record<string, string>): FakeResponse => ({ status, ...(headers ? { headers } : {}), body: { ok: false, error } });
+  const failed = (error: string, status = 200, headers?: Record<string, string>): FakeResponse => ({
+    status,
+    ...(headers ? { headers } : {}),
+    body: { ok: false, error },
+  });
 
   const checkAuth = (call: RecordedCall): FakeResponse | null => {
     const header = call.headers.authorization;
@@ -27,15 +31,21 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const invalidBlocks = (blocks: unknown): boolean => {
     if (blocks === undefined) return false;
     if (!Array.isArray(blocks) || blocks.length > 50) return true;
-    return (blocks as { type: string; text?: { text?: string }; elements?: { text?: { text?: string }; value?: string }[]; image_url?: string }[]).some((block) => {
-      if (block.type === 'section') return !block.text?.text || block.text.text.length > 3000;
-      if (block.type === 'actions') {
-        const elements = block.elements ?? [];
-        return elements.length === 0 || elements.length > 25 || elements.some((element) => !element.text?.text || element.text.text.length > 75 || (element.value ?? '').length > 2000);
-      }
-      if (block.type === 'image') return !block.image_url;
-      return false;
-    });
+    return (blocks as { type: string; text?: { text?: string }; elements?: { text?: { text?: string }; value?: string }[]; image_url?: string }[]).some(
+      (block) => {
+        if (block.type === 'section') return !block.text?.text || block.text.text.length > 3000;
+        if (block.type === 'actions') {
+          const elements = block.elements ?? [];
+          return (
+            elements.length === 0 ||
+            elements.length > 25 ||
+            elements.some((element) => !element.text?.text || element.text.text.length > 75 || (element.value ?? '').length > 2000)
+          );
+        }
+        if (block.type === 'image') return !block.image_url;
+        return false;
+      },
+    );
   };
 
   return startFakeServer({
@@ -47,7 +57,16 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       if (call.method === 'auth.test') {
         return {
           status: 200,
-          body: { ok: true, url: 'https://getinn-test.slack.com/', team: 'GET INN Test', user: 'getinn_bot', team_id: 'T0GETINN1', user_id: 'U0BOTUSER', bot_id: 'B0BOTID01', is_enterprise_install: false },
+          body: {
+            ok: true,
+            url: 'https://getinn-test.slack.com/',
+            team: 'GET INN Test',
+            user: 'getinn_bot',
+            team_id: 'T0GETINN1',
+            user_id: 'U0BOTUSER',
+            bot_id: 'B0BOTID01',
+            is_enterprise_install: false,
+          },
         };
       }
       const body = call.body as { channel?: string; text?: string; blocks?: unknown; thread_ts?: string };
@@ -79,7 +98,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
     renderFailure: (spec) => {
       if (spec.status === 429) return failed('ratelimited', 429, { 'retry-after': String(spec.retryAfter ?? 1) });
-      const error = typeof spec.code === 'string' ? spec.code : spec.description ?? (spec.status >= 500 ? 'internal_error' : 'channel_not_found');
+      const error = typeof spec.code === 'string' ? spec.code : (spec.description ?? (spec.status >= 500 ? 'internal_error' : 'channel_not_found'));
       return failed(error, spec.status);
     },
     notFound: () => failed('unknown_method', 404),

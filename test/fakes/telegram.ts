@@ -54,7 +54,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const mediaFields = (type: string): Record<string, unknown> => {
     switch (type) {
       case 'photo':
-        return { photo: [{ ...fileOf('photo'), width: 90, height: 90 }, { ...fileOf('photo'), width: 800, height: 800 }] };
+        return {
+          photo: [
+            { ...fileOf('photo'), width: 90, height: 90 },
+            { ...fileOf('photo'), width: 800, height: 800 },
+          ],
+        };
       case 'video':
         return { video: { ...fileOf('video'), width: 640, height: 360, duration: 5, mime_type: 'video/mp4' } };
       case 'audio':
@@ -87,7 +92,15 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
 
   const handlers: Record<string, (call: RecordedCall) => FakeResponse> = {
     getMe: () =>
-      ok({ id: bot.id, is_bot: true, first_name: bot.first_name, username: bot.username, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false }),
+      ok({
+        id: bot.id,
+        is_bot: true,
+        first_name: bot.first_name,
+        username: bot.username,
+        can_join_groups: true,
+        can_read_all_group_messages: false,
+        supports_inline_queries: false,
+      }),
     setWebhook: (call) => {
       if (typeof call.body.url !== 'string' || call.body.url === '') return error(400, 'Bad Request: bad webhook: URL must be provided');
       webhook = {
@@ -131,7 +144,12 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       );
     },
   };
-  for (const [method, type] of [['sendPhoto', 'photo'], ['sendVideo', 'video'], ['sendAudio', 'audio'], ['sendDocument', 'document']] as const) {
+  for (const [method, type] of [
+    ['sendPhoto', 'photo'],
+    ['sendVideo', 'video'],
+    ['sendAudio', 'audio'],
+    ['sendDocument', 'document'],
+  ] as const) {
     handlers[method] = (call) => {
       if (typeof call.body[type] !== 'string' || call.body[type] === '') return error(400, 'Bad Request: there is no ' + type + ' in the request');
       if (typeof call.body.caption === 'string' && call.body.caption.length > CAPTION_LIMIT) return error(400, 'Bad Request: message caption is too long');
@@ -149,7 +167,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     handle: (call) => {
       const token = /^(?:\/file)?\/bot([^/]+)\//.exec(call.path)?.[1];
       if (options.token !== undefined && token !== options.token) return error(401, 'Unauthorized');
-      const handler = handlers[call.method] as (call: RecordedCall) => FakeResponse;
+      const handler = handlers[call.method];
       if (call.method.startsWith('send')) return validateChat(call) ?? validateKeyboard(call) ?? handler(call);
       return handler(call);
     },
@@ -158,7 +176,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       const description =
         spec.description ??
         (status === 429 ? `Too Many Requests: retry after ${spec.retryAfter ?? 1}` : status >= 500 ? 'Internal Server Error' : 'Bad Request');
-      return error(status, description, status === 429 ? spec.retryAfter ?? 1 : spec.retryAfter);
+      return error(status, description, status === 429 ? (spec.retryAfter ?? 1) : spec.retryAfter);
     },
     notFound: () => error(404, 'Not Found'),
   });

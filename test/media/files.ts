@@ -2,8 +2,7 @@
 import sharp from 'sharp';
 import { crc32 } from 'node:zlib';
 
-export const pixels = (width: number, height: number, color: string) =>
-  sharp({ create: { width, height, channels: 3, background: color } });
+export const pixels = (width: number, height: number, color: string) => sharp({ create: { width, height, channels: 3, background: color } });
 
 export const png = (width = 64, height = 48) => pixels(width, height, '#c0392b').png().toBuffer();
 export const jpeg = (width = 64, height = 48) => pixels(width, height, '#2980b9').jpeg().toBuffer();

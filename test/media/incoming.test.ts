@@ -5,7 +5,6 @@ import { type FakeTelegram, startFakeTelegram, telegramRequest, telegramUpdate }
 import { eventually, type Stack, startStack } from '../support/stack';
 import { jpeg, receiptScenario } from './files';
 
-
 describe('a photo a user sends', () => {
   let tg: FakeTelegram;
   let stack: Stack;
@@ -35,7 +34,10 @@ describe('a photo a user sends', () => {
     const bytes = await jpeg(120, 80);
     const fileId = tg.putFile(bytes, 'receipt.jpg');
     const photo = { file_id: fileId, file_unique_id: 'u1', width: 120, height: 80, file_size: bytes.length };
-    const update = { update_id: 2, message: { message_id: 2, date: 1764000000, chat: { id: chat, type: 'private' }, from: { id: chat, is_bot: false, first_name: 'Anna' }, photo: [photo] } };
+    const update = {
+      update_id: 2,
+      message: { message_id: 2, date: 1764000000, chat: { id: chat, type: 'private' }, from: { id: chat, is_bot: false, first_name: 'Anna' }, photo: [photo] },
+    };
     expect((await post(telegramRequest(update, secret))).status).toBe(200);
 
     const replies = await tg.waitForCalls(2, { method: 'sendMessage' }, 20_000);

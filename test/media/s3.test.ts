@@ -10,7 +10,6 @@ import type { Stack } from '../support/stack';
 import { S3_CREDENTIALS as credentials, type S3MediaStack, startS3MediaStack } from './s3-stack';
 import { pdf, webp } from './files';
 
-
 async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
@@ -37,14 +36,21 @@ describe('S3 storage', () => {
     const key = contentKey(sha256(whole), 'mp4');
     const storage = s3Storage(settings, 'https://bots.example.com');
 
-    await storage.put(key, Readable.from((function* () {
-      for (let i = 0; i < pieces; i += 1) yield whole.subarray(i * piece.length, (i + 1) * piece.length);
-    })()), 'video/mp4');
+    await storage.put(
+      key,
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < pieces; i += 1) yield whole.subarray(i * piece.length, (i + 1) * piece.length);
+        })(),
+      ),
+      'video/mp4',
+    );
 
     expect(s3.callsTo('UploadPart')).toHaveLength(3);
     expect(s3.callsTo('CompleteMultipartUpload')).toEqual([expect.objectContaining({ status: 200, key })]);
     expect(s3.objects.get(key)).toMatchObject({ contentType: 'video/mp4', cacheControl: 'public, max-age=31536000, immutable' });
-    for (const call of s3.calls) expect(call.headers.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/\\d{8}/us-east-1/s3/aws4_request,`));
+    for (const call of s3.calls)
+      expect(call.headers.authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/\\d{8}/us-east-1/s3/aws4_request,`));
 
     const read = await storage.get(key);
     expect(read?.size).toBe(whole.length);
@@ -121,11 +127,14 @@ describe('media in an S3 bucket through the API', () => {
     const local = existsSync(mediaDir) ? readdirSync(mediaDir, { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile()) : [];
     expect(local).toEqual([]);
 
-    const served = await stack.http.get(`/media/${originalKey}`).buffer(true).parse((response, done) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const served = await stack.http
+      .get(`/media/${originalKey}`)
+      .buffer(true)
+      .parse((response, done) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => done(null, Buffer.concat(chunks)));
+      });
     expect(served.status).toBe(200);
     expect(served.headers['content-type']).toBe('image/webp');
     expect(served.headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -148,7 +157,10 @@ describe('S3 configuration', () => {
 
   it('selects the bucket when S3_BUCKET is set, with us-east-1 by default', () => {
     expect(loadConfig(base).s3).toBeUndefined();
-    expect(loadConfig({ ...base, S3_BUCKET: 'bot-media', S3_ENDPOINT: 'http://127.0.0.1:9000/', S3_ACCESS_KEY_ID: 'minio', S3_SECRET_ACCESS_KEY: 'minio-secret' }).s3).toEqual({
+    expect(
+      loadConfig({ ...base, S3_BUCKET: 'bot-media', S3_ENDPOINT: 'http://127.0.0.1:9000/', S3_ACCESS_KEY_ID: 'minio', S3_SECRET_ACCESS_KEY: 'minio-secret' })
+        .s3,
+    ).toEqual({
       bucket: 'bot-media',
       endpoint: 'http://127.0.0.1:9000',
       region: 'us-east-1',
@@ -168,7 +180,7 @@ describe('S3 configuration', () => {
       }),
     );
     expect(() => loadConfig({ ...base, S3_BUCKET: 'bot-media', S3_ACCESS_KEY_ID: 'minio' })).toThrow(
-      expect.objectContaining({ problems: ['S3_SECRET_ACCESS_KEY: required with S3_ACCESS_KEY_ID (or unset both for the SDK\'s default credentials)'] }),
+      expect.objectContaining({ problems: ["S3_SECRET_ACCESS_KEY: required with S3_ACCESS_KEY_ID (or unset both for the SDK's default credentials)"] }),
     );
     expect(() => loadConfig({ ...base, S3_ENDPOINT: 'http://127.0.0.1:9000' })).toThrow(
       expect.objectContaining({ problems: ['S3_ENDPOINT: set S3_BUCKET too (without it media stay in MEDIA_DIR)'] }),

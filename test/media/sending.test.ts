@@ -30,7 +30,13 @@ const menuScenario = (ids: Record<string, string>) => ({
     more: {
       id: 'more',
       type: 'message',
-      message: { text: 'The full menu', media: [{ type: 'document', media_id: ids.pdf }, { type: 'audio', media_id: ids.wav }] },
+      message: {
+        text: 'The full menu',
+        media: [
+          { type: 'document', media_id: ids.pdf },
+          { type: 'audio', media_id: ids.wav },
+        ],
+      },
     },
   },
 });
@@ -58,17 +64,26 @@ describe('sending uploaded media to the platforms', () => {
   /** A bot on the platform whose active scenario shows freshly uploaded files; returns the media records. */
   const botWithMenu = async (platform: 'telegram' | 'whatsapp', credentials: Record<string, string>) => {
     const bot = await stack.createBot({ platform, credentials, scenario: placeholder });
-    const files = { png: [await png(640, 480), 'borscht.png'], webp: [await webp(300, 200), 'pelmeni.webp'], gif: [await gif(), 'logo.gif'], pdf: [pdf(), 'menu.pdf'], wav: [wav(0.25), 'bell.wav'] } as const;
+    const files = {
+      png: [await png(640, 480), 'borscht.png'],
+      webp: [await webp(300, 200), 'pelmeni.webp'],
+      gif: [await gif(), 'logo.gif'],
+      pdf: [pdf(), 'menu.pdf'],
+      wav: [wav(0.25), 'bell.wav'],
+    } as const;
     const ids: Record<string, string> = {};
     const records: Record<string, { id: string; url: string }> = {};
     for (const [name, [bytes, filename]] of Object.entries(files)) {
-      const res = await stack.http.post(`/v1/bots/${bot.id}/media`).set(bot.headers).attach('file', bytes as Buffer, filename);
+      const res = await stack.http.post(`/v1/bots/${bot.id}/media`).set(bot.headers).attach('file', bytes, filename);
       expect(res.status).toBe(201);
       ids[name] = res.body.id;
       records[name] = res.body;
       await stack.temporal.workflow.getHandle(`media:${res.body.id}`).result();
     }
-    const scenario = await stack.http.post(`/v1/bots/${bot.id}/scenarios`).set(bot.headers).send({ name: 'main', scenario_data: menuScenario(ids) });
+    const scenario = await stack.http
+      .post(`/v1/bots/${bot.id}/scenarios`)
+      .set(bot.headers)
+      .send({ name: 'main', scenario_data: menuScenario(ids) });
     expect(scenario.status).toBe(201);
     expect((await stack.http.post(`/v1/scenarios/${scenario.body.id}/activate`).set(bot.headers).send({ active: true })).status).toBe(200);
     const variant = async (name: string) => (await stack.http.get(`/v1/media/${ids[name]}?platform=${platform}`).set(bot.headers)).body;
@@ -79,7 +94,7 @@ describe('sending uploaded media to the platforms', () => {
     const { bot, records, variant } = await botWithMenu('telegram', { token: '7000001:AAH-media-token' });
     const chat = 5001;
     const post = (updateId: number) => {
-      const update = telegramUpdate({ updateId, chatId: chat, text: '/start', secret: bot.webhookSecret as string });
+      const update = telegramUpdate({ updateId, chatId: chat, text: '/start', secret: bot.webhookSecret });
       return stack.http.post(`/v1/webhooks/telegram/${bot.id}`).set(update.headers).send(update.body);
     };
     expect((await post(1)).status).toBe(200);
@@ -101,10 +116,17 @@ describe('sending uploaded media to the platforms', () => {
     expect(audio.body.audio).toBe(records.wav.url);
 
     // The second time, Telegram is given the file ids it returned instead of the URLs.
-    const fileIds = await eventually(async () => {
-      const rows = await stack.db('media_platform_files').whereIn('media_id', Object.values(records).map((r) => r.id));
-      return rows.length === 5 ? rows : undefined;
-    }, 15_000, 'the remembered file ids');
+    const fileIds = await eventually(
+      async () => {
+        const rows = await stack.db('media_platform_files').whereIn(
+          'media_id',
+          Object.values(records).map((r) => r.id),
+        );
+        return rows.length === 5 ? rows : undefined;
+      },
+      15_000,
+      'the remembered file ids',
+    );
     expect(fileIds.every((row: { file_id: string }) => /^(photo|document|audio)-/.test(row.file_id))).toBe(true);
     expect((await post(2)).status).toBe(200);
     const albums = await tg.waitForCalls(2, { method: 'sendMediaGroup' });
@@ -121,7 +143,9 @@ describe('sending uploaded media to the platforms', () => {
     expect((await stack.http.post(`/v1/webhooks/whatsapp/${bot.id}`).set(hello.headers).send(hello.body)).status).toBe(200);
 
     const calls = await wa.waitForCalls(6, { method: 'messages' });
-    const sent = calls.filter((c) => c.body.to === from).map((c) => c.body as { type: string; image?: { link: string; caption?: string }; document?: { link: string }; text?: { body: string } });
+    const sent = calls
+      .filter((c) => c.body.to === from)
+      .map((c) => c.body as { type: string; image?: { link: string; caption?: string }; document?: { link: string }; text?: { body: string } });
     expect(sent.slice(0, 3).map((m) => m.type)).toEqual(['image', 'image', 'image']);
     expect(sent[0].image).toEqual({ link: records.png.url, caption: 'Borscht' });
     expect(sent[1].image?.link).toBe((await variant('webp')).url);

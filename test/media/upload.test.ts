@@ -67,7 +67,13 @@ describe.each(DB_KINDS)('media upload and processing (%s)', (dbKind) => {
     for (const c of cases) {
       const res = await upload(c.bytes, c.name, `the ${c.name}`);
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ type: c.type, mime: c.mime, size: c.bytes.length, caption: `the ${c.name}`, status: expect.stringMatching(/pending|ready/) });
+      expect(res.body).toMatchObject({
+        type: c.type,
+        mime: c.mime,
+        size: c.bytes.length,
+        caption: `the ${c.name}`,
+        status: expect.stringMatching(/pending|ready/),
+      });
       expect(res.body.sha256).toMatch(/^[0-9a-f]{64}$/);
       const done = await processed(res.body.id);
       expect(done.status).toBe('ready');
@@ -76,11 +82,14 @@ describe.each(DB_KINDS)('media upload and processing (%s)', (dbKind) => {
       }
       if ('duration' in c) expect(done.duration).toBeCloseTo(c.duration as number, 2);
 
-      const file = await stack.http.get(new URL(done.url).pathname).buffer(true).parse((r, cb) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (d: Buffer) => chunks.push(d));
-        r.on('end', () => cb(null, Buffer.concat(chunks)));
-      });
+      const file = await stack.http
+        .get(new URL(done.url).pathname)
+        .buffer(true)
+        .parse((r, cb) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (d: Buffer) => chunks.push(d));
+          r.on('end', () => cb(null, Buffer.concat(chunks)));
+        });
       expect(file.status).toBe(200);
       expect(file.headers['content-type']).toBe(c.mime);
       expect(file.headers['cache-control']).toBe('public, max-age=31536000, immutable');

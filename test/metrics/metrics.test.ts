@@ -38,11 +38,16 @@ describe('/metrics', () => {
   it('registers the product metrics and counts dialogs by status on scrape', async () => {
     webhookDuration.observe({ platform: 'telegram', status: '200' }, 0.01);
     activityDuration.observe({ activity: 'sendMessage', platform: 'telegram', outcome: 'ok' }, 0.02);
-    await observeSignal('telegram', async () => undefined);
+    await observeSignal('telegram', () => Promise.resolve());
     const res = await request(appWith()).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
-    for (const name of ['getinn_webhook_duration_seconds', 'getinn_signal_duration_seconds', 'getinn_activity_duration_seconds', 'getinn_activity_errors_total']) {
+    for (const name of [
+      'getinn_webhook_duration_seconds',
+      'getinn_signal_duration_seconds',
+      'getinn_activity_duration_seconds',
+      'getinn_activity_errors_total',
+    ]) {
       expect(res.text).toContain(`# TYPE ${name}`);
     }
     expect(res.text).toContain('getinn_dialogs{status="active"} 2');

@@ -1,15 +1,6 @@
 import { WebhookAuthError } from '../../src/platforms';
 import { discordAdapter } from '../../src/platforms/discord';
-import {
-  discordButton,
-  discordCommand,
-  discordKeyPair,
-  discordPing,
-  discordRequest,
-  startFakeDiscord,
-  toWebhookRequest,
-  type FakeDiscord,
-} from '../fakes';
+import { discordButton, discordCommand, discordKeyPair, discordPing, discordRequest, startFakeDiscord, toWebhookRequest, type FakeDiscord } from '../fakes';
 import { failure } from './failure';
 
 const keys = discordKeyPair();
@@ -147,12 +138,18 @@ describe('discord send', () => {
   });
 
   it('media: images as embeds, other files as links', async () => {
-    await discordAdapter.send(ctx(), credentials, CHANNEL, {
-      media: [
-        { type: 'image', url: 'https://cdn.example/hall.jpg', caption: 'Hall' },
-        { type: 'video', url: 'https://cdn.example/tour.mp4', caption: 'Tour' },
-      ],
-    }, live());
+    await discordAdapter.send(
+      ctx(),
+      credentials,
+      CHANNEL,
+      {
+        media: [
+          { type: 'image', url: 'https://cdn.example/hall.jpg', caption: 'Hall' },
+          { type: 'video', url: 'https://cdn.example/tour.mp4', caption: 'Tour' },
+        ],
+      },
+      live(),
+    );
     expect(discord.calls.map((call) => call.body)).toEqual([
       { embeds: [{ image: { url: 'https://cdn.example/hall.jpg' }, description: 'Hall' }], allowed_mentions: { parse: [] } },
       { content: 'Tour\nhttps://cdn.example/tour.mp4', allowed_mentions: { parse: [] } },
@@ -161,7 +158,9 @@ describe('discord send', () => {
 
   it('a failing typing indicator does not fail the send', async () => {
     discord.failNext({ method: 'triggerTypingIndicator', status: 500 });
-    await expect(discordAdapter.send(ctx(), credentials, CHANNEL, { media: [{ type: 'image', url: 'https://cdn.example/hall.jpg' }] })).resolves.toEqual({ messageIds: [expect.any(String)] });
+    await expect(discordAdapter.send(ctx(), credentials, CHANNEL, { media: [{ type: 'image', url: 'https://cdn.example/hall.jpg' }] })).resolves.toEqual({
+      messageIds: [expect.any(String)],
+    });
   });
 });
 
@@ -183,7 +182,11 @@ describe('discord errors', () => {
     const forbidden = await failure(discordAdapter.send(ctx(), credentials, CHANNEL, { text: 'hi' }));
     expect(forbidden).toMatchObject({ status: 403, retryable: false, description: 'Missing Access (code 50001)' });
     discord.failNext({ method: 'createMessage', status: 404 });
-    expect(await failure(discordAdapter.send(ctx(), credentials, CHANNEL, { text: 'hi' }))).toMatchObject({ status: 404, retryable: false, description: 'Unknown Channel (code 10003)' });
+    expect(await failure(discordAdapter.send(ctx(), credentials, CHANNEL, { text: 'hi' }))).toMatchObject({
+      status: 404,
+      retryable: false,
+      description: 'Unknown Channel (code 10003)',
+    });
   });
 
   it('neither the bot token nor the interaction token shows in errors', async () => {
@@ -197,7 +200,10 @@ describe('discord errors', () => {
 
 describe('discord setup', () => {
   it('testConnection calls /users/@me', async () => {
-    expect(await discordAdapter.testConnection(ctx(), credentials)).toEqual({ ok: true, info: { id: APP, username: 'getinn_bot', global_name: 'GET INN', bot: true } });
+    expect(await discordAdapter.testConnection(ctx(), credentials)).toEqual({
+      ok: true,
+      info: { id: APP, username: 'getinn_bot', global_name: 'GET INN', bot: true },
+    });
   });
 
   it('credentials need the hex public key', () => {

@@ -21,7 +21,12 @@ beforeEach(() => fb.reset());
 const ctx = () => ({ apiBase: fb.url });
 const eventOf = (event: object) =>
   messengerAdapter.handleWebhook(
-    toWebhookRequest(metaRequest(messengerPayload(credentials.page_id, [{ sender: { id: PSID }, recipient: { id: credentials.page_id }, timestamp: 1762902671000, ...event }]), credentials.app_secret)),
+    toWebhookRequest(
+      metaRequest(
+        messengerPayload(credentials.page_id, [{ sender: { id: PSID }, recipient: { id: credentials.page_id }, timestamp: 1762902671000, ...event }]),
+        credentials.app_secret,
+      ),
+    ),
     credentials,
   ).messages[0];
 
@@ -37,8 +42,12 @@ describe('messenger webhook verification', () => {
 
   it('signature accepted, forged and missing', () => {
     const options = { pageId: credentials.page_id, psid: PSID, text: 'hello' };
-    expect(messengerAdapter.handleWebhook(toWebhookRequest(messengerWebhook({ ...options, appSecret: credentials.app_secret })), credentials).messages).toHaveLength(1);
-    expect(() => messengerAdapter.handleWebhook(toWebhookRequest(messengerWebhook({ ...options, appSecret: 'forged' })), credentials)).toThrow(WebhookAuthError);
+    expect(
+      messengerAdapter.handleWebhook(toWebhookRequest(messengerWebhook({ ...options, appSecret: credentials.app_secret })), credentials).messages,
+    ).toHaveLength(1);
+    expect(() => messengerAdapter.handleWebhook(toWebhookRequest(messengerWebhook({ ...options, appSecret: 'forged' })), credentials)).toThrow(
+      WebhookAuthError,
+    );
     expect(() => messengerAdapter.handleWebhook(toWebhookRequest(messengerWebhook(options)), credentials)).toThrow(WebhookAuthError);
   });
 });
@@ -63,7 +72,9 @@ describe('messenger normalization', () => {
   });
 
   it('attachments: media by URL, legacy location; stickers ignored', () => {
-    expect(eventOf({ message: { mid: 'm_4', attachments: [{ type: 'image', payload: { url: 'https://scontent.xx.fbcdn.net/v/photo.jpg' } }] } })?.input).toEqual({
+    expect(
+      eventOf({ message: { mid: 'm_4', attachments: [{ type: 'image', payload: { url: 'https://scontent.xx.fbcdn.net/v/photo.jpg' } }] } })?.input,
+    ).toEqual({
       kind: 'media',
       media: { type: 'image', url: 'https://scontent.xx.fbcdn.net/v/photo.jpg' },
     });
@@ -75,7 +86,9 @@ describe('messenger normalization', () => {
       latitude: 55.75,
       longitude: 37.62,
     });
-    expect(eventOf({ message: { mid: 'm_7', attachments: [{ type: 'image', payload: { url: 'https://cdn.fb/like.png', sticker_id: 369239263222822 } }] } })).toBeUndefined();
+    expect(
+      eventOf({ message: { mid: 'm_7', attachments: [{ type: 'image', payload: { url: 'https://cdn.fb/like.png', sticker_id: 369239263222822 } }] } }),
+    ).toBeUndefined();
   });
 
   it('echoes, deliveries, reads, reactions and other pages are acknowledged and ignored', () => {
@@ -95,7 +108,10 @@ describe('messenger send', () => {
     expect(fb.calls).toHaveLength(1);
     expect(fb.calls[0]?.path).toBe(`/${credentials.page_id}/messages`);
     expect(fb.calls[0]?.headers.authorization).toBe(`Bearer ${credentials.page_access_token}`);
-    const message = fb.calls[0]?.body as { messaging_type: string; message: { text: string; quick_replies: { content_type: string; title: string; payload: string }[] } };
+    const message = fb.calls[0]?.body as {
+      messaging_type: string;
+      message: { text: string; quick_replies: { content_type: string; title: string; payload: string }[] };
+    };
     expect(message.messaging_type).toBe('RESPONSE');
     expect(message.message.text).toBe('Pick one');
     expect(message.message.quick_replies).toHaveLength(13);
@@ -122,9 +138,17 @@ describe('messenger send', () => {
     });
     expect(fb.calls[0]?.body).toEqual({ recipient: { id: PSID }, sender_action: 'typing_on' });
     expect(fb.calls.slice(1).map((call) => call.body)).toEqual([
-      { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { attachment: { type: 'image', payload: { url: 'https://cdn.example/a.jpg', is_reusable: true } } } },
+      {
+        recipient: { id: PSID },
+        messaging_type: 'RESPONSE',
+        message: { attachment: { type: 'image', payload: { url: 'https://cdn.example/a.jpg', is_reusable: true } } },
+      },
       { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { text: 'Hall' } },
-      { recipient: { id: PSID }, messaging_type: 'RESPONSE', message: { attachment: { type: 'file', payload: { url: 'https://cdn.example/menu.pdf', is_reusable: true } } } },
+      {
+        recipient: { id: PSID },
+        messaging_type: 'RESPONSE',
+        message: { attachment: { type: 'file', payload: { url: 'https://cdn.example/menu.pdf', is_reusable: true } } },
+      },
     ]);
   });
 
@@ -165,7 +189,10 @@ describe('messenger errors', () => {
 
   it('outside the messaging window (10/2018278) is permanent', async () => {
     fb.failNext({ method: 'messages', status: 400, code: 10, subcode: 2018278, description: '(#10) This message is sent outside of allowed window.' });
-    expect(await failure(send())).toMatchObject({ retryable: false, description: '(#10) This message is sent outside of allowed window. (code 10, subcode 2018278)' });
+    expect(await failure(send())).toMatchObject({
+      retryable: false,
+      description: '(#10) This message is sent outside of allowed window. (code 10, subcode 2018278)',
+    });
   });
 
   it('a bad token is permanent and never shown', async () => {

@@ -27,7 +27,9 @@ beforeEach(() => slack.reset());
 const ctx = () => ({ apiBase: slack.url });
 const handle = (request: SignedRequest, now = NOW) => slackAdapter.handleWebhook(toWebhookRequest(request, { now }), credentials);
 const event = (payload: Record<string, unknown>, eventId = 'Ev0PV52K21') =>
-  handle(slackRequest(JSON.stringify(slackEventPayload(payload, eventId)), 'application/json', { signingSecret: credentials.signing_secret, timestamp: TIMESTAMP }));
+  handle(
+    slackRequest(JSON.stringify(slackEventPayload(payload, eventId)), 'application/json', { signingSecret: credentials.signing_secret, timestamp: TIMESTAMP }),
+  );
 
 describe('slack request verification', () => {
   const message = (options: { signingSecret?: string; timestamp?: number }) =>
@@ -38,7 +40,7 @@ describe('slack request verification', () => {
     expect(handle(message({ signingSecret: credentials.signing_secret, timestamp: TIMESTAMP - 299 })).messages).toHaveLength(1);
   });
 
-  it('matches the example from Slack\'s documentation', () => {
+  it("matches the example from Slack's documentation", () => {
     const body =
       'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c';
     const request = {
@@ -51,7 +53,11 @@ describe('slack request verification', () => {
       },
     };
     const result = slackAdapter.handleWebhook(toWebhookRequest(request, { now: NOW }), credentials);
-    expect(result.messages[0]).toMatchObject({ chatId: 'G8PSS9T3V', messageId: '398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c', input: { kind: 'command', command: 'webhook-collect' } });
+    expect(result.messages[0]).toMatchObject({
+      chatId: 'G8PSS9T3V',
+      messageId: '398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c',
+      input: { kind: 'command', command: 'webhook-collect' },
+    });
   });
 
   it('rejects forged, missing and stale signatures', () => {
@@ -62,7 +68,9 @@ describe('slack request verification', () => {
   });
 
   it('answers url_verification with the challenge', () => {
-    const result = handle(slackUrlVerification('3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', { signingSecret: credentials.signing_secret, timestamp: TIMESTAMP }));
+    const result = handle(
+      slackUrlVerification('3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P', { signingSecret: credentials.signing_secret, timestamp: TIMESTAMP }),
+    );
     expect(result).toEqual({ status: 200, body: { challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' }, messages: [] });
   });
 
@@ -98,7 +106,9 @@ describe('slack normalization', () => {
   });
 
   it('a file share → media input with the file id', () => {
-    const files = [{ id: 'F0FILE1', name: 'guests.png', mimetype: 'image/png', filetype: 'png', url_private: 'https://files.slack.com/files-pri/T0/F0FILE1/guests.png' }];
+    const files = [
+      { id: 'F0FILE1', name: 'guests.png', mimetype: 'image/png', filetype: 'png', url_private: 'https://files.slack.com/files-pri/T0/F0FILE1/guests.png' },
+    ];
     expect(event({ ...base, subtype: 'file_share', text: 'our group', files }).messages[0]?.input).toEqual({
       kind: 'media',
       media: { type: 'image', media_id: 'F0FILE1', mime: 'image/png', url: 'https://files.slack.com/files-pri/T0/F0FILE1/guests.png', caption: 'our group' },
@@ -116,12 +126,26 @@ describe('slack normalization', () => {
 
   it('a Block Kit button press (form-encoded payload) → button input, acknowledged with an empty 200', () => {
     const result = handle(
-      slackButtonWebhook({ channel: 'D0DM1', user: 'U0ANNA', value: '20', text: '20:00', triggerId: '13345224609.738474920.8088930838d88f008e0', signingSecret: credentials.signing_secret, timestamp: TIMESTAMP }),
+      slackButtonWebhook({
+        channel: 'D0DM1',
+        user: 'U0ANNA',
+        value: '20',
+        text: '20:00',
+        triggerId: '13345224609.738474920.8088930838d88f008e0',
+        signingSecret: credentials.signing_secret,
+        timestamp: TIMESTAMP,
+      }),
     );
     expect(result.status).toBe(200);
     expect(result.body).toBe('');
     expect(result.messages).toEqual([
-      expect.objectContaining({ platform: 'slack', chatId: 'D0DM1', messageId: '13345224609.738474920.8088930838d88f008e0', user: { id: 'U0ANNA', name: 'anna', username: 'anna' }, input: { kind: 'button', value: '20', text: '20:00' } }),
+      expect.objectContaining({
+        platform: 'slack',
+        chatId: 'D0DM1',
+        messageId: '13345224609.738474920.8088930838d88f008e0',
+        user: { id: 'U0ANNA', name: 'anna', username: 'anna' },
+        input: { kind: 'button', value: '20', text: '20:00' },
+      }),
     ]);
   });
 
@@ -142,7 +166,19 @@ describe('slack send', () => {
   });
 
   it('buttons → a section and an actions block, in the thread of the conversation', async () => {
-    await slackAdapter.send(ctx(), credentials, 'C0CHAN', { text: 'When?', buttons: [{ text: '18:00', value: '18' }, { text: '20:00', value: '20' }] }, { thread_ts: '1355517500.000001' });
+    await slackAdapter.send(
+      ctx(),
+      credentials,
+      'C0CHAN',
+      {
+        text: 'When?',
+        buttons: [
+          { text: '18:00', value: '18' },
+          { text: '20:00', value: '20' },
+        ],
+      },
+      { thread_ts: '1355517500.000001' },
+    );
     expect(slack.calls[0]?.body).toEqual({
       channel: 'C0CHAN',
       thread_ts: '1355517500.000001',
@@ -186,7 +222,11 @@ describe('slack send', () => {
       ],
     });
     expect(slack.calls.map((call) => call.body)).toEqual([
-      { channel: 'D0DM1', text: 'Hall', blocks: [{ type: 'image', image_url: 'https://cdn.example/hall.jpg', alt_text: 'Hall', title: { type: 'plain_text', text: 'Hall' } }] },
+      {
+        channel: 'D0DM1',
+        text: 'Hall',
+        blocks: [{ type: 'image', image_url: 'https://cdn.example/hall.jpg', alt_text: 'Hall', title: { type: 'plain_text', text: 'Hall' } }],
+      },
       { channel: 'D0DM1', text: '<https://cdn.example/menu.pdf|Menu>', unfurl_links: true },
     ]);
   });
@@ -197,7 +237,14 @@ describe('slack errors', () => {
 
   it('429 with Retry-After', async () => {
     slack.failNext({ status: 429, retryAfter: 30 });
-    expect(await failure(send())).toMatchObject({ platform: 'slack', method: 'chat.postMessage', status: 429, retryable: true, retryAfterSeconds: 30, description: 'ratelimited' });
+    expect(await failure(send())).toMatchObject({
+      platform: 'slack',
+      method: 'chat.postMessage',
+      status: 429,
+      retryable: true,
+      retryAfterSeconds: 30,
+      description: 'ratelimited',
+    });
   });
 
   it('5xx and internal_error are retryable', async () => {
@@ -225,7 +272,14 @@ describe('slack setup', () => {
   it('testConnection calls auth.test', async () => {
     expect(await slackAdapter.testConnection(ctx(), credentials)).toEqual({
       ok: true,
-      info: { url: 'https://getinn-test.slack.com/', team: 'GET INN Test', team_id: 'T0GETINN1', user: 'getinn_bot', user_id: 'U0BOTUSER', bot_id: 'B0BOTID01' },
+      info: {
+        url: 'https://getinn-test.slack.com/',
+        team: 'GET INN Test',
+        team_id: 'T0GETINN1',
+        user: 'getinn_bot',
+        user_id: 'U0BOTUSER',
+        bot_id: 'B0BOTID01',
+      },
     });
   });
 });

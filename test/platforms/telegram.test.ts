@@ -119,7 +119,12 @@ describe('telegram normalization', () => {
     expect(result.headers).toEqual({ 'content-type': 'application/json' });
     expect(result.body).toEqual({ method: 'answerCallbackQuery', callback_query_id: '4382bfdwdsb323b2d9' });
     expect(result.messages).toEqual([
-      expect.objectContaining({ chatId: '1111', messageId: '894513', user: expect.objectContaining({ id: '1111' }), input: { kind: 'button', value: '20', text: '20:00' } }),
+      expect.objectContaining({
+        chatId: '1111',
+        messageId: '894513',
+        user: expect.objectContaining({ id: '1111' }),
+        input: { kind: 'button', value: '20', text: '20:00' },
+      }),
     ]);
   });
 
@@ -209,7 +214,7 @@ describe('telegram send', () => {
   it('refuses a button value over 64 bytes before calling Telegram', async () => {
     const error = await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'x', buttons: [{ text: 'long', value: 'é'.repeat(33) }] }));
     expect(error).toBeInstanceOf(PlatformApiError);
-    expect((error as PlatformApiError).retryable).toBe(false);
+    expect(error.retryable).toBe(false);
     expect(tg.callsTo('sendMessage')).toHaveLength(0);
   });
 
@@ -301,7 +306,7 @@ describe('telegram send', () => {
 describe('telegram errors', () => {
   it('429 carries retry_after', async () => {
     tg.failNext({ method: 'sendMessage', status: 429, retryAfter: 7 });
-    const error = (await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'hi' }))) as PlatformApiError;
+    const error = await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'hi' }));
     expect(error).toBeInstanceOf(PlatformApiError);
     expect(error).toMatchObject({ platform: 'telegram', method: 'sendMessage', status: 429, retryable: true, retryAfterSeconds: 7 });
     expect(error.description).toBe('Too Many Requests: retry after 7');
@@ -309,18 +314,18 @@ describe('telegram errors', () => {
 
   it('5xx is retryable', async () => {
     tg.failNext({ method: 'sendMessage', status: 502, description: 'Bad Gateway' });
-    const error = (await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'hi' }))) as PlatformApiError;
+    const error = await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'hi' }));
     expect(error).toMatchObject({ status: 502, retryable: true });
   });
 
   it('blocked by the user and chat not found are permanent, with the description', async () => {
     tg.failNext({ method: 'sendMessage', status: 403, description: 'Forbidden: bot was blocked by the user' });
-    const blocked = (await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'hi' }))) as PlatformApiError;
+    const blocked = await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'hi' }));
     expect(blocked).toMatchObject({ status: 403, retryable: false, description: 'Forbidden: bot was blocked by the user' });
     expect(blocked.message).toBe('telegram sendMessage failed (403): Forbidden: bot was blocked by the user');
 
     tg.failNext({ method: 'sendMessage', status: 400, description: 'Bad Request: chat not found' });
-    const missing = (await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'hi' }))) as PlatformApiError;
+    const missing = await failure(telegramAdapter.send(ctx(), credentials, '1111', { text: 'hi' }));
     expect(missing).toMatchObject({ status: 400, retryable: false, description: 'Bad Request: chat not found' });
   });
 
@@ -334,7 +339,7 @@ describe('telegram errors', () => {
   });
 
   it('a bad token is permanent and never shows the token', async () => {
-    const error = (await failure(telegramAdapter.testConnection(ctx(), { token: '999:wrong-token-value' }))) as PlatformApiError;
+    const error = await failure(telegramAdapter.testConnection(ctx(), { token: '999:wrong-token-value' }));
     expect(error).toMatchObject({ status: 401, retryable: false, description: 'Unauthorized' });
     expect(JSON.stringify({ ...error, text: error.message, stack: error.stack })).not.toContain('wrong-token-value');
   });
@@ -354,8 +359,9 @@ describe('telegram errors', () => {
   });
 
   it('a timeout is a network error', async () => {
+    // Like fetch, it rejects with the signal's reason: the TimeoutError DOMException of AbortSignal.timeout.
     const never: typeof fetch = (_input, init) =>
-      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason as DOMException)));
     const error = await failure(telegramAdapter.testConnection({ apiBase: tg.url, fetch: never, timeoutMs: 20 }, credentials));
     expect(error).toBeInstanceOf(PlatformNetworkError);
     expect(error.message).toBe('telegram getMe: network error: request timed out');

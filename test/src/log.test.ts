@@ -51,7 +51,10 @@ describe('log lines in the spec shape', () => {
   it('puts the dialog keys in context, the rest in data, and the event in event_type', () => {
     const { log, lines } = capture();
     const dialog = { bot_id: 'bot-1', platform: 'telegram', chat_id: '42', workflow_id: 'dialog:bot-1:telegram:42' };
-    log.info({ event: 'CONDITION_EVAL', ...dialog, user_id: 'u-7', scenario_id: 'sc-3', step: 'ask_guests', condition: 'guests > 8', result: true }, 'condition_evaluated');
+    log.info(
+      { event: 'CONDITION_EVAL', ...dialog, user_id: 'u-7', scenario_id: 'sc-3', step: 'ask_guests', condition: 'guests > 8', result: true },
+      'condition_evaluated',
+    );
     log.info({ event: 'OUTGOING', ...dialog, step: 'welcome', message_ids: ['9'], text_length: 11 }, 'message sent');
     log.debug({ ...dialog, turn: 't-1' }, 'turn recorded');
     const [condition, outgoing, unnamed] = lines();
@@ -72,7 +75,11 @@ describe('log lines in the spec shape', () => {
     const requestLog = log.child({ service: 'api' }).child({ request_id: 'req-1' });
     requestLog.info({ event: 'WEBHOOK', bot_id: 'bot-1', platform: 'slack', messages: 1 }, 'webhook handled');
     expect(lines()).toEqual([
-      expect.objectContaining({ event_type: 'WEBHOOK', context: { request_id: 'req-1', bot_id: 'bot-1', platform: 'slack' }, data: { service: 'api', messages: 1 } }),
+      expect.objectContaining({
+        event_type: 'WEBHOOK',
+        context: { request_id: 'req-1', bot_id: 'bot-1', platform: 'slack' },
+        data: { service: 'api', messages: 1 },
+      }),
     ]);
   });
 
@@ -84,8 +91,15 @@ describe('log lines in the spec shape', () => {
     log.warn({ event: 'ERROR', error: 'send_failed: blocked' }, 'error');
     const [named, bare, message] = lines();
     expect(named).toMatchObject({ level: 'ERROR', event_type: 'ERROR', message: 'send failed', context: { bot_id: 'bot-1' } });
-    expect(named.data).toEqual({ error: { type: 'PlatformDown', message: 'telegram sendMessage: network error', stack: expect.stringContaining('log.test.ts') } });
-    expect(bare).toMatchObject({ level: 'ERROR', event_type: 'ERROR', message: 'cannot read the row', data: { error: { type: 'TypeError', message: 'cannot read the row' } } });
+    expect(named.data).toEqual({
+      error: { type: 'PlatformDown', message: 'telegram sendMessage: network error', stack: expect.stringContaining('log.test.ts') },
+    });
+    expect(bare).toMatchObject({
+      level: 'ERROR',
+      event_type: 'ERROR',
+      message: 'cannot read the row',
+      data: { error: { type: 'TypeError', message: 'cannot read the row' } },
+    });
     expect((bare.data.error as { stack: string }).stack).toMatch(/^TypeError: cannot read the row\n\s+at /);
     expect(message.data).toEqual({ error: { message: 'send_failed: blocked' } });
   });
@@ -93,7 +107,12 @@ describe('log lines in the spec shape', () => {
   it('never writes secrets, at any depth, and keeps the rest', () => {
     const { log, lines, text } = capture();
     const credentials = { token: '7000001:AAH-secret', app_secret: 'meta-secret' };
-    log.child({ request_id: 'req-2' }).info({ event: 'DEBUG', bot_id: 'bot-1', request: { headers: { Authorization: 'Bearer jwt-secret' }, body: { credentials } }, kept: 'visible' }, 'hostile line');
+    log
+      .child({ request_id: 'req-2' })
+      .info(
+        { event: 'DEBUG', bot_id: 'bot-1', request: { headers: { Authorization: 'Bearer jwt-secret' }, body: { credentials } }, kept: 'visible' },
+        'hostile line',
+      );
     for (const secret of ['AAH-secret', 'meta-secret', 'jwt-secret']) expect(text()).not.toContain(secret);
     const [line] = lines();
     expect(line.context).toEqual({ request_id: 'req-2', bot_id: 'bot-1' });
@@ -127,8 +146,19 @@ describe('log lines in the spec shape', () => {
     await request(app.callback()).get('/broken').set('X-Request-Id', 'req-broken').expect(500);
 
     const [fine, failure, broken] = lines();
-    expect(fine).toMatchObject({ level: 'INFO', event_type: 'REQUEST', message: 'request', context: { request_id: 'req-fine' }, data: { method: 'GET', path: '/fine', status: 200 } });
-    expect(failure).toMatchObject({ level: 'ERROR', event_type: 'ERROR', context: { request_id: 'req-broken' }, data: { error: { type: 'Error', message: 'the database went away' } } });
+    expect(fine).toMatchObject({
+      level: 'INFO',
+      event_type: 'REQUEST',
+      message: 'request',
+      context: { request_id: 'req-fine' },
+      data: { method: 'GET', path: '/fine', status: 200 },
+    });
+    expect(failure).toMatchObject({
+      level: 'ERROR',
+      event_type: 'ERROR',
+      context: { request_id: 'req-broken' },
+      data: { error: { type: 'Error', message: 'the database went away' } },
+    });
     expect((failure.data.error as { stack: string }).stack).toContain('the database went away');
     expect(broken).toMatchObject({ event_type: 'REQUEST', context: { request_id: 'req-broken' }, data: { status: 500 } });
   });

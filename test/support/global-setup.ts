@@ -17,7 +17,7 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<string, unknown>).__TEMPORAL__ = temporal;
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
 
-  const code = await bundleDialogWorkflows({ info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never);
+  const code = await bundleDialogWorkflows({ info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} });
   const bundle = path.join(os.tmpdir(), `dialog-workflows-${process.pid}.js`);
   writeFileSync(bundle, code);
   process.env.TEST_WORKFLOW_BUNDLE = bundle;

@@ -19,7 +19,14 @@ export interface DiscordCall {
 
 /** A Discord refusal, with its JSON error `code` (10003 Unknown Channel, 50001 Missing Access, ...). */
 export class DiscordApiError extends PlatformApiError {
-  constructor(method: string, status: number, description: string, retryable: boolean, retryAfterSeconds: number | undefined, readonly code: number | undefined) {
+  constructor(
+    method: string,
+    status: number,
+    description: string,
+    retryable: boolean,
+    retryAfterSeconds: number | undefined,
+    readonly code: number | undefined,
+  ) {
     super('discord', method, status, description, retryable, retryAfterSeconds);
   }
 }

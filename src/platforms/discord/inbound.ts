@@ -83,7 +83,12 @@ function respond(interaction: DiscordInteraction, responseType: number, input: U
     platform: 'discord',
     chatId,
     messageId: interaction.id,
-    ...userField({ id: user?.id, name: interaction.member?.nick || user?.global_name || user?.username, username: user?.username, language: interaction.locale }),
+    ...userField({
+      id: user?.id,
+      name: interaction.member?.nick || user?.global_name || user?.username,
+      username: user?.username,
+      language: interaction.locale,
+    }),
     input,
     ...sentAt(interaction.id),
     replyContext: { interaction_token: interaction.token, interaction_expires_at: String(now + INTERACTION_TOKEN_TTL_MS) },
@@ -113,9 +118,7 @@ function componentInput(interaction: DiscordInteraction): UserInput | null {
     const value = data.values?.[0];
     return value === undefined ? null : { kind: 'button', value };
   }
-  const label = interaction.message?.components
-    ?.flatMap((row) => row.components)
-    .find((component) => component.custom_id === data.custom_id)?.label;
+  const label = interaction.message?.components?.flatMap((row) => row.components).find((component) => component.custom_id === data.custom_id)?.label;
   return { kind: 'button', value: data.custom_id, ...(label ? { text: label } : {}) };
 }
 

@@ -81,7 +81,9 @@ export async function sendDiscord(
     const chunks = splitText(text, TEXT_LIMIT);
     for (const [index, chunk] of chunks.entries()) {
       const last = index === chunks.length - 1;
-      await parts.part(() => one({ content: chunk, ...(last && buttons.length > 0 ? { components: components(buttons) } : {}), allowed_mentions: { parse: [] } }));
+      await parts.part(() =>
+        one({ content: chunk, ...(last && buttons.length > 0 ? { components: components(buttons) } : {}), allowed_mentions: { parse: [] } }),
+      );
     }
   }
   return parts.result(false);
@@ -117,7 +119,13 @@ function mediaPayload(item: MediaItem): DiscordCreateMessage {
 /** Best effort "Bot is typing…"; its failure never fails the send. */
 async function showTyping(ctx: PlatformContext, botToken: string, channelId: string, secrets: string[]): Promise<void> {
   try {
-    await callDiscord(ctx, { method: 'triggerTypingIndicator', path: `/channels/${encodeURIComponent(channelId)}/typing`, httpMethod: 'POST', botToken, secrets });
+    await callDiscord(ctx, {
+      method: 'triggerTypingIndicator',
+      path: `/channels/${encodeURIComponent(channelId)}/typing`,
+      httpMethod: 'POST',
+      botToken,
+      secrets,
+    });
   } catch {
     // Ignored on purpose: the message itself reports any real problem with the channel.
   }

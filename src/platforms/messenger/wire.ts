@@ -4,7 +4,8 @@
  */
 
 export interface MsAttachment {
-  type: 'image' | 'video' | 'audio' | 'file' | 'location' | 'fallback' | 'template' | 'reel' | 'ig_reel' | string;
+  /** `image`, `video`, `audio`, `file`, `location`, `fallback`, `template`, `reel`, `ig_reel`, or a kind added later. */
+  type: string;
   payload?: { url?: string; sticker_id?: number; title?: string; coordinates?: { lat: number; long: number } };
 }
 

@@ -53,7 +53,11 @@ export async function callPlatform(ctx: PlatformContext, request: PlatformReques
     }
     const response = await undiciRequest(request.url, { method: request.httpMethod, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     const retryAfter = response.headers['retry-after'];
-    return { status: response.statusCode, retryAfter: retryAfterSeconds(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter), body: parseJson(await response.body.text()) };
+    return {
+      status: response.statusCode,
+      retryAfter: retryAfterSeconds(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+      body: parseJson(await response.body.text()),
+    };
   } catch (error) {
     throw new PlatformNetworkError(request.platform, request.method, scrubError(error, request.secrets));
   }

@@ -52,7 +52,11 @@ export class MessageParts {
     this.position += outcome.parts ?? count;
     this.ids.push(...outcome.messageIds);
     if (outcome.mediaFileIds) this.fileIds.push(...outcome.mediaFileIds);
-    this.progress?.onPartSent({ partsSent: this.position, messageIds: outcome.messageIds, ...(outcome.mediaFileIds ? { mediaFileIds: outcome.mediaFileIds } : {}) });
+    this.progress?.onPartSent({
+      partsSent: this.position,
+      messageIds: outcome.messageIds,
+      ...(outcome.mediaFileIds ? { mediaFileIds: outcome.mediaFileIds } : {}),
+    });
   }
 
   /** What this attempt sent (only this attempt's ids: the caller merges them with earlier attempts'). */

@@ -28,7 +28,8 @@ export async function callSlack<M extends keyof SlackMethods>(
   const body = response.body as SlackResponse<SlackMethods[M]['result']> | undefined;
   if (response.status < 400 && isRecord(body) && body.ok === true) return body;
 
-  const error = isRecord(body) && body.ok === false && typeof body.error === 'string' ? body.error : response.status === 429 ? 'ratelimited' : `HTTP ${response.status}`;
+  const error =
+    isRecord(body) && body.ok === false && typeof body.error === 'string' ? body.error : response.status === 429 ? 'ratelimited' : `HTTP ${response.status}`;
   const retryable = response.status === 429 || response.status >= 500 || RETRYABLE_ERRORS.has(error);
   throw new PlatformApiError('slack', method, response.status, error.split(token).join('[redacted]'), retryable, response.retryAfter);
 }

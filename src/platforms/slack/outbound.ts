@@ -73,7 +73,14 @@ function mediaMessage(item: MediaItem): Omit<SlackPostMessage, 'channel'> {
   if (item.type === 'image') {
     return {
       text: caption ?? url,
-      blocks: [{ type: 'image', image_url: url, alt_text: item.caption ?? 'image', ...(item.caption ? { title: { type: 'plain_text', text: truncate(item.caption, 2000) } } : {}) }],
+      blocks: [
+        {
+          type: 'image',
+          image_url: url,
+          alt_text: item.caption ?? 'image',
+          ...(item.caption ? { title: { type: 'plain_text', text: truncate(item.caption, 2000) } } : {}),
+        },
+      ],
     };
   }
   return { text: caption ? `<${url}|${caption.replace(/\|/g, '¦')}>` : `<${url}>`, unfurl_links: true };

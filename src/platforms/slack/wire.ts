@@ -35,10 +35,12 @@ export interface SlackEventEnvelope {
   event_time: number;
 }
 
-export type SlackEventsBody = SlackEventEnvelope | { type: 'url_verification'; challenge: string; token?: string } | { type: 'app_rate_limited' | string };
+/** The last member stands for the bodies nothing here reads, such as `app_rate_limited`. */
+export type SlackEventsBody = SlackEventEnvelope | { type: 'url_verification'; challenge: string; token?: string } | { type: string };
 
 export interface SlackBlockAction {
-  type: 'button' | 'static_select' | string;
+  /** `button`, `static_select`, or another element kind. */
+  type: string;
   action_id: string;
   block_id?: string;
   value?: string;

@@ -76,9 +76,7 @@ export type WaMediaContent =
   | { type: 'document'; document: { link: string; caption?: string; filename?: string } };
 
 export type WaOutboundContent =
-  | { type: 'text'; text: { body: string; preview_url: boolean } }
-  | { type: 'interactive'; interactive: WaInteractive }
-  | WaMediaContent;
+  { type: 'text'; text: { body: string; preview_url: boolean } } | { type: 'interactive'; interactive: WaInteractive } | WaMediaContent;
 
 export type WaOutboundMessage = WaOutboundBase & WaOutboundContent;
 
