@@ -56,16 +56,25 @@ function betterSqlite3Binding() {
   const { version } = JSON.parse(readFileSync(path.join(source, 'package.json'), 'utf8'));
   const dir = path.join(DIR, `better-sqlite3@${version}`);
   const binding = path.join(dir, 'build', 'Release', 'better_sqlite3.node');
-  if (existsSync(binding)) return binding;
+  if (existsSync(binding) && loads(binding)) return binding;
   console.log(`Building better-sqlite3 ${version} for Node.js ${VERSION} into .tools/node24 ...`);
   rmSync(dir, { recursive: true, force: true });
   for (const part of ['binding.gyp', 'src', 'deps']) cpSync(path.join(source, part), path.join(dir, part), { recursive: true });
-  const build = spawnSync(NODE, [nodeGyp(), 'rebuild', '--release', `--nodedir=${DIR}`], { cwd: dir, encoding: 'utf8' });
+  // Under `npm run`, npm hands its config to node-gyp as npm_config_* variables, and a machine's
+  // npmrc may name Node.js 20's headers there (`nodedir=/usr`): that would win over the flag.
+  const env = { ...process.env, npm_config_nodedir: DIR };
+  const build = spawnSync(NODE, [nodeGyp(), 'rebuild', '--release', `--nodedir=${DIR}`], { cwd: dir, encoding: 'utf8', env });
   if (build.status !== 0) {
     process.stderr.write(`${build.stdout ?? ''}${build.stderr ?? ''}`);
     throw new Error('node-gyp could not build better-sqlite3 for Node.js 24: its output is above');
   }
+  if (!loads(binding)) throw new Error(`the better-sqlite3 addon built for Node.js ${VERSION} does not load in it (headers of another Node.js?)`);
   return binding;
+}
+
+/** Whether Node.js 24 loads the addon: one built against other headers fails here, not in the tests. */
+function loads(binding) {
+  return spawnSync(NODE, ['-e', `require(${JSON.stringify(binding)})`], { stdio: 'ignore' }).status === 0;
 }
 
 /** Node.js 24 (`node`) and the better-sqlite3 addon for it (`betterSqlite3Binding`), installed when missing. */

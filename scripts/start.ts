@@ -60,14 +60,7 @@ async function main() {
     if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
 
     const connection = await connectTemporal(config);
-    const worker = await createWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      db,
-      config,
-      log: log.child({ service: 'worker' }),
-    });
+    const worker = await createWorker({ connection, db, config, log: log.child({ service: 'worker' }) });
     const running = worker.run();
     stops.push(async () => {
       // The worker stops itself on SIGINT/SIGTERM too; only ask when it has not begun.

@@ -92,8 +92,9 @@ export function sdkTuning(warn: (message: string) => void = (message) => void Ru
 
 export interface DialogWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
-  namespace: string;
-  taskQueue: string;
+  /** The configured ones (TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE) unless given. */
+  namespace?: string;
+  taskQueue?: string;
   /** Extra worker tuning (cache size, concurrency); the defaults suit one process on a small box. */
   tuning?: Partial<WorkerOptions>;
 }
@@ -105,8 +106,8 @@ export async function createWorker(options: DialogWorkerOptions): Promise<Worker
   const { connection, namespace, taskQueue, tuning, ...deps } = options;
   return Worker.create({
     connection,
-    namespace,
-    taskQueue,
+    namespace: namespace ?? deps.config.temporal.namespace,
+    taskQueue: taskQueue ?? deps.config.temporal.taskQueue,
     dataConverter: dataConverter(deps.config),
     activities: createActivities(deps),
     interceptors: { activity: [activityMetrics] },

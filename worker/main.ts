@@ -33,15 +33,7 @@ async function main() {
   const db = createDb({ databaseUrl: config.databaseUrl });
   if (!config.databaseUrl) await migrateLatest(db);
   const connection = await connectTemporal(config);
-  const worker = await createWorker({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    db,
-    config,
-    log,
-    tuning: { shutdownGraceTime: shutdownGraceMs },
-  });
+  const worker = await createWorker({ connection, db, config, log, tuning: { shutdownGraceTime: shutdownGraceMs } });
   Object.assign(parts, { connection, worker });
   log.info(
     { event: 'DEBUG', task_queue: config.temporal.taskQueue, temporal: temporalAddress(config), http: http && `http://${httpHost}:${httpPort}` },

@@ -1,7 +1,8 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { createHash } from 'node:crypto';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { dataConverter, EncryptionCodec, KEY_ID_METADATA, PayloadDecryptionError, payloadCodec } from '../../src/temporal/codec';
+import { configProblems } from '../support/config';
 
 const base = { NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
 const oldKey = Buffer.alloc(32, 2);
@@ -17,15 +18,7 @@ function codecFor(env: Record<string, string>): EncryptionCodec {
   return payloadCodec(loadConfig({ ...base, ...env }));
 }
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ ...base, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems({ ...base, ...env });
 
 describe('the payload codec', () => {
   const codec = codecFor({ PAYLOAD_ENCRYPTION_KEY: newKey.toString('base64') });

@@ -8,8 +8,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
 import { connectionOptions, connectTemporal } from '../../src/temporal';
+import { configProblems } from '../support/config';
 
 // Throwaway test material (EC P-256): a CA, a server certificate for temporal.test, a client certificate.
 const CA = `-----BEGIN CERTIFICATE-----
@@ -64,15 +65,7 @@ const base = {
   TEMPORAL_ADDRESS: 'temporal.example:7233',
 };
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig({ ...base, ...env });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = (env: Record<string, string>) => configProblems({ ...base, ...env });
 
 const optionsOf = (env: Record<string, string>) => connectionOptions(loadConfig({ ...base, ...env }));
 
