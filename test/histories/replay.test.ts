@@ -23,10 +23,16 @@ describe('recorded dialog histories replay on the current workflow code', () => 
     expect(files.length).toBeGreaterThanOrEqual(4);
   });
 
-  it.each(files)('%s', async (file) => {
-    const history = historyIn(file);
-    // Throws DeterminismViolationError (or the workflow's own failure) when the code no longer fits.
-    await Worker.runReplayHistory(testWorkflowCode(), history, file);
+  // A worker replays them with the payload codec on (PAYLOAD_ENCRYPTION_KEY set) or off; plain
+  // payloads pass through the codec, so both must fit.
+  describe.each([
+    ['without the payload codec', () => testWorkflowCode()],
+    ['with the payload codec on', () => ({ ...testWorkflowCode(), dataConverter: encryptedHistoryConverter() })],
+  ])('%s', (_, workerOptions) => {
+    it.each(files)('%s', async (file) => {
+      // Throws DeterminismViolationError (or the workflow's own failure) when the code no longer fits.
+      await Worker.runReplayHistory(workerOptions(), historyIn(file), file);
+    });
   });
 });
 
