@@ -13,7 +13,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { dialogsRepository } from '../src/db/dialogs';
 import { type PlatformSecrets, platformsRepository } from '../src/db/platforms';
-import type { ChatAddress, Delivered, DeliveredOrHandedOver, RecordedEvent, Reply, SendCheckpoint, TurnDelivery, TurnRecord } from '../src/dialog/contract';
+import type { ChatAddress, Delivered, DeliveredOrHandedOver, RecordedEvent, Reply, PartsSent, TurnDelivery, TurnRecord } from '../src/dialog/contract';
 import type { JsonValue } from '../src/engine/types';
 import { CONNECTION_CACHE_TTL_MS, expiringCache } from '../src/expiring-cache';
 import { getAdapter } from '../src/platforms';
@@ -28,14 +28,14 @@ import { logTurn } from './turn-log';
 /** How long a local attempt sends before it hands the rest of the turn over to `deliverTurn`. */
 export const HAND_OVER_AFTER_MS = 2_000;
 
-/** A checkpoint with the reply it belongs to, as heartbeat details carry it. */
-type ReplyCheckpoint = SendCheckpoint & { reply: number };
+/** The parts sent of a reply, with the reply it belongs to, as heartbeat details carry it. */
+type ReplyPartsSent = PartsSent & { reply: number };
 
-const NOTHING_SENT: SendCheckpoint = { partsSent: 0, messageIds: [], mediaFileIds: [] };
+const NOTHING_SENT: PartsSent = { partsSent: 0, messageIds: [], mediaFileIds: [] };
 
-/** The checkpoint in `details` when they belong to the reply at `index`; else nothing sent yet. */
-function checkpointOf(details: unknown, index: number): SendCheckpoint {
-  const value = details as Partial<ReplyCheckpoint> | undefined;
+/** The parts sent in `details` when they belong to the reply at `index`; else nothing sent yet. */
+function partsSentOf(details: unknown, index: number): PartsSent {
+  const value = details as Partial<ReplyPartsSent> | undefined;
   if (!value || typeof value.partsSent !== 'number' || !Array.isArray(value.messageIds)) return NOTHING_SENT;
   if ((value.reply ?? 0) !== index) return NOTHING_SENT;
   return { partsSent: value.partsSent, messageIds: value.messageIds, mediaFileIds: Array.isArray(value.mediaFileIds) ? value.mediaFileIds : [] };
@@ -43,19 +43,19 @@ function checkpointOf(details: unknown, index: number): SendCheckpoint {
 
 /** How far the turn's sending got; a heartbeat carries it to the next attempt. */
 interface Progress {
-  /** The latest checkpoint; at first the one an earlier attempt left. */
-  latest: ReplyCheckpoint | undefined;
-  report(checkpoint: ReplyCheckpoint): void;
-  /** Keeps the latest checkpoint for the next attempt now, not at the next beat. */
+  /** The latest parts sent; at first the one an earlier attempt left. */
+  latest: ReplyPartsSent | undefined;
+  report(sentSoFar: ReplyPartsSent): void;
+  /** Keeps the latest parts sent for the next attempt now, not at the next beat. */
   save(): void;
 }
 
 /** Progress kept in memory; `save` (a heartbeat) hands it to the next attempt when there is one. */
-function trackProgress(resume: ReplyCheckpoint | undefined, save?: (latest: ReplyCheckpoint | undefined) => void): Progress {
+function trackProgress(resume: ReplyPartsSent | undefined, save?: (latest: ReplyPartsSent | undefined) => void): Progress {
   const progress: Progress = {
     latest: resume,
-    report: (checkpoint) => {
-      progress.latest = checkpoint;
+    report: (sentSoFar) => {
+      progress.latest = sentSoFar;
     },
     save: () => save?.(progress.latest),
   };
@@ -67,9 +67,9 @@ function trackProgress(resume: ReplyCheckpoint | undefined, save?: (latest: Repl
  * attempt's), for the whole activity, database waits included: a slow but live attempt is never
  * taken for a dead one, which a second attempt beside it could make send twice.
  */
-async function withHeartbeat<T>(resume: ReplyCheckpoint | undefined, work: (progress: Progress) => Promise<T>): Promise<T> {
+async function withHeartbeat<T>(resume: ReplyPartsSent | undefined, work: (progress: Progress) => Promise<T>): Promise<T> {
   const context = activityContext();
-  const previous = context?.info.heartbeatDetails as ReplyCheckpoint | undefined;
+  const previous = context?.info.heartbeatDetails as ReplyPartsSent | undefined;
   const progress = trackProgress(previous ?? resume, (latest) => context?.heartbeat(latest));
   const timer = context ? setInterval(() => progress.save(), 1000) : undefined;
   try {
@@ -106,17 +106,17 @@ export function createDelivery(deps: ActivityDeps) {
     });
     const resolved = await resolveOutgoingMedia(deps, chat.botId, chat.platform, reply.message);
     // A retry resumes after the parts earlier attempts delivered: the user never gets one twice.
-    let checkpoint = checkpointOf(progress.latest, index);
-    const resumedAt = checkpoint.partsSent;
+    let sentSoFar = partsSentOf(progress.latest, index);
+    const resumedAt = sentSoFar.partsSent;
     const parts: SendProgress = {
       done: resumedAt,
       onPartSent(part) {
-        checkpoint = {
+        sentSoFar = {
           partsSent: part.partsSent,
-          messageIds: [...checkpoint.messageIds, ...part.messageIds],
-          mediaFileIds: [...checkpoint.mediaFileIds, ...(part.mediaFileIds ?? [])],
+          messageIds: [...sentSoFar.messageIds, ...part.messageIds],
+          mediaFileIds: [...sentSoFar.mediaFileIds, ...(part.mediaFileIds ?? [])],
         };
-        progress.report({ reply: index, ...checkpoint });
+        progress.report({ reply: index, ...sentSoFar });
       },
     };
     const attempt = activityContext()?.info.attempt;
@@ -135,13 +135,13 @@ export function createDelivery(deps: ActivityDeps) {
     } catch (error) {
       // Parts are not each saved as they go (a heartbeat is a write on the Temporal server, and most
       // replies are one part); the periodic beat covers a worker that dies during a long send.
-      if (checkpoint.partsSent > resumedAt) progress.save();
-      deps.log.error({ event: 'ERROR', ...context, step: reply.step, attempt, parts_sent: checkpoint.partsSent, err: error }, 'send failed');
+      if (sentSoFar.partsSent > resumedAt) progress.save();
+      deps.log.error({ event: 'ERROR', ...context, step: reply.step, attempt, parts_sent: sentSoFar.partsSent, err: error }, 'send failed');
       throw platformFailure(error);
     }
     const result: SendResult = sent.mediaFileIds
-      ? { messageIds: checkpoint.messageIds, mediaFileIds: checkpoint.mediaFileIds }
-      : { messageIds: checkpoint.messageIds };
+      ? { messageIds: sentSoFar.messageIds, mediaFileIds: sentSoFar.mediaFileIds }
+      : { messageIds: sentSoFar.messageIds };
     await rememberSentMedia(deps, chat.platform, resolved, result);
     const key = { bot_id: chat.botId, platform: chat.platform, chat_id: chat.chatId };
     await dialogs.appendTranscript(key, [
@@ -202,7 +202,7 @@ export function createDelivery(deps: ActivityDeps) {
         await sendReply(delivery.chat, reply, index, progress);
       } catch (error) {
         if (error instanceof ApplicationFailure && error.nonRetryable) failed.push(sendFailed(reply, error.message));
-        else if (handOverAt !== undefined) return { failed, unfinished: { reply: index, ...checkpointOf(progress.latest, index) } };
+        else if (handOverAt !== undefined) return { failed, unfinished: { reply: index, ...partsSentOf(progress.latest, index) } };
         else throw error;
       }
     }
@@ -210,7 +210,7 @@ export function createDelivery(deps: ActivityDeps) {
     return { failed };
   }
 
-  const resumeOf = (delivery: TurnDelivery): ReplyCheckpoint | undefined => delivery.resume && { reply: 0, ...delivery.resume };
+  const resumeOf = (delivery: TurnDelivery): ReplyPartsSent | undefined => delivery.resume && { reply: 0, ...delivery.resume };
 
   return {
     async deliverTurn(delivery: TurnDelivery): Promise<Delivered> {

@@ -86,7 +86,7 @@ export interface TurnRecord {
  * How far the sending of one reply got: the platform calls (parts) already made. A retry, or the
  * activity that takes over from a local attempt, resumes after them.
  */
-export interface SendCheckpoint {
+export interface PartsSent {
   partsSent: number;
   messageIds: string[];
   mediaFileIds: (string | null)[];
@@ -98,7 +98,7 @@ export interface TurnDelivery {
   replies: Reply[];
   record?: TurnRecord;
   /** Where an earlier attempt stopped: the first reply resumes after these parts. */
-  resume?: SendCheckpoint;
+  resume?: PartsSent;
 }
 
 export interface Delivered {
@@ -108,7 +108,7 @@ export interface Delivered {
 
 export interface DeliveredOrHandedOver extends Delivered {
   /** Handed over: the reply at `reply` (and those after it) and the record are still to do. */
-  unfinished?: SendCheckpoint & { reply: number };
+  unfinished?: PartsSent & { reply: number };
 }
 
 export type IncomingMedia = Extract<UserInput, { kind: 'media' }>['media'];
