@@ -186,11 +186,10 @@ describe('API fuzzing with Schemathesis', () => {
       const summary = `schemathesis ${args.join(' ').replace(/Bearer \S+/, 'Bearer …')}\nexit ${code} after ${seconds} s\n${output}`;
       // Warnings (webhooks answering only 401, ids the fuzzer could not find) do not fail a run.
       if (code !== 0 || /= (FAILURES|ERRORS) =/.test(output)) throw new Error(summary);
-      const totals = output.match(/Test cases:\s*\n\s*(\d+ generated, \d+ passed.*)/)?.[1];
-      console.log(
-        `schemathesis: ${totals} in ${seconds} s (${MAX_EXAMPLES} examples per operation, seed ${SEED})\n${output.slice(output.indexOf('= SUMMARY ='))}`,
-      );
-      expect(totals).toBeDefined();
+      // Nothing is printed on success: Schemathesis closes like pytest ("= 3 warnings in 157s ="), and
+      // CI reads such a line at the end of a run as a runner that executed no test.
+      const generated = Number(/Test cases:\s*\n\s*(\d+) generated/.exec(output)?.[1] ?? 0);
+      expect(generated).toBeGreaterThan(0);
     },
     RUN_TIMEOUT_MS + 60_000,
   );
