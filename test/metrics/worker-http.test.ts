@@ -151,11 +151,20 @@ describe('worker process /health, /metrics and graceful shutdown', () => {
 
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
     expect((await fetch(`${base}/metrics`, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
-    const metrics = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+    const scrape = () => fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+    const metrics = await scrape();
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
-    const text = await metrics.text();
-    expect(text).toMatch(/^getinn_activity_duration_seconds_count\{activity="\w+",platform="telegram",outcome="ok"\} [1-9]/m);
+    // The platform has the replies a moment before the delivery activity completes and is counted.
+    const sendCounted = /^getinn_activity_duration_seconds_count\{activity="\w+",platform="telegram",outcome="ok"\} [1-9]/m;
+    const text = await eventually(
+      async () => {
+        const body = await scrape().then((response) => response.text());
+        return sendCounted.test(body) ? body : undefined;
+      },
+      10_000,
+      'the delivery activity counted',
+    );
     expect(text).toMatch(/^temporal_worker_task_slots_available\{.*task_queue="[^"]+".*\} \d+/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     // Two expositions in one: every metric family is declared once.
