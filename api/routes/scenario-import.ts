@@ -4,7 +4,7 @@ import { validateScenario } from '../../src/engine';
 import { isPlainObject } from '../../src/engine/json';
 import type { Scenario } from '../../src/engine/types';
 import type { ScenarioRecord } from '../../src/db/scenarios';
-import { badRequest, notFound, unprocessable } from '../../src/errors';
+import { notFound, unprocessable } from '../../src/errors';
 import type { Services } from '../deps';
 import type { ApiRouter } from '../openapi';
 import { activationTestsQuery, checkSuite } from '../scenario-suites';
@@ -58,13 +58,13 @@ export function addUploadRoute(router: ApiRouter, s: Services, versions: Scenari
       const name = fields.name ?? nameInFile(text);
       let base: ScenarioRecord | undefined;
       if (fields.mode === 'merge') {
-        if (!name) throw badRequest('A merge needs the scenario name: the form field "name" or the file’s "name".');
+        if (!name) throw unprocessable('scenario_name_missing', 'A merge needs the scenario name: the form field "name" or the file’s "name".');
         base = await s.scenarios.latest(botId, name);
         if (!base) throw notFound(`Scenario "${name}" to merge into`);
       }
       const upload = validateUpload(text, fields.mode, await versions.contextOf(botId), base ? documentOf(base) : undefined);
       if (!upload.result.valid || !upload.data) throw invalidScenario(upload.result.errors);
-      if (!name) throw badRequest('The scenario needs a name: the form field "name" or the file’s "name".');
+      if (!name) throw unprocessable('scenario_name_missing', 'The scenario needs a name: the form field "name" or the file’s "name".');
       const activating = fields.mode === 'replace';
       const tests =
         query.run_tests || activating

@@ -261,7 +261,7 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     expectError(await upload(text, { mode: 'overwrite' }), 400);
   });
 
-  it('answers uploads with the right errors: 422 with line and column, 413, 415, 400', async () => {
+  it('answers uploads with the right errors: 422 with line and column or without a name, 413, 415, 400', async () => {
     const syntax = expectError(await upload('{\n  "name": "x",\n  "start_step": "a",\n}'), 422, 'invalid_scenario');
     expect(syntax.body.error.details[0]).toMatchObject({ line: 4, column: 1 });
 
@@ -281,7 +281,7 @@ describe.each(DB_KINDS)('scenarios API (%s)', (dbKind) => {
     expectError(await stack.http.post(`/v1/bots/${bot.id}/scenarios/upload`).set(bot.headers).field('mode', 'new_version'), 400);
     const noName = { ...bookingScenario } as Record<string, unknown>;
     delete noName.name;
-    expectError(await upload(JSON.stringify(noName)), 400);
+    expectError(await upload(JSON.stringify(noName)), 422, 'scenario_name_missing');
     expectError(await stack.http.post(`/v1/bots/${bot.id}/scenarios/upload`).set(tokenFor(stack, 'viewer')).attach('file', Buffer.from('{}'), 'a.json'), 403);
   });
 
