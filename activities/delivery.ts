@@ -8,7 +8,8 @@
  * - `deliverTurn` runs as a retried activity and goes on from there (or does a whole turn), beating
  *   its heartbeat every second so a dead worker's attempt is retried within seconds.
  *
- * A reply the platform refuses for good becomes a `send_failed` event and the others still go out.
+ * A reply the platform refuses for good becomes a `send_failed` event and the others still go out; one
+ * that cannot go past Meta's 24-hour window (src/platforms/window.ts) a `send_skipped` event.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { dialogsRepository } from '../src/db/dialogs';
@@ -17,7 +18,9 @@ import type { ChatAddress, Delivered, DeliveredOrHandedOver, RecordedEvent, Repl
 import type { JsonValue } from '../src/engine/types';
 import { CONNECTION_CACHE_TTL_MS, expiringCache } from '../src/expiring-cache';
 import { getAdapter } from '../src/platforms';
-import type { SendProgress, SendResult } from '../src/platforms/types';
+import { CONSOLE_PLATFORM, type PlatformName, type SendProgress, type SendResult } from '../src/platforms/types';
+import { hasWindow, type OutsideWindow, pastWindow, throughWindow, windowRefusal } from '../src/platforms/window';
+import { connectionStatusRecorder } from './connection-status';
 import { activityContext } from './context';
 import { platformFailure } from './failures';
 import type { ActivityDeps } from './index';
@@ -79,6 +82,10 @@ async function withHeartbeat<T>(resume: ReplyPartsSent | undefined, work: (progr
   }
 }
 
+/** A chat on a connected platform; the console's chat is its transcript, so nothing is sent there. */
+type PlatformChat = ChatAddress & { platform: PlatformName };
+const onPlatform = (chat: ChatAddress): chat is PlatformChat => chat.platform !== CONSOLE_PLATFORM;
+
 const sendFailed = (reply: Reply, reason: string): RecordedEvent => ({
   kind: 'error',
   step: reply.step,
@@ -86,14 +93,50 @@ const sendFailed = (reply: Reply, reason: string): RecordedEvent => ({
   data: { code: 'send_failed', message: reason },
 });
 
+/** The failure type of a reply that cannot go past Meta's 24-hour window: not retried, recorded as `send_skipped`. */
+const OUTSIDE_WINDOW = 'OutsideWindow';
+
+const sendSkipped = (reply: Reply, platform: string, reason: string): RecordedEvent => ({
+  kind: 'error',
+  step: reply.step,
+  at: new Date().toISOString(),
+  data: { code: 'send_skipped', reason: 'outside_24h_window', platform, message: reason },
+});
+
 export function createDelivery(deps: ActivityDeps) {
   const dialogs = dialogsRepository(deps.db);
   const platforms = platformsRepository(deps.db, { current: deps.config.encryptionKey });
   // Read and decrypted for every reply otherwise; a change made elsewhere shows within the TTL.
   const connections = expiringCache<PlatformSecrets>(CONNECTION_CACHE_TTL_MS);
+  const connectionStatus = connectionStatusRecorder(deps.db, deps.log);
 
-  /** Sends one reply, unless its transcript row says it went out; `index` is its place in the turn. */
-  async function sendReply(chat: ChatAddress, reply: Reply, index: number, progress: Progress): Promise<void> {
+  /** The reply's transcript row: the record that it went out, and on the console the chat itself (idempotent). */
+  async function recordReply(chat: ChatAddress, reply: Reply, platformMessageId: string | null): Promise<void> {
+    const key = { bot_id: chat.botId, platform: chat.platform, chat_id: chat.chatId };
+    await dialogs.appendTranscript(key, [
+      {
+        message_type: 'bot',
+        text: reply.message.text ?? null,
+        payload: reply.message as unknown as JsonValue,
+        step: reply.step,
+        platform_message_id: platformMessageId,
+        dedupe_key: reply.dedupeKey,
+        created_at: new Date().toISOString(),
+      },
+    ]);
+  }
+
+  /** How a reply goes past Meta's 24-hour window (src/platforms/window.ts); undefined inside it or where there is none. */
+  async function throughWindowOf(chat: PlatformChat, reply: Reply, now: number): Promise<{ outside: OutsideWindow } | { skip: string } | undefined> {
+    if (!hasWindow(chat.platform)) return undefined;
+    const age = pastWindow(chat.lastUserMessageAt, now);
+    if (age === null) return undefined;
+    const settings = (await platforms.get(chat.botId, chat.platform))?.settings ?? {};
+    return throughWindow({ platform: chat.platform, message: reply.message, age, handoff: chat.handoff === true, settings });
+  }
+
+  /** Sends one reply, unless its transcript row says it went out; `index` is its place in the turn, `now` the time the window is judged at. */
+  async function sendReply(chat: PlatformChat, reply: Reply, index: number, progress: Progress, now: number): Promise<void> {
     const context = { bot_id: chat.botId, platform: chat.platform, chat_id: chat.chatId, workflow_id: activityContext()?.info.workflowExecution?.workflowId };
     if (await dialogs.findTranscriptEntry(reply.dedupeKey)) {
       deps.log.debug({ event: 'DEBUG', ...context, step: reply.step, dedupe_key: reply.dedupeKey }, 'send already delivered: not sent again');
@@ -108,6 +151,15 @@ export function createDelivery(deps: ActivityDeps) {
     // A retry resumes after the parts earlier attempts delivered: the user never gets one twice.
     let sentSoFar = partsSentOf(progress.latest, index);
     const resumedAt = sentSoFar.partsSent;
+    // A reply begun inside the window goes on as it began (the platform's refusal is mapped below).
+    const windowed = resumedAt === 0 ? await throughWindowOf(chat, reply, now) : undefined;
+    if (windowed && 'skip' in windowed) {
+      deps.log.warn(
+        { event: 'ERROR', ...context, step: reply.step, code: 'send_skipped', reason: 'outside_24h_window' },
+        'send skipped: past the 24-hour window',
+      );
+      throw ApplicationFailure.nonRetryable(windowed.skip, OUTSIDE_WINDOW);
+    }
     const parts: SendProgress = {
       done: resumedAt,
       onPartSent(part) {
@@ -131,30 +183,25 @@ export function createDelivery(deps: ActivityDeps) {
         resolved.message,
         chat.replyContext,
         parts,
+        windowed?.outside,
       );
     } catch (error) {
       // Parts are not each saved as they go (a heartbeat is a write on the Temporal server, and most
       // replies are one part); the periodic beat covers a worker that dies during a long send.
       if (sentSoFar.partsSent > resumedAt) progress.save();
       deps.log.error({ event: 'ERROR', ...context, step: reply.step, attempt, parts_sent: sentSoFar.partsSent, err: error }, 'send failed');
+      await connectionStatus.failed(chat.botId, chat.platform, error);
+      const refused = windowRefusal(error);
+      if (refused) throw ApplicationFailure.nonRetryable(refused, OUTSIDE_WINDOW);
       throw platformFailure(error);
     }
     const result: SendResult = sent.mediaFileIds
       ? { messageIds: sentSoFar.messageIds, mediaFileIds: sentSoFar.mediaFileIds }
       : { messageIds: sentSoFar.messageIds };
     await rememberSentMedia(deps, chat.platform, resolved, result);
-    const key = { bot_id: chat.botId, platform: chat.platform, chat_id: chat.chatId };
-    await dialogs.appendTranscript(key, [
-      {
-        message_type: 'bot',
-        text: reply.message.text ?? null,
-        payload: reply.message as unknown as JsonValue,
-        step: reply.step,
-        platform_message_id: result.messageIds.join(','),
-        dedupe_key: reply.dedupeKey,
-        created_at: new Date().toISOString(),
-      },
-    ]);
+    await recordReply(chat, reply, result.messageIds.join(','));
+    // After the transcript row, which is what keeps a retry from sending the reply again.
+    await connectionStatus.sent(chat.botId, chat.platform);
     const { text, media } = reply.message;
     deps.log.info(
       { event: 'OUTGOING', ...context, step: reply.step, message_ids: result.messageIds, text_length: text?.length ?? 0, media: media?.length ?? 0 },
@@ -196,13 +243,15 @@ export function createDelivery(deps: ActivityDeps) {
   /** The protocol both entry points follow; with `handOverAt`, it stops instead of failing. */
   async function deliver(delivery: TurnDelivery, progress: Progress, handOverAt?: number): Promise<DeliveredOrHandedOver> {
     const failed: RecordedEvent[] = [];
+    const now = Math.max(Date.now(), Date.parse(delivery.at ?? '') || 0);
     for (const [index, reply] of delivery.replies.entries()) {
       if (handOverAt !== undefined && index > 0 && Date.now() > handOverAt) return { failed, unfinished: { reply: index, ...NOTHING_SENT } };
       try {
-        await sendReply(delivery.chat, reply, index, progress);
+        await (onPlatform(delivery.chat) ? sendReply(delivery.chat, reply, index, progress, now) : recordReply(delivery.chat, reply, null));
       } catch (error) {
-        if (error instanceof ApplicationFailure && error.nonRetryable) failed.push(sendFailed(reply, error.message));
-        else if (handOverAt !== undefined) return { failed, unfinished: { reply: index, ...partsSentOf(progress.latest, index) } };
+        if (error instanceof ApplicationFailure && error.nonRetryable) {
+          failed.push(error.type === OUTSIDE_WINDOW ? sendSkipped(reply, delivery.chat.platform, error.message) : sendFailed(reply, error.message));
+        } else if (handOverAt !== undefined) return { failed, unfinished: { reply: index, ...partsSentOf(progress.latest, index) } };
         else throw error;
       }
     }

@@ -2,9 +2,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { platformsRepository } from '../src/db/platforms';
 import type { IncomingMedia, StoredIncomingMedia } from '../src/dialog/contract';
 import type { MediaItem, OutgoingMessage } from '../src/engine/types';
+import { escapeMarkdown } from '../src/engine/templates';
 import { AppError } from '../src/errors';
-import { mediaService } from '../src/media';
+import { mediaService, SIZE_LIMITS } from '../src/media';
 import { downloadIncoming } from '../src/media/incoming';
+import { quotaExceeded, tooLarge } from '../src/media/ingest';
 import { processMedia, UnprocessableMediaError } from '../src/media/processing';
 import type { PlatformName, SendResult } from '../src/platforms/types';
 import { platformFailure } from './failures';
@@ -55,7 +57,9 @@ export async function resolveOutgoingMedia(deps: ActivityDeps, botId: string, pl
     const variant = record.status === 'ready' ? await media.repo.variant(record.id, platform) : undefined;
     if (!variant || variant.kind === 'link' || !variant.storage_key) {
       const url = media.fileUrl(record.storage_key);
-      links.push(caption ? `${caption}\n${url}` : url);
+      const link = caption ? `${caption}\n${url}` : url;
+      // Joined to a markdown text below, a caption must not be read as markup.
+      links.push(message.format === 'markdown' ? escapeMarkdown(link) : link);
       continue;
     }
     const fileId = REUSABLE_FILE_IDS.has(platform) ? await media.repo.platformFileId(record.id, platform) : undefined;
@@ -92,12 +96,25 @@ function failureOf(error: unknown): unknown {
 }
 
 /**
+ * A size the platform declares (Slack, Discord) over the limit of the declared type, or past the
+ * bot's quota, refuses the file before any byte is downloaded. The download is still capped as it
+ * streams, by the limits of the type its bytes show.
+ */
+async function refuseDeclaredSize(deps: ActivityDeps, botId: string, file: IncomingMedia): Promise<void> {
+  if (file.size === undefined) return;
+  const limit = SIZE_LIMITS[file.type];
+  if (file.size > limit) throw tooLarge(file.type, limit);
+  const used = await mediaService(deps).repo.usedBytes(botId);
+  if (used + file.size > deps.config.mediaQuotaBytes) throw quotaExceeded(used, deps.config.mediaQuotaBytes);
+}
+
+/**
  * A file a user sent, fetched from the platform and stored through the upload pipeline (type
  * sniffing, limits, virus scan, quota, dedupe) and processed at once (an image over the pixel
  * limit is kept but not decoded). The result carries our media id and URL, the platform's id kept
- * as `platform_file_id` (Telegram, WhatsApp) or its URL as `platform_url` (Messenger); null where
- * the platform's download is not built (Slack, Discord). The URL is unsigned: it is kept in the
- * dialog's state and transcript, and the API signs it whenever it answers with it.
+ * as `platform_file_id` (Telegram, WhatsApp, Slack) or its URL as `platform_url` (Messenger,
+ * Discord); null when the input names no file. The URL is unsigned: it is kept in the dialog's
+ * state and transcript, and the API signs it whenever it answers with it.
  */
 async function ingestIncomingMedia(
   deps: ActivityDeps,
@@ -106,10 +123,11 @@ async function ingestIncomingMedia(
   const { media_id: fileId, url: fileUrl } = input.media;
   if (!fileId && !fileUrl) return null;
   const media = mediaService(deps);
+  await refuseDeclaredSize(deps, input.botId, input.media);
   const secrets = await platformsRepository(deps.db, { current: deps.config.encryptionKey }).secrets(input.botId, input.platform);
   if (!secrets) throw ApplicationFailure.nonRetryable(`The bot has no ${input.platform} connection.`, 'PlatformNotConnected');
   const download = await downloadIncoming(
-    { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch, timeoutMs: 60_000 },
+    { apiBase: deps.config.apiBases[input.platform], fetch: deps.fetch, timeoutMs: 60_000, fileSources: deps.config.fileSources },
     input.platform,
     secrets.credentials,
     {

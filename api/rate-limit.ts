@@ -13,6 +13,8 @@ import { claimsOf } from './auth';
 export const RATE_LIMITS = {
   bot_creation: 10,
   scenario_writes: 20,
+  // An editor checks the scenario as the operator types (every 400 ms at most): stores nothing.
+  scenario_validations: 300,
   dialog_operations: 100,
   // The Temporal UI decodes a history in many small calls (one per event with payloads).
   codec: 1000,
@@ -21,7 +23,7 @@ export const RATE_LIMITS = {
 } as const;
 
 export type RateCategory = keyof typeof RATE_LIMITS;
-const OPERATOR_CATEGORIES = ['bot_creation', 'scenario_writes', 'dialog_operations', 'codec'] as const;
+const OPERATOR_CATEGORIES = ['bot_creation', 'scenario_writes', 'scenario_validations', 'dialog_operations', 'codec'] as const;
 type OperatorCategory = (typeof OPERATOR_CATEGORIES)[number];
 
 export interface RateLimitOptions {
@@ -31,7 +33,7 @@ export interface RateLimitOptions {
   limits?: Partial<Record<RateCategory, number>>;
 }
 
-const WINDOW_SECONDS = 60;
+export const WINDOW_SECONDS = 60;
 
 interface Budget {
   category: RateCategory;
@@ -61,20 +63,29 @@ function tooMany({ category, points }: Budget, msBeforeNext: number): AppError {
   );
 }
 
-/** Counts one request of `key` against the budget, with RateLimit headers; 429 with `Retry-After` beyond it. */
-async function spend(budget: Budget, key: string, ctx: Context): Promise<void> {
+/** Counts one request of `key` against the budget: the limiter's answer, and whether the request was within the budget. */
+async function consume(budget: Budget, key: string): Promise<{ within: boolean; result: RateLimiterRes }> {
   try {
-    const result = await budget.limiter.consume(key);
-    ctx.set('RateLimit-Limit', String(budget.points));
-    ctx.set('RateLimit-Remaining', String(result.remainingPoints));
+    return { within: true, result: await budget.limiter.consume(key) };
   } catch (error) {
     if (!(error instanceof RateLimiterRes)) throw error;
-    throw tooMany(budget, error.msBeforeNext);
+    return { within: false, result: error };
   }
+}
+
+/** Counts one request of `key` against the budget, with RateLimit headers; 429 with `Retry-After` beyond it. */
+async function spend(budget: Budget, key: string, ctx: Context): Promise<void> {
+  const { within, result } = await consume(budget, key);
+  if (!within) throw tooMany(budget, result.msBeforeNext);
+  ctx.set('RateLimit-Limit', String(budget.points));
+  ctx.set('RateLimit-Remaining', String(result.remainingPoints));
 }
 
 /** Operators are limited per token subject, so a fresh token of the same user does not reset the count. */
 const operatorKey = (ctx: Context) => `sub:${claimsOf(ctx).sub}`;
+
+/** A bot's webhook and Gateway deliveries share one budget. */
+const deliveryKey = (botId: string) => `bot:${botId}`;
 
 export function createRateLimits(options: RateLimitOptions = {}) {
   const budgets = new Map(OPERATOR_CATEGORIES.map((category) => [category, budgetOf(category, options)]));
@@ -109,7 +120,11 @@ export function createWebhookBudgets(options: RateLimitOptions = {}) {
     },
     /** Counts a verified delivery against the bot's budget; 429 beyond it. */
     async countDelivery(botId: string, ctx: Context): Promise<void> {
-      await spend(deliveries, `bot:${botId}`, ctx);
+      await spend(deliveries, deliveryKey(botId), ctx);
+    },
+    /** Counts a delivery that arrived without a request (Discord's Gateway) against the same budget; false beyond it. */
+    async tryDelivery(botId: string): Promise<boolean> {
+      return (await consume(deliveries, deliveryKey(botId))).within;
     },
   };
 }

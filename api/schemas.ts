@@ -3,8 +3,9 @@
  * A schema with `.meta({ id })` becomes a named entry of the document's `components/schemas`.
  */
 import { z } from 'zod';
+import { CONNECTION_STATUSES } from '../src/db/platform-status';
 import type { Diagnostic } from '../src/engine/types';
-import { PLATFORMS } from '../src/platforms/types';
+import { DIALOG_PLATFORMS, PLATFORMS } from '../src/platforms/types';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -34,6 +35,8 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), total: z.number().int().min(0), limit: z.number().int().min(0), offset: z.number().int().min(0) });
 
 export const platformName = z.enum(PLATFORMS);
+/** A platform dialogs run on: the connectable ones and `console`, the operator console's test chat. */
+export const dialogPlatformName = z.enum(DIALOG_PLATFORMS);
 const timestamp = z.string().describe('ISO-8601 UTC');
 
 /** A file part of a multipart/form-data body. */
@@ -42,7 +45,8 @@ export const uploadedFile = (description: string) => z.any().meta({ type: 'strin
 /** Path parameters by name, the same in every route (`id` is any opaque resource id). */
 export const pathParameters = {
   id: z.string().min(1).max(200),
-  platform: platformName,
+  // One name in every path; a connection or webhook path answers 404 for `console` (never connected).
+  platform: dialogPlatformName.describe('telegram, whatsapp, messenger, slack or discord; console too where the path is a dialog’s'),
   chatId: z.string().min(1).max(128).describe('the conversation id on the platform'),
 };
 
@@ -144,9 +148,15 @@ export const platformConnectionSchema = z
     id: z.string(),
     bot_id: z.string(),
     platform: platformName,
-    status: z.string(),
+    status: z
+      .enum(CONNECTION_STATUSES)
+      .describe('from what the platform last answered: unverified (not asked yet), connected, unauthorized (credentials refused), error (3 failures in a row)'),
+    last_error: z.string().nullable().describe('the platform’s last error, kept after a success'),
+    last_error_at: timestamp.nullable(),
+    status_checked_at: timestamp.nullable().describe('when a test, registration or send last set the status'),
     settings: z.record(z.string(), z.unknown()),
-    webhook_registered: z.boolean(),
+    webhook_registered: z.boolean().describe('whether the platform calls the webhook URL now, as registered through its API'),
+    webhook_registered_at: timestamp.nullable(),
     key_id: z.string().describe('id of the encryption key that sealed the credentials'),
     created_at: timestamp,
     updated_at: timestamp,
@@ -165,7 +175,7 @@ export const chatUserSchema = z
 export const dialogSchema = z
   .object({
     bot_id: z.string(),
-    platform: platformName,
+    platform: dialogPlatformName,
     chat_id: z.string(),
     status: z.string(),
     current_step: z.string().nullable(),

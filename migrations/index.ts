@@ -5,6 +5,8 @@ import * as media from './20261125_200_media';
 import * as dialogUser from './20261205_001_dialog_user';
 import * as scenarioDefault from './20261205_002_scenario_default';
 import * as scenarioTests from './20261205_003_scenario_tests';
+import * as platformStatus from './20261206_001_platform_status';
+import * as gatewayLeases from './20261206_002_gateway_leases';
 
 /**
  * Migrations are modules listed here in order rather than files found at run time, so they run the
@@ -17,6 +19,8 @@ const migrations: Record<string, Knex.Migration> = {
   '20261205_001_dialog_user': dialogUser,
   '20261205_002_scenario_default': scenarioDefault,
   '20261205_003_scenario_tests': scenarioTests,
+  '20261206_001_platform_status': platformStatus,
+  '20261206_002_gateway_leases': gatewayLeases,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -56,6 +56,17 @@ export const OUTSIDE_SCHEMA: readonly OutsideVariable[] = [
     description: 'The `schemathesis` command of the API fuzz test. Unset: `./.tools/schemathesis`, installed there with pip.',
   },
   {
+    name: 'CHROMIUM_PATH',
+    usedBy: '`npm test`, `npm run console:screenshots`',
+    description:
+      "The Chromium binary of the console's browser tests. Unset: `/usr/bin/chromium`, installed from Debian's packages (`apt-get install chromium`) when missing and running as root.",
+  },
+  {
+    name: 'TEST_TEMPORAL_ADDRESS',
+    usedBy: '`npm test`, `npm run console:screenshots`',
+    description: 'The Temporal dev server the test stacks connect to; set by the test setup (and the screenshot script) to the server it started, not by hand.',
+  },
+  {
     name: 'COMPOSE_PATH',
     usedBy: '`npm test`',
     description:

@@ -1,12 +1,13 @@
 /**
  * `npm start`: the whole product on one machine. Starts what is not configured from outside
- * (Temporal dev server with UI, SQLite database), applies migrations, runs a worker and the API, and
- * prints where everything is. Ctrl-C stops all of it.
+ * (Temporal dev server with UI, SQLite database), applies migrations, runs a worker, the API and the
+ * Discord Gateway sessions, and prints where everything is. Ctrl-C stops all of it.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { once } from 'node:events';
 import { developmentToken } from '../api/auth';
 import { createApp } from '../api/app';
+import { createGateway } from '../gateway';
 import { redisForRateLimits } from '../api/rate-limit';
 import { ConfigError, DATA_DIR, loadConfig } from '../src/config';
 import { createDb, migrateLatest } from '../src/db';
@@ -80,6 +81,11 @@ async function main() {
       server.closeAllConnections();
     });
 
+    // Discord's plain messages arrive over its Gateway only: the sessions of active Discord bots.
+    const gateway = createGateway({ db, config, log: log.child({ service: 'gateway' }), temporal: client, rateLimits: { redis } });
+    await gateway.start();
+    stops.push(() => gateway.stop());
+
     const token = developmentToken(config);
     const api = `http://${config.host}:${config.port}`;
     const tokenLines = token
@@ -91,6 +97,7 @@ async function main() {
     console.log(`
 GET INN Bot Engine is running.
   API            ${api}   (health: ${api}/health)
+  Console        ${api}/console   (sign in with the token below)
   Temporal UI    ${temporal?.uiUrl ?? '(external Temporal at ' + config.temporal.address + ')'}
   Temporal       ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   Database       ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `SQLite in ${DATA_DIR}`}

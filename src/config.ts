@@ -15,6 +15,8 @@ export const DATA_DIR = path.resolve(process.env.DATA_DIR ?? 'data');
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const url = (what: string) => z.string().refine((v) => /^https?:\/\/[^\s/]+/.test(v), `expected an http(s) URL (${what})`);
+const origin = (what: string) =>
+  z.string().refine((v) => /^https?:\/\/[^\s/?#@]+\/?$/i.test(v) && URL.canParse(v), `expected an origin: scheme, host and port without a path (${what})`);
 
 export const envSchema = z.object({
   NODE_ENV: z
@@ -78,6 +80,20 @@ export const envSchema = z.object({
   MESSENGER_API_BASE: url('Messenger Send API base').default('https://graph.facebook.com/v21.0').describe('Messenger Send API (Graph API) base.'),
   SLACK_API_BASE: url('Slack Web API base').default('https://slack.com/api').describe('Slack Web API base.'),
   DISCORD_API_BASE: url('Discord REST base').default('https://discord.com/api/v10').describe('Discord REST API base.'),
+  SLACK_FILES_BASE: origin('Slack file host')
+    .default('https://files.slack.com')
+    .describe(
+      'Origin (scheme, host, port) of the files Slack users send (`url_private_download`): only URLs on it are downloaded, and only they get the bot token.',
+    ),
+  DISCORD_CDN_BASE: origin('Discord CDN')
+    .default('https://cdn.discordapp.com')
+    .describe('Origin (scheme, host, port) of the attachments Discord users send (`url`): only URLs on it are downloaded (without credentials).'),
+  MESSENGER_FILES_HOSTS: z
+    .string()
+    .default('fbcdn.net,fbsbx.com')
+    .describe(
+      "Hosts (comma list, no scheme, port or path) of Meta's CDN: the attachments Messenger users send are downloaded only from these hosts and their subdomains (without credentials).",
+    ),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
     .default('info')
@@ -134,6 +150,25 @@ export const envSchema = z.object({
     .default('30s')
     .describe(
       'How long a stopping worker (SIGTERM, SIGINT) waits for its running activities before it cancels them. Give its supervisor longer before SIGKILL (docker-compose.yml: `stop_grace_period`).',
+    ),
+  GATEWAY_HTTP_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Address a Discord Gateway process (`npm run gateway`) binds for its `/health` (`0.0.0.0` in docker-compose.yml).'),
+  GATEWAY_HTTP_PORT: z.coerce
+    .number({ error: 'expected a port number' })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9465)
+    .describe("Port of a Discord Gateway process's `/health`. `0`: none. The gateway inside `npm start` serves none."),
+  GATEWAY_RESCAN_INTERVAL: z
+    .string()
+    .refine((value) => parseDuration(value) !== null, 'expected a duration such as 30s or 2m')
+    .default('30s')
+    .describe(
+      'How often a Discord Gateway process looks for bots to connect (active, with a Discord connection) and for sessions to close (bot deactivated, deleted or disconnected).',
     ),
   S3_BUCKET: z
     .string()
@@ -204,7 +239,7 @@ export const envSchema = z.object({
     .regex(/^https?:\/\/[^\s/?#@]+$/, 'expected an origin: scheme, host and port without a path, e.g. http://127.0.0.1:8233')
     .optional()
     .describe(
-      'Origin of the Temporal UI that may call the codec endpoint `/v1/codec` from the browser (CORS); other origins get no CORS headers. `npm start` sets it to its embedded UI. Unset: none.',
+      'Origin of the Temporal UI: the operator console links each dialog to its workflow there (`/console/config.json`), and it may call the codec endpoint `/v1/codec` from the browser (CORS); other origins get no CORS headers. `npm start` sets it to its embedded UI. Unset: no link, no CORS.',
     ),
   PAYLOAD_ENCRYPTION_KEY: z
     .string()
@@ -244,6 +279,11 @@ export interface Config {
   encryptionKey: Buffer;
   publicBaseUrl: string;
   apiBases: { telegram: string; whatsapp: string; messenger: string; slack: string; discord: string };
+  /**
+   * Where files users send may be downloaded from, when the payload names a URL: Slack's and
+   * Discord's origin (scheme, host, port), Messenger's hosts (and their subdomains).
+   */
+  fileSources: { slack: string; discord: string; messenger: string[] };
   logLevel: (typeof LOG_LEVELS)[number];
   mediaDir: string;
   /** The most bytes of media files (uploads and files users sent) one bot may keep. */
@@ -255,6 +295,8 @@ export interface Config {
   metricsToken?: string;
   /** A worker process's own HTTP server (port 0: none) and how long its shutdown waits for running activities. */
   worker: { httpHost: string; httpPort: number; shutdownGraceMs: number };
+  /** A Discord Gateway process's `/health` server (port 0: none) and how often it looks for bots to connect or close. */
+  gateway: { httpHost: string; httpPort: number; rescanIntervalMs: number };
   /** Media in an S3-compatible bucket instead of `mediaDir` (which then holds only work files). */
   s3?: S3Settings;
   /** Hosts (as `URL.hostname` writes them) that scenario `http_request` steps may reach on any address. */
@@ -373,6 +415,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       `HTTP_REQUEST_ALLOWED_HOSTS: expected host names or addresses without scheme, port or path, separated by commas (not ${allowedHosts.invalid.join(', ')})`,
     );
   }
+  const messengerHosts = parseHosts(e.MESSENGER_FILES_HOSTS);
+  if (messengerHosts.invalid.length > 0 || messengerHosts.hosts.length === 0) {
+    problems.push(`MESSENGER_FILES_HOSTS: expected host names without scheme, port or path, separated by commas (not ${e.MESSENGER_FILES_HOSTS})`);
+  }
   const temporal = temporalSecurity(e);
   problems.push(...temporal.problems);
   const payloadKeys = payloadKeyring(e.PAYLOAD_ENCRYPTION_KEY, e.PAYLOAD_DECRYPTION_KEYS, problems);
@@ -405,6 +451,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       slack: e.SLACK_API_BASE.replace(/\/+$/, ''),
       discord: e.DISCORD_API_BASE.replace(/\/+$/, ''),
     },
+    fileSources: { slack: new URL(e.SLACK_FILES_BASE).origin, discord: new URL(e.DISCORD_CDN_BASE).origin, messenger: messengerHosts.hosts },
     logLevel: e.LOG_LEVEL,
     mediaDir: path.resolve(e.MEDIA_DIR ?? path.join(DATA_DIR, 'media')),
     mediaQuotaBytes: e.MEDIA_QUOTA_BYTES,
@@ -412,6 +459,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     metricsToken: e.METRICS_TOKEN,
     worker: { httpHost: e.WORKER_HTTP_HOST, httpPort: e.WORKER_HTTP_PORT, shutdownGraceMs: parseDuration(e.WORKER_SHUTDOWN_GRACE) as number },
+    gateway: { httpHost: e.GATEWAY_HTTP_HOST, httpPort: e.GATEWAY_HTTP_PORT, rescanIntervalMs: parseDuration(e.GATEWAY_RESCAN_INTERVAL) as number },
     httpRequest: { allowedHosts: allowedHosts.hosts },
     ...(e.S3_BUCKET
       ? {

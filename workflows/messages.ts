@@ -6,7 +6,7 @@ import { defineSearchAttributeKey, type Duration } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DialogSnapshot } from '../src/dialog/contract';
 import type { CollectedData, DialogState } from '../src/engine/types';
-import type { IncomingMessage, PlatformName } from '../src/platforms/types';
+import type { DialogPlatform, IncomingMessage } from '../src/platforms/types';
 
 export type { DialogSnapshot };
 
@@ -20,7 +20,7 @@ export const DIALOG_WORKFLOW_TYPE = 'dialogWorkflow';
  */
 export const DIALOG_WORKFLOW_TASK_TIMEOUT: Duration = '5 seconds';
 
-export function dialogWorkflowId(botId: string, platform: PlatformName, chatId: string): string {
+export function dialogWorkflowId(botId: string, platform: DialogPlatform, chatId: string): string {
   return `dialog:${botId}:${platform}:${chatId}`;
 }
 
@@ -34,7 +34,7 @@ export const searchAttributes = {
 
 export interface DialogWorkflowInput {
   botId: string;
-  platform: PlatformName;
+  platform: DialogPlatform;
   chatId: string;
   /** Present after continue-as-new: everything the next run needs to go on exactly where this one stopped. */
   carried?: CarriedState;
@@ -55,6 +55,7 @@ export interface CarriedState {
   startedAt: string;
   lastInteractionAt: string;
   replyContext?: Record<string, string>;
+  lastUserMessageAt?: string;
 }
 
 export interface UpdateStateRequest {

@@ -7,7 +7,7 @@ import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { botSchema, botWithStats, jsonValue, pageOf } from '../schemas';
 import { confirmation, page, pagination, parseBody, parseQuery, visibleName } from '../validation';
-import { registerWebhook, unregisterWebhook } from '../webhook-registration';
+import { registerWebhooks, unregisterWebhooks } from '../webhook-registration';
 
 export const botInput = z.object({
   name: visibleName(),
@@ -19,7 +19,15 @@ const botListQuery = pagination.extend({ status: z.enum(['active', 'inactive', '
 const deleteQuery = z.object({ confirm: confirmation('Deleting a bot removes its scenarios, platforms, dialogs and history') });
 
 const activationResult = botSchema.extend({
-  webhooks: z.array(z.object({ platform: z.string(), url: z.string(), registered: z.boolean(), instructions: z.string().optional() })),
+  webhooks: z.array(
+    z.object({
+      platform: z.string(),
+      url: z.string(),
+      registered: z.boolean(),
+      instructions: z.string().optional(),
+      error: z.string().optional().describe('the platform refused or was unreachable; the bot is active all the same'),
+    }),
+  ),
 });
 const deactivationResult = botSchema.extend({
   webhooks: z.array(z.object({ platform: z.string(), unregistered: z.boolean(), error: z.string().optional() })),
@@ -128,13 +136,22 @@ export function botRoutes(s: Services): ApiRouter {
         await s.dialogs.activeWorkflowIds(bot.id),
         `bot ${bot.id} deleted (request ${ctx.state.requestId})`,
       );
+      // The platforms stop calling a bot that is gone; one refusing does not keep the bot.
+      const webhooks = await unregisterWebhooks(s, bot.id, await s.platforms.list(bot.id));
       // After the dialogs stopped, so no file a user sends meanwhile is stored for a bot that is gone.
       const mediaRemoved = await mediaService(s).removeBotMedia(bot.id);
       const removed = await s.bots.deleteWithEverything(bot.id);
       // Their histories hold the users' messages: they go with the bot.
       const runsDeleted = await s.workflows.deleteBotRuns(bot.id, terminated.runs);
       ctx.state.log.info(
-        { bot_id: bot.id, removed, media_removed: mediaRemoved, workflows_terminated: terminated.count, workflow_runs_deleted: runsDeleted },
+        {
+          bot_id: bot.id,
+          removed,
+          media_removed: mediaRemoved,
+          workflows_terminated: terminated.count,
+          workflow_runs_deleted: runsDeleted,
+          webhooks_not_unregistered: webhooks.filter((w) => w.error).map((w) => ({ platform: w.platform, error: w.error })),
+        },
         'bot deleted',
       );
       ctx.body = { deleted: true, removed, workflows_terminated: terminated.count, workflow_runs_deleted: runsDeleted };
@@ -153,11 +170,11 @@ export function botRoutes(s: Services): ApiRouter {
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const [platforms, active] = await Promise.all([s.platforms.list(bot.id), s.scenarios.getDefault(bot.id)]);
-      const connected = platforms.filter((p) => p.status === 'connected');
-      const missing = [...(connected.length === 0 ? ['a connected platform'] : []), ...(active ? [] : ['an active scenario'])];
+      // A connection whose credentials its platform refused waits for a successful test.
+      const usable = platforms.filter((p) => p.status !== 'unauthorized');
+      const missing = [...(usable.length === 0 ? ['a connected platform'] : []), ...(active ? [] : ['an active scenario'])];
       if (missing.length > 0) throw conflict('not_ready', `The bot needs ${missing.join(' and ')} before it can be activated.`, { missing });
-      const webhooks = [];
-      for (const connection of connected) webhooks.push({ platform: connection.platform, ...(await registerWebhook(s, bot.id, connection.platform)) });
+      const webhooks = await registerWebhooks(s, bot.id, usable);
       const activated = await s.bots.update(bot.id, { status: 'active' });
       // After the status changed: a dialog asks it when its timer fires, and waits for this signal otherwise.
       await s.workflows.signalBotActivated(bot.id, await s.dialogs.activeWorkflowIds(bot.id));
@@ -178,9 +195,7 @@ export function botRoutes(s: Services): ApiRouter {
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const deactivated = await s.bots.update(bot.id, { status: 'inactive' });
-      const webhooks = [];
-      for (const connection of await s.platforms.list(bot.id))
-        webhooks.push({ platform: connection.platform, ...(await unregisterWebhook(s, bot.id, connection.platform)) });
+      const webhooks = await unregisterWebhooks(s, bot.id, await s.platforms.list(bot.id));
       ctx.body = { ...deactivated, webhooks };
     },
   );

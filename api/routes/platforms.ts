@@ -1,19 +1,25 @@
 import { z } from 'zod';
+import { platformStatusRepository } from '../../src/db/platform-status';
 import { AppError, conflict, notFound, unprocessable } from '../../src/errors';
+import { connectionFailureOf } from '../../src/platforms/connection-failure';
 import { adapters, isPlatformName, PLATFORMS } from '../../src/platforms';
 import type { PlatformName } from '../../src/platforms/types';
+import { windowSettings } from '../../src/platforms/window';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { jsonValue, pageOf, platformConnectionSchema, platformName } from '../schemas';
 import { parse, parseBody } from '../validation';
-import { platformFailure, registerWebhook, supportedAdapter } from '../webhook-registration';
+import { platformFailure, registerWebhook, supportedAdapter, unregisterWebhook } from '../webhook-registration';
 
 function platformParam(value: string): PlatformName {
   if (!isPlatformName(value)) throw notFound('Platform connection');
   return value;
 }
 
-const settings = z.record(z.string(), jsonValue);
+/** The settings the engine reads are checked (the 24-hour window's, src/platforms/window.ts); others are kept as given. */
+const settings = z
+  .object({ whatsapp_template: windowSettings.whatsapp_template.optional(), messenger_tag: windowSettings.messenger_tag.optional() })
+  .catchall(jsonValue);
 /** One shape per platform, each with its adapter's own credentials schema (CONTRACT.md §2 Platforms). */
 const platformInput = z.discriminatedUnion(
   'platform',
@@ -43,7 +49,11 @@ function checkCredentials(platform: PlatformName, credentials: unknown): Record<
   }
 }
 
-const registration = z.object({ url: z.string(), registered: z.boolean(), instructions: z.string().optional() });
+const registration = z.object({
+  url: z.string(),
+  registered: z.boolean().describe('whether the platform calls the URL now'),
+  instructions: z.string().optional().describe('what is left to set in the platform’s console'),
+});
 
 export function platformRoutes(s: Services): ApiRouter {
   const router = new ApiRouter();
@@ -152,15 +162,20 @@ export function platformRoutes(s: Services): ApiRouter {
         ? checkCredentials(platform, (ctx.request as unknown as { body: { credentials: unknown } }).body.credentials)
         : undefined;
       // New credentials may be another platform account: the webhook must point there before we switch.
-      if (credentials && connection.webhook_registered) await registerWebhook(s, bot.id, platform, credentials);
-      ctx.body = await s.platforms.update(bot.id, platform, { credentials, settings: input.settings });
+      const registered = credentials && connection.webhook_registered && (await registerWebhook(s, bot.id, platform, credentials)).registered;
+      ctx.body = await s.platforms.update(bot.id, platform, { credentials, settings: input.settings, status: registered ? 'connected' : undefined });
     },
   );
 
   router.op(
     'delete',
     '/v1/bots/:botId/platforms/:platform',
-    { summary: 'Disconnect a platform (refused for the last platform of an active bot)', tag: 'platforms', success: { status: 204 }, errors: [403, 404, 409] },
+    {
+      summary: 'Disconnect a platform (refused for the last platform of an active bot); its webhook is unregistered where the platform allows it',
+      tag: 'platforms',
+      success: { status: 204 },
+      errors: [403, 404, 409],
+    },
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const platform = platformParam(ctx.params.platform);
@@ -168,6 +183,9 @@ export function platformRoutes(s: Services): ApiRouter {
       if (bot.status === 'active' && (await s.platforms.list(bot.id)).length === 1) {
         throw conflict('bot_active', 'This is the active bot’s only platform; deactivate the bot first.');
       }
+      // A platform refusing does not keep the connection: the webhook then starts nothing (no credentials).
+      const unregistration = await unregisterWebhook(s, bot.id, platform);
+      if (unregistration.error) ctx.state.log.warn({ bot_id: bot.id, platform, error: unregistration.error }, 'webhook not unregistered');
       await s.platforms.delete(bot.id, platform);
       ctx.status = 204;
     },
@@ -177,7 +195,7 @@ export function platformRoutes(s: Services): ApiRouter {
     'post',
     '/v1/bots/:botId/platforms/:platform/test',
     {
-      summary: 'Call the platform with the stored credentials (Telegram getMe, ...)',
+      summary: 'Call the platform with the stored credentials (Telegram getMe, ...); its answer sets the connection’s status',
       tag: 'platforms',
       success: { status: 200, schema: z.object({ ok: z.literal(true), info: z.record(z.string(), z.unknown()) }) },
       errors: [403, 404, 422, 502],
@@ -187,11 +205,15 @@ export function platformRoutes(s: Services): ApiRouter {
       const platform = platformParam(ctx.params.platform);
       const secrets = await s.platforms.secrets(bot.id, platform);
       if (!secrets) throw notFound('Platform connection');
+      const status = platformStatusRepository(s.db);
       try {
         ctx.body = await supportedAdapter(platform).testConnection({ apiBase: s.config.apiBases[platform] }, secrets.credentials);
       } catch (error) {
+        const failure = connectionFailureOf(error, 'connection');
+        if (failure) await status.recordFailure(bot.id, platform, failure);
         throw platformFailure(error);
       }
+      await status.recordSuccess(bot.id, platform);
     },
   );
 

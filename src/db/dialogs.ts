@@ -1,11 +1,11 @@
 import type { DialogSnapshot } from '../dialog/contract';
 import type { ChatUser, DialogStatus, JsonValue } from '../engine/types';
-import type { PlatformName } from '../platforms/types';
+import type { DialogPlatform } from '../platforms/types';
 import { type Db, fromJson, toIso, toJson } from './index';
 
 export interface DialogKey {
   bot_id: string;
-  platform: PlatformName;
+  platform: DialogPlatform;
   chat_id: string;
 }
 
@@ -55,7 +55,7 @@ type Row = Record<string, unknown>;
 function toDialog(row: Row): DialogRecord {
   return {
     bot_id: row.bot_id as string,
-    platform: row.platform as PlatformName,
+    platform: row.platform as DialogPlatform,
     chat_id: row.chat_id as string,
     workflow_id: row.workflow_id as string,
     status: row.status as DialogStatus,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isLegacySealed, type Keyring, open, seal } from '../crypto';
 import type { PlatformName } from '../platforms/types';
+import type { ConnectionStatus } from './platform-status';
 import { type Db, fromJson, toIso, toJson } from './index';
 
 /** What the API may show of a connection: never the credentials. */
@@ -8,9 +9,16 @@ export interface PlatformConnection {
   id: string;
   bot_id: string;
   platform: PlatformName;
-  status: string;
+  status: ConnectionStatus;
+  /** The platform's last error (scrubbed of credentials) and when it came; kept after a success, for the record. */
+  last_error: string | null;
+  last_error_at: string | null;
+  /** When the platform last answered a test, registration or send in a way that set the status. */
+  status_checked_at: string | null;
   settings: Record<string, unknown>;
+  /** Whether the platform calls our webhook URL now, as registered through its API. */
   webhook_registered: boolean;
+  webhook_registered_at: string | null;
   /** Which encryption key sealed the credentials (not secret): shows what a key rotation has left to re-seal. */
   key_id: string;
   created_at: string;
@@ -35,7 +43,12 @@ interface ConnectionRow {
   credentials_sealed: string;
   webhook_secret_sealed: string | null;
   settings: unknown;
-  status: string;
+  status: ConnectionStatus;
+  last_error: string | null;
+  last_error_at: Date | string | null;
+  consecutive_failures: number;
+  status_checked_at: Date | string | null;
+  webhook_registered_at: Date | string | null;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -46,8 +59,12 @@ function toConnection(row: ConnectionRow): PlatformConnection {
     bot_id: row.bot_id,
     platform: row.platform,
     status: row.status,
+    last_error: row.last_error,
+    last_error_at: toIso(row.last_error_at),
+    status_checked_at: toIso(row.status_checked_at),
     settings: fromJson(row.settings, {}),
-    webhook_registered: Boolean(row.webhook_secret_sealed),
+    webhook_registered: row.webhook_registered_at !== null,
+    webhook_registered_at: toIso(row.webhook_registered_at),
     key_id: row.credentials_sealed.split('.')[1] ?? '',
     created_at: toIso(row.created_at) as string,
     updated_at: toIso(row.updated_at) as string,
@@ -65,7 +82,12 @@ export function platformsRepository(db: Db, keyring: Keyring) {
         credentials_sealed: seal(input.credentials, keyring, bindingOf(input.bot_id, input.platform, 'credentials')),
         webhook_secret_sealed: null,
         settings: toJson(input.settings ?? {}),
-        status: 'connected',
+        status: 'unverified',
+        last_error: null,
+        last_error_at: null,
+        consecutive_failures: 0,
+        status_checked_at: null,
+        webhook_registered_at: null,
         created_at: now,
         updated_at: now,
       };
@@ -107,10 +129,15 @@ export function platformsRepository(db: Db, keyring: Keyring) {
     async update(
       botId: string,
       platform: PlatformName,
-      changes: { credentials?: Record<string, string>; settings?: Record<string, unknown>; status?: string },
+      changes: { credentials?: Record<string, string>; settings?: Record<string, unknown>; status?: ConnectionStatus },
     ) {
       const row: Partial<ConnectionRow> = { updated_at: new Date().toISOString() };
-      if (changes.credentials) row.credentials_sealed = seal(changes.credentials, keyring, bindingOf(botId, platform, 'credentials'));
+      if (changes.credentials) {
+        row.credentials_sealed = seal(changes.credentials, keyring, bindingOf(botId, platform, 'credentials'));
+        // What the platform said of the old credentials says nothing of these.
+        row.status = 'unverified';
+        row.consecutive_failures = 0;
+      }
       if (changes.settings) row.settings = toJson(changes.settings);
       if (changes.status) row.status = changes.status;
       await db<ConnectionRow>('platform_connections').where({ bot_id: botId, platform }).update(row);
@@ -121,6 +148,12 @@ export function platformsRepository(db: Db, keyring: Keyring) {
       await db('platform_connections')
         .where({ bot_id: botId, platform })
         .update({ webhook_secret_sealed: seal(secret, keyring, bindingOf(botId, platform, 'webhook_secret')), updated_at: new Date().toISOString() });
+    },
+
+    async setWebhookRegistered(botId: string, platform: PlatformName, registered: boolean): Promise<void> {
+      await db('platform_connections')
+        .where({ bot_id: botId, platform })
+        .update({ webhook_registered_at: registered ? new Date().toISOString() : null });
     },
 
     async delete(botId: string, platform: PlatformName): Promise<void> {

@@ -5,14 +5,14 @@
  */
 import type { ScenarioRoute } from '../db/scenarios';
 import type { ChatUser, CollectedData, DialogStatus, HttpRequestSpec, JsonValue, OutgoingMessage, Scenario, UserInput } from '../engine/types';
-import type { PlatformName } from '../platforms/types';
+import type { DialogPlatform, PlatformName } from '../platforms/types';
 
 export type { ScenarioRoute };
 
 /** The dialog as the API shows it (CONTRACT.md §2 Dialogs); its `dialogs` row stores the same. */
 export interface DialogSnapshot {
   bot_id: string;
-  platform: PlatformName;
+  platform: DialogPlatform;
   chat_id: string;
   status: DialogStatus;
   current_step: string | null;
@@ -50,10 +50,14 @@ export interface RecordedEvent {
 /** The chat a turn's replies go to. */
 export interface ChatAddress {
   botId: string;
-  platform: PlatformName;
+  platform: DialogPlatform;
   chatId: string;
   /** What a reply needs beyond the chat id (Discord interaction token, Slack thread). */
   replyContext?: Record<string, string>;
+  /** When the user last wrote (workflow time), where Meta's 24-hour window counts from; unknown in runs begun before it was kept. */
+  lastUserMessageAt?: string;
+  /** The dialog is with a person (status `handoff`): Messenger lets their replies through for 7 days. */
+  handoff?: boolean;
 }
 
 export interface Reply {
@@ -99,10 +103,15 @@ export interface TurnDelivery {
   record?: TurnRecord;
   /** Where an earlier attempt stopped: the first reply resumes after these parts. */
   resume?: PartsSent;
+  /**
+   * Workflow time of the hand-over. The 24-hour window is judged at the later of it and the
+   * activity's clock: equal in production, and the workflow's is ahead where tests skip time.
+   */
+  at?: string;
 }
 
 export interface Delivered {
-  /** The `send_failed` events of replies the platform refused for good (also in the record). */
+  /** The `send_failed` and `send_skipped` events of replies the platform refused for good or that could not go (also in the record). */
   failed: RecordedEvent[];
 }
 
@@ -134,7 +143,7 @@ export interface DialogActivities {
    * once it has taken too long, it stops and says where, for `deliverTurn` to go on from there.
    */
   deliverTurnOrHandOver(delivery: TurnDelivery): Promise<DeliveredOrHandedOver>;
-  /** A file a user sent, fetched from the platform and stored; null where the platform's download is not built. */
+  /** A file a user sent, fetched from the platform and stored; null when the input names no file. */
   storeIncomingMedia(input: { botId: string; platform: PlatformName; media: IncomingMedia }): Promise<StoredIncomingMedia | null>;
   /** A scenario's `http_request` step; fails with type `HttpRequestRefused` when the egress policy refuses it. */
   httpRequest(request: HttpRequestSpec): Promise<JsonValue>;

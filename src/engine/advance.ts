@@ -6,7 +6,7 @@ import { checkData, checkValue, cutInput, textBudget, TooLarge } from './bounds'
 import { evaluateCondition, InvalidConditionError } from './conditions';
 import { validateInput } from './input';
 import { cloneJson, setOwn } from './json';
-import { renderTemplate, renderUrlTemplate, renderValue, templateData } from './templates';
+import { escapeMarkdown, renderTemplate, renderUrlTemplate, renderValue, templateData } from './templates';
 import { timeoutPolicy, timeoutSetting } from './timeouts';
 import type {
   AdvanceResult,
@@ -26,6 +26,7 @@ import type {
   Scenario,
   Step,
   UserInput,
+  WhatsAppTemplate,
 } from './types';
 
 export const DEFAULT_MAX_AUTO_TRANSITIONS = 25;
@@ -112,7 +113,18 @@ class Run {
 
   private send(step: string | null, message: OutgoingMessage): void {
     if (message.text === undefined && !message.media?.length && !message.buttons?.length) return;
+    const template = step === null ? undefined : stepOf(this.scenario, step)?.whatsapp_template;
+    if (template) message.whatsapp_template = this.renderWhatsAppTemplate(template);
     this.effects.push({ type: 'send', step, message });
+  }
+
+  /** Every message of a step carries the step's WhatsApp template; only WhatsApp, outside the 24-hour window, sends it. */
+  private renderWhatsAppTemplate(template: WhatsAppTemplate): WhatsAppTemplate {
+    const data = templateData(this.state);
+    const budget = textBudget("a WhatsApp template's parameters");
+    const rendered: WhatsAppTemplate = { name: template.name, language: template.language };
+    if (template.parameters) rendered.parameters = template.parameters.map((parameter) => renderTemplate(parameter, data, budget));
+    return rendered;
   }
 
   /** A message as it is sent; its texts together count against one text bound (throws `TooLarge`). */
@@ -120,7 +132,11 @@ class Run {
     const data = templateData(this.state);
     const budget = textBudget('a message with its captions and buttons');
     const message: OutgoingMessage = {};
-    if (content?.text !== undefined) message.text = renderTemplate(content.text, data, budget);
+    if (content?.text !== undefined) {
+      const markdown = content.format === 'markdown';
+      message.text = renderTemplate(content.text, data, budget, markdown ? escapeMarkdown : undefined);
+      if (markdown) message.format = 'markdown';
+    }
     if (content?.media?.length) {
       message.media = content.media.map((item) => {
         const rendered = cloneJson(item);

@@ -16,6 +16,8 @@ import {
 } from './triggers';
 
 const json = z.json();
+/** WhatsApp takes more, but a template's body holds 1024 characters: a few parameters fill it. */
+const MAX_TEMPLATE_PARAMETERS = 20;
 const nonEmpty = z.string().min(1, 'must not be empty');
 const stepReference = nonEmpty;
 /** Variable names are plain words: templates read `a.b` as key b inside variable a. */
@@ -36,6 +38,7 @@ export const mediaItemSchema = z
 
 export const messageContentSchema = z.strictObject({
   text: z.string().optional(),
+  format: z.enum(['plain', 'markdown']).optional(),
   media: z.array(mediaItemSchema).optional(),
 });
 
@@ -83,6 +86,13 @@ export const timeoutSchema = z.strictObject({
   step: stepReference.optional(),
 });
 
+/** Meta's rules for template names and language codes; a wrong one is refused by WhatsApp only at the send. */
+export const whatsappTemplateSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_]{1,512}$/, 'must be the template\'s name as approved: lowercase letters, digits and "_"'),
+  language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, 'must be a language code as WhatsApp writes it, such as "en" or "en_US"'),
+  parameters: z.array(z.string()).max(MAX_TEMPLATE_PARAMETERS, `at most ${MAX_TEMPLATE_PARAMETERS} parameters`).optional(),
+});
+
 const httpMethod = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 export const actionSchema = z.discriminatedUnion('type', [
@@ -110,6 +120,7 @@ const stepBase = {
   next_step: stepReference.nullable().optional(),
   checkpoint: z.boolean().optional(),
   timeout: timeoutSchema.optional(),
+  whatsapp_template: whatsappTemplateSchema.optional(),
 };
 
 export const stepSchema = z.discriminatedUnion('type', [

@@ -99,17 +99,29 @@ function isBlank(value: JsonValue | undefined): boolean {
   return value === undefined || value === null || value === '';
 }
 
+const ASCII_PUNCTUATION = /[!-/:-@[-`{-~]/g;
+
+/**
+ * A value as literal text inside markdown: CommonMark lets a backslash escape every ASCII
+ * punctuation character, so a guest's `**x** [a](http://evil)` cannot become markup.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(ASCII_PUNCTUATION, '\\$&');
+}
+
 /**
  * Renders a template against collected data. The text is measured piece by piece as it is built:
  * past the budget (64 KiB of text unless given) it throws `TooLarge` before building more, so a
  * template that doubles a value each step never grows past the bound. Throws nothing else.
+ * `escapeValue` applies to substituted values only, not to the template's own text or fallbacks.
  */
-export function renderTemplate(template: string, data: CollectedData, budget: Budget = textBudget()): string {
+export function renderTemplate(template: string, data: CollectedData, budget: Budget = textBudget(), escapeValue?: (value: string) => string): string {
   if (typeof template !== 'string') return '';
   const pieces: string[] = [];
   for (const part of parseTemplate(template).parts) {
     const value = part.kind === 'text' ? undefined : getPath(data, part.path);
-    const piece = part.kind === 'text' ? part.text : isBlank(value) ? (part.fallback ?? '') : formatValue(value);
+    const formatted = isBlank(value) ? undefined : formatValue(value);
+    const piece = part.kind === 'text' ? part.text : formatted === undefined ? (part.fallback ?? '') : escapeValue ? escapeValue(formatted) : formatted;
     budget.spend(utf8Length(piece));
     pieces.push(piece);
   }

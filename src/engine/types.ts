@@ -18,11 +18,18 @@ export interface MediaItem {
   caption?: string;
 }
 
+/** How a message's text reads: as typed (`plain`), or in the markdown subset of docs/scenario-format.md. */
+export type MessageFormat = 'plain' | 'markdown';
+
 /** One outgoing message, platform-neutral, with templates already rendered. */
 export interface OutgoingMessage {
   text?: string;
+  /** Set only for `markdown`: each platform adapter renders the text in its own markup. */
+  format?: MessageFormat;
   media?: MediaItem[];
   buttons?: Button[];
+  /** The step's WhatsApp template, parameters rendered: sent instead of the message outside the 24-hour window (docs/platforms.md). */
+  whatsapp_template?: WhatsAppTemplate;
 }
 
 /** A user message in platform-neutral form (see src/platforms/types.ts for the transport fields). */
@@ -30,7 +37,7 @@ export type UserInput =
   | { kind: 'text'; text: string }
   | { kind: 'button'; value: string; text?: string }
   | { kind: 'command'; command: string; args?: string }
-  | { kind: 'media'; media: { type: MediaItem['type']; media_id?: string; url?: string; mime?: string; caption?: string } }
+  | { kind: 'media'; media: { type: MediaItem['type']; media_id?: string; url?: string; mime?: string; caption?: string; size?: number } }
   | { kind: 'location'; latitude: number; longitude: number }
   | { kind: 'contact'; phone: string; name?: string };
 
@@ -183,6 +190,8 @@ export interface ConditionalNext {
 
 export interface MessageContent {
   text?: string;
+  /** Default `plain`; with `markdown`, values of placeholders are escaped so they show literally. */
+  format?: MessageFormat;
   media?: MediaItem[];
 }
 
@@ -208,6 +217,15 @@ export interface HttpRequestAction {
   on_error_step?: string;
 }
 
+/** An approved WhatsApp template message: its name, its language, its body parameters in order. */
+export interface WhatsAppTemplate {
+  name: string;
+  /** `en`, `en_US`: the language the template was approved in. */
+  language: string;
+  /** Templates in the scenario; rendered in an `OutgoingMessage`. */
+  parameters?: string[];
+}
+
 export interface StepBase {
   id: string;
   message?: MessageContent;
@@ -217,6 +235,7 @@ export interface StepBase {
   next_step?: string | null;
   checkpoint?: boolean;
   timeout?: TimeoutSetting;
+  whatsapp_template?: WhatsAppTemplate;
 }
 
 export interface MessageStep extends StepBase {

@@ -3,7 +3,7 @@ import { messengerAdapter } from './messenger';
 import { slackAdapter } from './slack';
 import { telegramAdapter } from './telegram';
 import { whatsappAdapter } from './whatsapp';
-import { PLATFORMS, type PlatformAdapter, type PlatformName } from './types';
+import { DIALOG_PLATFORMS, type DialogPlatform, PLATFORMS, type PlatformAdapter, type PlatformName } from './types';
 
 export * from './types';
 export * from './errors';
@@ -22,4 +22,8 @@ export function getAdapter(name: PlatformName): PlatformAdapter {
 
 export function isPlatformName(value: string): value is PlatformName {
   return (PLATFORMS as readonly string[]).includes(value);
+}
+
+export function isDialogPlatform(value: string): value is DialogPlatform {
+  return (DIALOG_PLATFORMS as readonly string[]).includes(value);
 }

@@ -1,12 +1,23 @@
 import type { z } from 'zod';
 import type { ChatUser, OutgoingMessage, UserInput } from '../engine/types';
+import type { OutsideWindow } from './window';
 
+/** The platforms a bot connects to, with credentials and a webhook. */
 export const PLATFORMS = ['telegram', 'whatsapp', 'messenger', 'slack', 'discord'] as const;
 export type PlatformName = (typeof PLATFORMS)[number];
 
+/**
+ * The operator console's test chat: built in, never connected (no credentials, no webhook). Its
+ * dialogs are like any other; a reply goes nowhere but the dialog's history, where the page reads it.
+ */
+export const CONSOLE_PLATFORM = 'console';
+/** Where a dialog can run: the connectable platforms and the console. */
+export const DIALOG_PLATFORMS = [...PLATFORMS, CONSOLE_PLATFORM] as const;
+export type DialogPlatform = (typeof DIALOG_PLATFORMS)[number];
+
 /** A user message after normalization: what the webhook signals into the dialog workflow. */
 export interface IncomingMessage {
-  platform: PlatformName;
+  platform: DialogPlatform;
   /** The conversation id on the platform (Telegram chat id, WhatsApp phone, Slack channel, ...). */
   chatId: string;
   /** The platform's own id of this event; the deduplication key (Telegram update_id, WhatsApp message id, ...). */
@@ -21,6 +32,11 @@ export interface IncomingMessage {
    * the workflow hands the latest one back to `send`.
    */
   replyContext?: Record<string, string>;
+  /**
+   * Console only: the scenario version (of the dialog's bot, active or a draft) a conversation this
+   * message begins runs on, instead of the bot's default.
+   */
+  scenarioId?: string;
 }
 
 /** The raw HTTP request, exactly as received: signatures are computed over `rawBody`. */
@@ -87,6 +103,13 @@ export interface ConnectionInfo {
   info: Record<string, unknown>;
 }
 
+/**
+ * What `registerWebhook` did: `registered`, the platform now calls the URL; `subscribed`, the
+ * account now sends its events to the app, whose callback URL is the operator's to set (Meta without
+ * an `app_id`); `manual`, these credentials give no API for it and nothing was called.
+ */
+export type WebhookRegistrationResult = 'registered' | 'subscribed' | 'manual';
+
 export interface PlatformAdapter<Credentials = Record<string, string>> {
   readonly name: PlatformName;
   /** zod schema of the operator-supplied credentials (CONTRACT.md §2 Platforms). */
@@ -109,10 +132,15 @@ export interface PlatformAdapter<Credentials = Record<string, string>> {
     message: OutgoingMessage,
     replyContext?: Record<string, string>,
     progress?: SendProgress,
+    /** Past Meta's 24-hour window (WhatsApp, Messenger): how the message goes through (./window.ts). */
+    outside?: OutsideWindow,
   ): Promise<SendResult>;
   testConnection(ctx: PlatformContext, credentials: Credentials): Promise<ConnectionInfo>;
-  /** Register the webhook URL where the platform has an API for it. */
-  registerWebhook?(ctx: PlatformContext, credentials: Credentials, url: string, secret: string): Promise<void>;
-  /** Unregister it again (a bot deactivated), where the platform has an API for that. */
-  unregisterWebhook?(ctx: PlatformContext, credentials: Credentials): Promise<void>;
+  /** Register the webhook URL where the platform has an API for it (and the credentials what it needs). */
+  registerWebhook?(ctx: PlatformContext, credentials: Credentials, url: string, secret: string): Promise<WebhookRegistrationResult>;
+  /**
+   * Unregister it again (a bot deactivated or deleted, a connection removed), where the platform has
+   * an API for that; false when these credentials give none (nothing was called).
+   */
+  unregisterWebhook?(ctx: PlatformContext, credentials: Credentials): Promise<boolean>;
 }

@@ -123,7 +123,7 @@ describe('docker-compose.yml', () => {
     const { services } = model();
     expect(services.postgresql.environment).toMatchObject({ POSTGRES_PASSWORD: ENV.POSTGRES_PASSWORD, BOT_ENGINE_DB_PASSWORD: ENV.BOT_ENGINE_DB_PASSWORD });
     expect(services.temporal.environment).toMatchObject({ POSTGRES_PWD: ENV.POSTGRES_PASSWORD });
-    for (const name of ['api', 'worker', 'migrate']) {
+    for (const name of ['api', 'worker', 'gateway', 'migrate']) {
       expect(services[name].environment).toMatchObject({
         PGPASSWORD: ENV.BOT_ENGINE_DB_PASSWORD,
         JWT_SECRET: ENV.JWT_SECRET,
@@ -147,8 +147,8 @@ describe('docker-compose.yml', () => {
     const cloud = { ...ENV, TEMPORAL_ADDRESS: 'bots.a1b2c.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'bots.a1b2c', TEMPORAL_API_KEY: 'key-from-the-cloud-console' };
     const files = ['docker-compose.yml', CLOUD_OVERRIDE];
     const { services } = model(cloud, { files, profiles: ['ui'] });
-    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgresql', 'redis', 'worker']);
-    for (const name of ['api', 'worker']) {
+    expect(Object.keys(services).sort()).toEqual(['api', 'gateway', 'migrate', 'postgresql', 'redis', 'worker']);
+    for (const name of ['api', 'worker', 'gateway']) {
       expect(services[name].environment).toMatchObject({
         TEMPORAL_ADDRESS: cloud.TEMPORAL_ADDRESS,
         TEMPORAL_NAMESPACE: cloud.TEMPORAL_NAMESPACE,

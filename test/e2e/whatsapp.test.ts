@@ -28,6 +28,6 @@ describeDialogEndToEnd('WhatsApp', async () => ({
   },
   buttonsOf: (call) =>
     ((call.body as { interactive?: { action: { buttons?: { reply: { id: string } }[] } } }).interactive?.action.buttons ?? []).map((button) => button.reply.id),
-  permanentFailure: { status: 400, code: 131047, description: 'Re-engagement message' },
-  permanentDescription: 'Re-engagement message (code 131047)',
+  permanentFailure: { status: 400, code: 131026, description: 'Message undeliverable' },
+  permanentDescription: 'Message undeliverable (code 131026)',
 }));

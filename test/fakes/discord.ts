@@ -1,9 +1,29 @@
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { signedRequest, startFakeServer, type FakeResponse, type FakeServer, type RecordedCall, type SignedRequest } from './server';
 
+/** An attachment object as Discord puts it on a message or in `data.resolved.attachments`. */
+export interface DiscordAttachmentObject {
+  id: string;
+  filename: string;
+  size: number;
+  url: string;
+  proxy_url: string;
+  content_type: string;
+  width?: number;
+  height?: number;
+}
+
 export interface FakeDiscord extends FakeServer {
   /** Make an interaction token dead: its follow-ups answer 404 Unknown Webhook (code 10015). */
   expireInteraction(token: string): void;
+  /** What the last `PATCH /applications/@me` set as the Interactions Endpoint URL (null: none). */
+  readonly interactionsEndpointUrl: string | null;
+  /**
+   * Serve a file a user attached as the CDN does (`downloadAttachment`, at
+   * `/attachments/{channel}/{id}/{name}` signed with `ex`, `is`, `hm`; no credentials needed, a
+   * wrong signature answers 404). Returns the attachment object.
+   */
+  putAttachment(bytes: Buffer, filename: string, contentType: string, channelId: string): DiscordAttachmentObject;
 }
 
 export interface FakeDiscordOptions {
@@ -12,6 +32,8 @@ export interface FakeDiscordOptions {
   /** When set, other channels answer 404 Unknown Channel. */
   channels?: string[];
   applicationId?: string;
+  /** What `GET /gateway/bot` answers as `url` (a `startFakeDiscordGateway`'s). */
+  gatewayUrl?: string;
 }
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
@@ -25,11 +47,14 @@ export function snowflake(at = Date.now()): string {
 
 /**
  * Fake Discord REST API (v10): `POST /channels/{id}/messages`, `POST /channels/{id}/typing`,
- * `POST /webhooks/{application_id}/{token}` (interaction follow-ups), `GET /users/@me`.
+ * `POST /webhooks/{application_id}/{token}` (interaction follow-ups), `GET /users/@me`,
+ * `GET /gateway/bot` and `PUT /applications/{application_id}/commands`.
  */
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   const applicationId = options.applicationId ?? '1160000000000000001';
   const deadTokens = new Set<string>();
+  let interactionsEndpointUrl: string | null = null;
+  const attachments = new Map<string, { bytes: Buffer; hm: string }>();
   const error = (status: number, message: string, code: number, extra: Record<string, unknown> = {}, headers?: Record<string, string>): FakeResponse => ({
     status,
     ...(headers ? { headers } : {}),
@@ -96,10 +121,20 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       if (httpMethod === 'POST' && /^\/channels\/[^/]+\/typing$/.test(path)) return 'triggerTypingIndicator';
       if (httpMethod === 'POST' && /^\/webhooks\/[^/]+\/[^/]+$/.test(path)) return 'createFollowupMessage';
       if (httpMethod === 'GET' && path === '/users/@me') return 'getCurrentUser';
+      if (httpMethod === 'PATCH' && path === '/applications/@me') return 'editCurrentApplication';
+      if (httpMethod === 'GET' && path === '/gateway/bot') return 'getGatewayBot';
+      if (httpMethod === 'PUT' && /^\/applications\/[^/]+\/commands$/.test(path)) return 'bulkOverwriteGlobalApplicationCommands';
+      if (httpMethod === 'GET' && /^\/attachments\/\d+\/\d+\/[^/]+$/.test(path)) return 'downloadAttachment';
       return null;
     },
     handle: (call) => {
       const segments = call.path.split('/');
+      if (call.method === 'downloadAttachment') {
+        const file = attachments.get(segments[3] ?? '');
+        return file && call.query.hm === file.hm
+          ? { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: file.bytes }
+          : { status: 404, headers: { 'content-type': 'text/plain' }, body: Buffer.from('This content is no longer available.') };
+      }
       if (call.method === 'createFollowupMessage') {
         const token = decodeURIComponent(segments[3] ?? '');
         if (deadTokens.has(token) || segments[2] !== applicationId) return error(404, 'Unknown Webhook', 10015);
@@ -121,6 +156,39 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
             mfa_enabled: false,
           },
         };
+      }
+      if (call.method === 'editCurrentApplication') {
+        // The real API also sends a signed PING to a new URL and refuses it unless answered {"type":1}.
+        const url = call.body.interactions_endpoint_url;
+        if (url !== undefined && url !== null && (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url)))
+          return invalidForm('interactions_endpoint_url', 'URL_TYPE_INVALID_URL', 'Not a well formed URL.');
+        if (url !== undefined) interactionsEndpointUrl = url;
+        return {
+          status: 200,
+          body: {
+            id: applicationId,
+            name: 'GET INN',
+            description: '',
+            bot_public: true,
+            bot_require_code_grant: false,
+            flags: 0,
+            interactions_endpoint_url: interactionsEndpointUrl,
+          },
+        };
+      }
+      if (call.method === 'getGatewayBot') {
+        return {
+          status: 200,
+          body: {
+            url: options.gatewayUrl ?? 'wss://gateway.discord.gg',
+            shards: 1,
+            session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+          },
+        };
+      }
+      if (call.method === 'bulkOverwriteGlobalApplicationCommands') {
+        if (options.applicationId !== undefined && segments[2] !== options.applicationId) return error(403, 'Missing Access', 50001);
+        return validateCommands(call.body.value) ?? { status: 200, body: registeredCommands(segments[2] ?? '', call.body.value as Record<string, unknown>[]) };
       }
       const channelId = decodeURIComponent(segments[2] ?? '');
       if (options.channels && !options.channels.includes(channelId)) return error(404, 'Unknown Channel', 10003);
@@ -157,10 +225,74 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 
   return {
     ...server,
+    get interactionsEndpointUrl() {
+      return interactionsEndpointUrl;
+    },
     expireInteraction(token) {
       deadTokens.add(token);
     },
+    putAttachment(bytes, filename, contentType, channelId) {
+      const id = snowflake();
+      const hm = randomBytes(32).toString('hex');
+      attachments.set(id, { bytes, hm });
+      const now = Math.floor(Date.now() / 1000);
+      const path = `/attachments/${channelId}/${id}/${encodeURIComponent(filename)}`;
+      const query = `?ex=${(now + 86_400).toString(16)}&is=${now.toString(16)}&hm=${hm}&`;
+      return {
+        id,
+        filename,
+        size: bytes.length,
+        url: `${server.url}${path}${query}`,
+        proxy_url: `${server.url}/proxy${path}${query}`,
+        content_type: contentType,
+      };
+    },
   };
+}
+
+/** `PUT /applications/{id}/commands` takes an array of at most 100 commands, each checked as Discord checks it. */
+function validateCommands(body: unknown): FakeResponse | null {
+  const invalid = (path: string, message: string): FakeResponse => ({
+    status: 400,
+    body: { message: 'Invalid Form Body', code: 50035, errors: { [path]: { _errors: [{ code: 'INVALID', message }] } } },
+  });
+  if (!Array.isArray(body) || body.length > 100) return invalid('_errors', 'Must be an array of 100 or fewer commands.');
+  const names = new Set<string>();
+  for (const [index, command] of (body as Record<string, unknown>[]).entries()) {
+    const name = command?.name;
+    if (typeof name !== 'string' || !/^[-_\p{Ll}\p{Lo}\p{N}]{1,32}$/u.test(name)) return invalid(`${index}.name`, 'Command name is invalid');
+    if (names.has(name)) return invalid(`${index}.name`, 'Application command names must be unique');
+    names.add(name);
+    const description = command.description;
+    if (typeof description !== 'string' || description.length < 1 || description.length > 100)
+      return invalid(`${index}.description`, 'Must be between 1 and 100 in length.');
+    const options = (command.options ?? []) as Record<string, unknown>[];
+    if (!Array.isArray(options) || options.length > 25) return invalid(`${index}.options`, 'Must be 25 or fewer in length.');
+    let optionalSeen = false;
+    for (const [position, option] of options.entries()) {
+      if (typeof option?.type !== 'number' || typeof option.name !== 'string' || typeof option.description !== 'string') {
+        return invalid(`${index}.options.${position}`, 'Option type, name and description are required.');
+      }
+      if (option.required === true && optionalSeen)
+        return invalid(`${index}.options.${position}.required`, 'Required options must be placed before non-required options');
+      if (option.required !== true) optionalSeen = true;
+    }
+  }
+  return null;
+}
+
+function registeredCommands(applicationId: string, commands: Record<string, unknown>[]): Record<string, unknown>[] {
+  return commands.map((command) => ({
+    id: snowflake(),
+    application_id: applicationId,
+    version: snowflake(),
+    default_member_permissions: null,
+    type: 1,
+    nsfw: false,
+    integration_types: [0],
+    contexts: null,
+    ...command,
+  }));
 }
 
 // ---- Inbound interactions, signed as Discord signs them ----
@@ -234,11 +366,24 @@ export function discordPing(applicationId: string): Record<string, unknown> {
   };
 }
 
-/** A slash command (`/start`, `/answer text:...`). */
+/** A slash command (`/start`, `/answer text:...`; `/answer file:...` with the attachment in `resolved`). */
 export function discordCommand(
-  options: DiscordInteractionOptions & { name: string; options?: { name: string; type: number; value: string | number | boolean }[] },
+  options: DiscordInteractionOptions & {
+    name: string;
+    options?: { name: string; type: number; value: string | number | boolean }[];
+    resolved?: { attachments: Record<string, object> };
+  },
 ): Record<string, unknown> {
-  return { ...interactionBase(options, 2), data: { id: snowflake(), name: options.name, type: 1, ...(options.options ? { options: options.options } : {}) } };
+  return {
+    ...interactionBase(options, 2),
+    data: {
+      id: snowflake(),
+      name: options.name,
+      type: 1,
+      ...(options.options ? { options: options.options } : {}),
+      ...(options.resolved ? { resolved: options.resolved } : {}),
+    },
+  };
 }
 
 /** A button press on one of the bot's messages. */

@@ -13,6 +13,7 @@
  * Builders: telegramUpdate / telegramRequest; whatsappWebhook / messengerWebhook / metaRequest /
  * signMeta / metaHandshakeQuery; slackMessageWebhook / slackButtonWebhook / slackUrlVerification /
  * signSlack; discordKeyPair + discordRequest(discordCommand | discordButton | discordPing) / signDiscord.
+ * startFakeDiscordGateway (a WebSocket Gateway: HELLO, IDENTIFY/READY, heartbeats, RESUME, dispatches) + discordGatewayMessage.
  *
  * Every fake records `calls` ({method, httpMethod, path, query, headers, body, rawBody, status,
  * response, ok}; `ok` is the platform's own notion of success, e.g. Slack's `ok:false` on HTTP 200),
@@ -27,3 +28,4 @@ export * from './telegram';
 export * from './meta';
 export * from './slack';
 export * from './discord';
+export * from './discord-gateway';

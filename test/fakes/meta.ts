@@ -44,6 +44,39 @@ const missingObject = (id: string): FakeResponse =>
     { error_subcode: 33 },
   );
 
+// ---- Webhook subscriptions, shared by the WhatsApp and Messenger fakes ----
+
+/** A Meta app: its id and secret make the app access token `{id}|{secret}`. */
+export interface FakeMetaApp {
+  id: string;
+  secret: string;
+}
+
+/** What the registration endpoints set, kept as Meta keeps it. */
+export interface MetaSubscriptions {
+  /** `POST /{app_id}/subscriptions`, by webhook object (`page`, `whatsapp_business_account`). */
+  app: Record<string, { callback_url: string; verify_token: string; fields: string[] }>;
+  /** `POST /{page_id or waba_id}/subscribed_apps`; null when unsubscribed (or never subscribed). */
+  account: { subscribed_fields?: string[]; override_callback_uri?: string } | null;
+}
+
+/** `POST /{app_id}/subscriptions` with the app access token; Meta answers `{"success":true}`. */
+function subscribeApp(call: RecordedCall, app: FakeMetaApp | undefined, subscriptions: MetaSubscriptions): FakeResponse {
+  const appId = call.path.split('/')[1] ?? '';
+  const token = typeof call.body.access_token === 'string' ? call.body.access_token : bearer(call);
+  if (!token) return graphError(400, 2500, 'An access token is required to request this resource.');
+  const [tokenApp, tokenSecret] = token.split('|');
+  if (tokenApp !== appId || tokenSecret === undefined || (app && (appId !== app.id || tokenSecret !== app.secret))) {
+    return graphError(401, 190, 'Invalid OAuth access token signature.');
+  }
+  const { object, callback_url: callbackUrl, verify_token: verifyToken, fields } = call.body;
+  for (const [name, value] of Object.entries({ object, callback_url: callbackUrl, verify_token: verifyToken, fields })) {
+    if (typeof value !== 'string' || value === '') return graphError(400, 100, `(#100) The parameter ${name} is required`);
+  }
+  subscriptions.app[object as string] = { callback_url: callbackUrl as string, verify_token: verifyToken as string, fields: (fields as string).split(',') };
+  return { status: 200, body: { success: true } };
+}
+
 // ---- WhatsApp Cloud API ----
 
 export interface FakeWhatsAppOptions {
@@ -51,11 +84,21 @@ export interface FakeWhatsAppOptions {
   phoneNumberId?: string;
   /** When set, other tokens answer 401 code 190. */
   accessToken?: string;
+  /** The approved templates (name, language, count of body parameters); when set, others answer 132001. */
+  templates?: { name: string; language: string; parameters: number }[];
+  /** When set, other business account ids answer "object does not exist". */
+  businessAccountId?: string;
+  /** When set, other app tokens answer 401 code 190. */
+  app?: FakeMetaApp;
 }
 
 export interface FakeWhatsApp extends FakeServer {
+  /** The app's subscriptions, and the business account's subscription to the app (with its callback override). */
+  readonly subscriptions: MetaSubscriptions;
   /** Make a file a user "sent" downloadable (`GET /{media-id}`, then its URL); returns the media id. */
   putMedia(bytes: Buffer, mime: string): string;
+  /** The user last wrote more than 24 hours ago (or again not): free-form messages to them answer 131047. */
+  setOutsideWindow(to: string, outside?: boolean): void;
 }
 
 /**
@@ -64,6 +107,8 @@ export interface FakeWhatsApp extends FakeServer {
  */
 export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Promise<FakeWhatsApp> {
   const media = new Map<string, { bytes: Buffer; mime: string }>();
+  const subscriptions: MetaSubscriptions = { app: {}, account: null };
+  const outsideWindow = new Set<string>();
   const invalid = (details: string): FakeResponse =>
     graphError(400, 131009, '(#131009) Parameter value is not valid', { error_data: { messaging_product: 'whatsapp', details } });
 
@@ -89,6 +134,40 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
     return null;
   };
 
+  /** As Meta checks a template message: the shape, an approved name and language, and its parameters. */
+  const validateTemplate = (template: Record<string, unknown>): FakeResponse | null => {
+    const language = (template.language as { code?: unknown } | undefined)?.code;
+    if (typeof template.name !== 'string' || !/^[a-z0-9_]{1,512}$/.test(template.name)) return graphError(400, 100, '(#100) Invalid parameter: template[name]');
+    if (typeof language !== 'string') return graphError(400, 100, '(#100) The parameter template[language][code] is required.');
+    const components = (template.components ?? []) as { type?: string; parameters?: { type?: string; text?: unknown }[] }[];
+    if (!Array.isArray(components) || components.some((component) => component.type !== 'body' || !Array.isArray(component.parameters))) {
+      return graphError(400, 100, '(#100) Invalid parameter: template[components]');
+    }
+    const parameters = components.flatMap((component) => component.parameters ?? []);
+    const badText = (text: unknown) => typeof text !== 'string' || text.length === 0 || /[\n\t]| {5,}/.test(text);
+    if (parameters.some((parameter) => parameter.type !== 'text' || badText(parameter.text))) {
+      return graphError(400, 132018, '(#132018) There was an issue with the parameters in your template.', {
+        error_data: { messaging_product: 'whatsapp', details: 'Param text cannot have new-line/tab characters or more than 4 consecutive spaces' },
+      });
+    }
+    if (!options.templates) return null;
+    const approved = options.templates.find((known) => known.name === template.name && known.language === language);
+    if (!approved) {
+      return graphError(404, 132001, '(#132001) Template name does not exist in the translation', {
+        error_data: { messaging_product: 'whatsapp', details: `template name (${template.name}) does not exist in ${language}` },
+      });
+    }
+    if (approved.parameters !== parameters.length) {
+      return graphError(400, 132000, '(#132000) Number of parameters does not match the expected number of params', {
+        error_data: {
+          messaging_product: 'whatsapp',
+          details: `body: number of localizable_params (${parameters.length}) does not match the expected number of params (${approved.parameters})`,
+        },
+      });
+    }
+    return null;
+  };
+
   const server = await startFakeServer({
     name: 'whatsapp',
     // The typing indicator (a read receipt) shares the endpoint; it is told apart so tests can fail one or the other.
@@ -97,12 +176,34 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
       if (httpMethod === 'GET' && media.has(path.slice(1))) return 'getMedia';
       if (httpMethod === 'GET' && path === '/whatsapp_business/attachments/') return 'downloadMedia';
       if (httpMethod === 'GET' && /^\/\d+$/.test(path)) return 'getPhoneNumber';
+      if (httpMethod === 'POST' && /^\/\d+\/subscriptions$/.test(path)) return 'subscribeApp';
+      if (httpMethod === 'POST' && /^\/\d+\/subscribed_apps$/.test(path)) return 'subscribeBusinessAccount';
+      if (httpMethod === 'DELETE' && /^\/\d+\/subscribed_apps$/.test(path)) return 'unsubscribeBusinessAccount';
       return null;
     },
     handle: (call) => {
       const id = call.path.split('/')[1] ?? '';
+      if (call.method === 'subscribeApp') return subscribeApp(call, options.app, subscriptions);
       const denied = checkToken(call, options.accessToken);
       if (denied) return denied;
+      if (call.method === 'subscribeBusinessAccount' || call.method === 'unsubscribeBusinessAccount') {
+        if (options.businessAccountId !== undefined && id !== options.businessAccountId) return missingObject(id);
+        if (call.method === 'unsubscribeBusinessAccount') {
+          subscriptions.account = null;
+          return { status: 200, body: { success: true } };
+        }
+        const override = call.body.override_callback_uri;
+        if (override !== undefined) {
+          if (typeof override !== 'string' || override.length > 200 || !/^https?:\/\/\S+$/.test(override)) {
+            return graphError(400, 100, '(#100) Param override_callback_uri must be a valid URL of at most 200 characters');
+          }
+          if (typeof call.body.verify_token !== 'string' || call.body.verify_token === '') {
+            return graphError(400, 100, '(#100) The parameter verify_token is required');
+          }
+        }
+        subscriptions.account = typeof override === 'string' ? { override_callback_uri: override } : {};
+        return { status: 200, body: { success: true } };
+      }
       if (call.method === 'getMedia') {
         const file = media.get(id) as { bytes: Buffer; mime: string };
         const sha256 = createHash('sha256').update(file.bytes).digest('hex');
@@ -136,6 +237,17 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
         const problem = validateInteractive(content as Record<string, unknown>);
         if (problem) return problem;
       }
+      if (body.type === 'template') {
+        const problem = validateTemplate(content as Record<string, unknown>);
+        if (problem) return problem;
+      } else if (outsideWindow.has(body.to)) {
+        return graphError(400, 131047, '(#131047) Re-engagement message', {
+          error_data: {
+            messaging_product: 'whatsapp',
+            details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+          },
+        });
+      }
       return {
         status: 200,
         body: {
@@ -155,10 +267,15 @@ export async function startFakeWhatsApp(options: FakeWhatsAppOptions = {}): Prom
     notFound: (call) => missingObject(call.path.slice(1)),
   });
   return Object.assign(server, {
+    subscriptions,
     putMedia(bytes: Buffer, mime: string) {
       const id = String(1_000_000_000_000_000 + Math.floor(Math.random() * 1_000_000_000_000));
       media.set(id, { bytes, mime });
       return id;
+    },
+    setOutsideWindow(to: string, outside = true) {
+      if (outside) outsideWindow.add(to);
+      else outsideWindow.delete(to);
     },
   });
 }
@@ -169,12 +286,21 @@ export interface FakeMessengerOptions {
   pageId?: string;
   pageAccessToken?: string;
   pageName?: string;
+  /** When set, other app tokens answer 401 code 190. */
+  app?: FakeMetaApp;
 }
 
 export interface FakeMessenger extends FakeServer {
+  /** The app's subscriptions, and the page's subscription to the app. */
+  readonly subscriptions: MetaSubscriptions;
   /** Serve a file a user "sent" as the CDN does; returns the URL to put in an attachment's `payload.url`. */
   putAttachment(bytes: Buffer, fileName: string): string;
+  /** The user last wrote more than 24 hours ago (or again not): messages to them without a tag answer code 10, subcode 2018278. */
+  setOutsideWindow(psid: string, outside?: boolean): void;
 }
+
+const MESSAGING_TYPES = ['RESPONSE', 'UPDATE', 'MESSAGE_TAG'];
+const MESSAGE_TAGS = ['CONFIRMED_EVENT_UPDATE', 'POST_PURCHASE_UPDATE', 'ACCOUNT_UPDATE', 'HUMAN_AGENT'];
 
 /**
  * Fake Messenger Send API: `POST /{page_id}/messages` (or `/me/messages`), `GET /me`, and the CDN
@@ -183,6 +309,8 @@ export interface FakeMessenger extends FakeServer {
 export async function startFakeMessenger(options: FakeMessengerOptions = {}): Promise<FakeMessenger> {
   const pageId = options.pageId ?? '104560000000001';
   const attachments = new Map<string, Buffer>();
+  const subscriptions: MetaSubscriptions = { app: {}, account: null };
+  const outsideWindow = new Set<string>();
   const server = await startFakeServer({
     name: 'messenger',
     // Sender actions (typing) share the endpoint; they are told apart so tests can fail one or the other.
@@ -190,6 +318,9 @@ export async function startFakeMessenger(options: FakeMessengerOptions = {}): Pr
       if (httpMethod === 'POST' && /^\/[^/]+\/messages$/.test(path)) return body.sender_action !== undefined ? 'senderAction' : 'messages';
       if (httpMethod === 'GET' && path === '/me') return 'me';
       if (httpMethod === 'GET' && path.startsWith('/attachments/')) return 'downloadAttachment';
+      if (httpMethod === 'POST' && /^\/\d+\/subscriptions$/.test(path)) return 'subscribeApp';
+      if (httpMethod === 'POST' && /^\/[^/]+\/subscribed_apps$/.test(path)) return 'subscribePage';
+      if (httpMethod === 'DELETE' && /^\/[^/]+\/subscribed_apps$/.test(path)) return 'unsubscribePage';
       return null;
     },
     handle: (call) => {
@@ -199,17 +330,43 @@ export async function startFakeMessenger(options: FakeMessengerOptions = {}): Pr
           ? { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: bytes }
           : { status: 403, body: 'URL signature mismatch' };
       }
+      if (call.method === 'subscribeApp') return subscribeApp(call, options.app, subscriptions);
       const denied = checkToken(call, options.pageAccessToken);
       if (denied) return denied;
       if (call.method === 'me') return { status: 200, body: { name: options.pageName ?? 'GET INN Test Page', id: pageId } };
       const id = call.path.split('/')[1] ?? '';
       if (id !== 'me' && options.pageId !== undefined && id !== options.pageId) return missingObject(id);
-      const body = call.body as { recipient?: { id?: string }; sender_action?: string; message?: Record<string, unknown> };
+      if (call.method === 'unsubscribePage') {
+        subscriptions.account = null;
+        return { status: 200, body: { success: true } };
+      }
+      if (call.method === 'subscribePage') {
+        const fields = call.body.subscribed_fields;
+        if (typeof fields !== 'string' || fields === '') return graphError(400, 100, '(#100) The parameter subscribed_fields is required.');
+        subscriptions.account = { subscribed_fields: fields.split(',') };
+        return { status: 200, body: { success: true } };
+      }
+      const body = call.body as {
+        recipient?: { id?: string };
+        sender_action?: string;
+        messaging_type?: string;
+        tag?: string;
+        message?: Record<string, unknown>;
+      };
       const recipient = body.recipient?.id;
       if (!recipient) return graphError(400, 100, '(#100) The parameter recipient is required');
       if (body.sender_action) return { status: 200, body: { recipient_id: recipient } };
       const message = body.message;
       if (!message) return graphError(400, 100, '(#100) param message must be non-empty.');
+      if (!MESSAGING_TYPES.includes(body.messaging_type ?? '')) {
+        return graphError(400, 100, `(#100) param messaging_type must be one of {${MESSAGING_TYPES.join(', ')}}`);
+      }
+      if (body.messaging_type === 'MESSAGE_TAG' && !MESSAGE_TAGS.includes(body.tag ?? '')) {
+        return graphError(400, 100, `(#100) Param tag must be one of {${MESSAGE_TAGS.join(', ')}}`);
+      }
+      if (body.messaging_type !== 'MESSAGE_TAG' && outsideWindow.has(recipient)) {
+        return graphError(400, 10, '(#10) This message is sent outside of allowed window.', { error_subcode: 2018278 });
+      }
       if (typeof message.text === 'string' && message.text.length > 2000) {
         return graphError(400, 100, '(#100) Length of param message[text] must be less than or equal to 2000');
       }
@@ -230,10 +387,15 @@ export async function startFakeMessenger(options: FakeMessengerOptions = {}): Pr
     notFound: (call) => missingObject(call.path.slice(1)),
   });
   return Object.assign(server, {
+    subscriptions,
     putAttachment(bytes: Buffer, fileName: string) {
       const id = randomBytes(8).toString('hex');
       attachments.set(id, bytes);
       return `${server.url}/attachments/${id}/${encodeURIComponent(fileName)}?_nc_cat=1&oh=${randomBytes(16).toString('hex')}&oe=${Math.floor(Date.now() / 1000) + 3600}`;
+    },
+    setOutsideWindow(psid: string, outside = true) {
+      if (outside) outsideWindow.add(psid);
+      else outsideWindow.delete(psid);
     },
   });
 }

@@ -8,13 +8,39 @@ export interface FakeSlackOptions {
   channels?: string[];
 }
 
+/** A file object as Slack puts it in a message event's `files[]`. */
+export interface SlackFileObject {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  size: number;
+  mode: 'hosted';
+  url_private: string;
+  url_private_download: string;
+  permalink: string;
+}
+
+export interface FakeSlack extends FakeServer {
+  /**
+   * Serve a file a user "shared" as files.slack.com does (`downloadFile`): to the bot token only;
+   * without it (or with another workspace's token: `readableBy`), like Slack, a 200 HTML sign-in
+   * page. Returns the file object for the event.
+   */
+  putFile(bytes: Buffer, name: string, mimetype: string, readableBy?: string): SlackFileObject;
+}
+
+const SIGN_IN_PAGE = Buffer.from('<!DOCTYPE html><html lang="en-US"><head><title>Slack</title></head><body>Sign in to GET INN Test</body></html>');
+
 /**
- * Fake Slack Web API: `POST /chat.postMessage`, `POST /auth.test`. Like Slack, logical errors are
- * HTTP 200 `{"ok":false,"error":...}` (`failNext({status: 200, code: 'channel_not_found'})`), rate
- * limits HTTP 429 with `Retry-After`.
+ * Fake Slack Web API: `POST /chat.postMessage`, `POST /auth.test`, and file downloads under
+ * `/files-pri/` (`putFile`). Like Slack, logical errors are HTTP 200 `{"ok":false,"error":...}`
+ * (`failNext({status: 200, code: 'channel_not_found'})`), rate limits HTTP 429 with `Retry-After`.
  */
-export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeServer> {
+export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   let counter = 0;
+  const files = new Map<string, { bytes: Buffer; readableBy?: string }>();
   const failed = (error: string, status = 200, headers?: Record<string, string>): FakeResponse => ({
     status,
     ...(headers ? { headers } : {}),
@@ -48,10 +74,25 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     );
   };
 
-  return startFakeServer({
+  const download = (call: RecordedCall): FakeResponse => {
+    const file = files.get(call.path.split('/')[2] ?? '');
+    const reader = file?.readableBy ?? options.botToken;
+    const token = call.headers.authorization?.startsWith('Bearer ') ? call.headers.authorization.slice('Bearer '.length) : undefined;
+    if (file && token !== undefined && (reader === undefined || token === reader)) {
+      return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: file.bytes };
+    }
+    return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: SIGN_IN_PAGE };
+  };
+
+  const server = await startFakeServer({
     name: 'slack',
-    methodOf: (httpMethod, path) => (httpMethod === 'POST' && (path === '/chat.postMessage' || path === '/auth.test') ? path.slice(1) : null),
+    methodOf: (httpMethod, path) => {
+      if (httpMethod === 'POST' && (path === '/chat.postMessage' || path === '/auth.test')) return path.slice(1);
+      if (httpMethod === 'GET' && path.startsWith('/files-pri/')) return 'downloadFile';
+      return null;
+    },
     handle: (call) => {
+      if (call.method === 'downloadFile') return download(call);
       const denied = checkAuth(call);
       if (denied) return denied;
       if (call.method === 'auth.test') {
@@ -102,7 +143,30 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       return failed(error, spec.status);
     },
     notFound: () => failed('unknown_method', 404),
-    isSuccess: (answer) => answer.status < 300 && (answer.body as { ok?: boolean } | undefined)?.ok === true,
+    isSuccess: (answer) =>
+      Buffer.isBuffer(answer.body)
+        ? answer.status === 200 && answer.headers?.['content-type'] === 'application/octet-stream'
+        : answer.status < 300 && (answer.body as { ok?: boolean } | undefined)?.ok === true,
+  });
+
+  return Object.assign(server, {
+    putFile(bytes: Buffer, name: string, mimetype: string, readableBy?: string): SlackFileObject {
+      const id = `F0${randomBytes(5).toString('hex').toUpperCase()}`;
+      const key = `T0GETINN1-${id}`;
+      files.set(key, { bytes, ...(readableBy !== undefined ? { readableBy } : {}) });
+      return {
+        id,
+        name,
+        title: name,
+        mimetype,
+        filetype: name.split('.').pop() ?? 'binary',
+        size: bytes.length,
+        mode: 'hosted',
+        url_private: `${server.url}/files-pri/${key}/${encodeURIComponent(name)}`,
+        url_private_download: `${server.url}/files-pri/${key}/download/${encodeURIComponent(name)}`,
+        permalink: `https://getinn-test.slack.com/files/U0ANNA/${id}/${encodeURIComponent(name)}`,
+      };
+    },
   });
 }
 
@@ -178,6 +242,34 @@ export interface SlackButtonOptions extends SlackSigningOptions {
   /** The button's label. */
   text?: string;
   triggerId?: string;
+}
+
+export interface SlackFileShareOptions extends SlackSigningOptions {
+  channel: string;
+  user: string;
+  files: object[];
+  /** The message typed with the files (may be empty). */
+  text?: string;
+  eventId?: string;
+}
+
+/** A user's message sharing files (`subtype: file_share`), as an Events API request. */
+export function slackFileShareWebhook(options: SlackFileShareOptions): SignedRequest {
+  const ts = `${Math.floor(Date.now() / 1000)}.${String(randomBytes(3).readUIntBE(0, 3)).padStart(6, '0')}`;
+  const event = {
+    type: 'message',
+    subtype: 'file_share',
+    channel: options.channel,
+    user: options.user,
+    text: options.text ?? '',
+    files: options.files,
+    upload: false,
+    display_as_bot: false,
+    ts,
+    event_ts: ts,
+    channel_type: 'im',
+  };
+  return slackRequest(JSON.stringify(slackEventPayload(event, options.eventId)), 'application/json', options);
 }
 
 /** A Block Kit button press, as the interactivity request (`payload=` form field). */

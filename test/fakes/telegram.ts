@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { signedRequest, startFakeServer, type FakeResponse, type FakeServer, type RecordedCall, type SignedRequest } from './server';
+import { parseTelegramHtml, type ParsedHtml } from './telegram-html';
 
 /** Fake Telegram Bot API: `$url/bot<token>/<method>`, answering like api.telegram.org. */
 export interface FakeTelegram extends FakeServer {
@@ -18,6 +19,13 @@ export interface FakeTelegramOptions {
 
 const TEXT_LIMIT = 4096;
 const CAPTION_LIMIT = 1024;
+
+/** A text as Telegram reads it: plain, or parsed with `parse_mode: "HTML"` (the only mode this project sends). */
+function parseText(text: string, parseMode: unknown): ParsedHtml {
+  if (parseMode === undefined) return { ok: true, text, entities: [] };
+  if (parseMode !== 'HTML') return { ok: false, description: 'Bad Request: unsupported parse_mode' };
+  return parseTelegramHtml(text);
+}
 
 export async function startFakeTelegram(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
   const bot = options.bot ?? { id: 7000001, username: 'getinn_test_bot', first_name: 'GET INN' };
@@ -116,11 +124,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     },
     getWebhookInfo: () => ok({ url: webhook?.url ?? '', has_custom_certificate: false, pending_update_count: 0 }),
     sendMessage: (call) => {
-      const text = call.body.text;
-      if (typeof text !== 'string' || text.length === 0) return error(400, 'Bad Request: message text is empty');
+      if (typeof call.body.text !== 'string') return error(400, 'Bad Request: message text is empty');
+      const parsed = parseText(call.body.text, call.body.parse_mode);
+      if (!parsed.ok) return error(400, parsed.description);
+      const { text, entities } = parsed;
+      if (text.length === 0) return error(400, 'Bad Request: message text is empty');
       if (text.length > TEXT_LIMIT) return error(400, 'Bad Request: message is too long');
       const markup = call.body.reply_markup;
-      return ok(message(call, { text, ...(markup ? { reply_markup: markup } : {}) }));
+      return ok(message(call, { text, ...(entities.length > 0 ? { entities } : {}), ...(markup ? { reply_markup: markup } : {}) }));
     },
     sendChatAction: () => ok(true),
     getFile: (call) => {

@@ -31,6 +31,7 @@ describe('files users send on WhatsApp and Messenger', () => {
     stack = await startStack({ db: 'sqlite', apiBases: { whatsapp: whatsapp.url, messenger: messenger.url } });
     mediaDir = mkdtempSync(path.join(os.tmpdir(), 'media-incoming-platforms-'));
     stack.config.mediaDir = mediaDir;
+    stack.config.fileSources = { ...stack.config.fileSources, messenger: [new URL(messenger.url).hostname] };
   });
   afterAll(async () => {
     await stack.close();
@@ -124,6 +125,32 @@ describe('files users send on WhatsApp and Messenger', () => {
     const history = await userHistory(bot, 'messenger', psid);
     expect(history[1].payload.media).toMatchObject({ media_id: receipt.media_id, platform_url: url });
     expect(messenger.callsTo('downloadAttachment')).toHaveLength(1);
+  });
+
+  it("Messenger: a URL off Meta's CDN hosts is not fetched", async () => {
+    const bot = await stack.createBot({ platform: 'messenger', credentials: ms, scenario: receiptScenario });
+    const psid = '6543210987654323';
+    const post = (req: SignedRequest) => stack.http.post(`/v1/webhooks/messenger/${bot.id}`).set(req.headers).send(req.body);
+    messenger.reset();
+
+    await post(messengerWebhook({ pageId: ms.page_id, psid, text: '/start', appSecret: ms.app_secret }));
+    await messenger.waitForCalls(1, { method: 'messages' }, 20_000);
+
+    // The same server under a host name that is not on the list.
+    const url = messenger.putAttachment(await jpeg(30, 30), 'photo.jpg').replace('//127.0.0.1:', '//localhost:');
+    const event = {
+      sender: { id: psid },
+      recipient: { id: ms.page_id },
+      timestamp: Date.now(),
+      message: { mid: 'm_file3', attachments: [{ type: 'image', payload: { url } }] },
+    };
+    expect((await post(metaRequest(messengerPayload(ms.page_id, [event]), ms.app_secret))).status).toBe(200);
+
+    await messenger.waitForCalls(2, { method: 'messages' }, 20_000);
+    expect((await dialogOf(bot, 'messenger', psid)).collected_data.receipt).toEqual({ type: 'image', url });
+    const history = await userHistory(bot, 'messenger', psid);
+    expect(history[1].payload.store_error).toBe("The file is not on messenger's file host (127.0.0.1), so it was not downloaded.");
+    expect(messenger.callsTo('downloadAttachment')).toEqual([]);
   });
 
   it('Messenger: a URL the CDN refuses leaves the platform URL in the step and the store error in the history', async () => {

@@ -265,8 +265,4 @@ describe('whatsapp setup', () => {
     expect(wa.calls[0]?.query).toEqual({ fields: 'display_phone_number,verified_name,quality_rating' });
     expect(JSON.stringify(result)).not.toContain(credentials.access_token);
   });
-
-  it('has no webhook registration API', () => {
-    expect(whatsappAdapter).not.toHaveProperty('registerWebhook');
-  });
 });

@@ -65,6 +65,7 @@ export async function continueAsNewCarrying(
     pending: queue.pendingMessages(),
     startedAt: dialog.startedAt,
     lastInteractionAt: dialog.lastInteractionAt,
+    lastUserMessageAt: dialog.lastUserMessageAt,
     replyContext: dialog.replyContext,
   };
   await continueAsNew<(input: DialogWorkflowInput) => Promise<void>>({

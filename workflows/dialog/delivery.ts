@@ -6,7 +6,7 @@
  * retried and heartbeating activity, goes on from there. Turns with media, and turns past the
  * task's budget of local deliveries, go to `deliverTurn` at once.
  */
-import type { Reply, PartsSent, TurnDelivery, TurnRecord } from '../../src/dialog/contract';
+import type { ChatAddress, Reply, PartsSent, TurnDelivery, TurnRecord } from '../../src/dialog/contract';
 import { deliverTurn, deliverTurnOrHandOver, failureMessage } from './activities';
 import { local, TaskTakenOver } from './sdk-workarounds';
 import { type Dialog, nowIso } from './state';
@@ -27,8 +27,15 @@ function summaryOf(turn: Turn, dialog: Dialog, replies: Reply[], recorded: boole
 export async function deliver(dialog: Dialog, task: WorkflowTask, turn: Turn, record?: () => TurnRecord): Promise<void> {
   let replies = turn.replies.splice(0);
   if (replies.length === 0 && !record) return;
-  const chat = { botId: dialog.botId, platform: dialog.platform, chatId: dialog.chatId, replyContext: dialog.replyContext };
-  const delivery = (sending: Reply[], resume?: PartsSent): TurnDelivery => ({ chat, replies: sending, record: record?.(), resume });
+  const chat: ChatAddress = {
+    botId: dialog.botId,
+    platform: dialog.platform,
+    chatId: dialog.chatId,
+    replyContext: dialog.replyContext,
+    lastUserMessageAt: dialog.lastUserMessageAt,
+    handoff: turn.from.status === 'handoff' || dialog.state.status === 'handoff',
+  };
+  const delivery = (sending: Reply[], resume?: PartsSent): TurnDelivery => ({ chat, replies: sending, record: record?.(), resume, at: nowIso() });
   let resume: PartsSent | undefined;
 
   // Media can take long to upload: those turns go to the activity at once.

@@ -2,6 +2,7 @@
 import type { LoadedScenario, ScenarioWithRoutes } from '../../src/dialog/contract';
 import { matchTrigger, triggerStarts } from '../../src/engine/triggers';
 import type { UserInput } from '../../src/engine/types';
+import { CONSOLE_PLATFORM, type IncomingMessage } from '../../src/platforms/types';
 import { loadScenario, loadTriggers } from './activities';
 import { local } from './sdk-workarounds';
 import type { Dialog } from './state';
@@ -32,6 +33,16 @@ export async function ensureScenario(dialog: Dialog, useDefault: boolean): Promi
   let loaded = await local(loadScenario.executeWithOptions({ summary }, [{ botId: dialog.botId, scenarioId: pinned }]));
   if (!loaded && pinned) loaded = await local(loadScenario.executeWithOptions({ summary: 'load default scenario' }, [{ botId: dialog.botId }]));
   dialog.scenario = keepRoutes(dialog, loaded) ?? dialog.scenario;
+}
+
+/**
+ * The version a console message names (active or a draft), loaded with the bot's triggers; null on
+ * other platforms, for a message naming none, or for a version not of this bot.
+ */
+export async function namedScenario(dialog: Dialog, message: IncomingMessage): Promise<LoadedScenario | null> {
+  if (dialog.platform !== CONSOLE_PLATFORM || !message.scenarioId) return null;
+  const summary = 'load the scenario version the console names';
+  return keepRoutes(dialog, await local(loadScenario.executeWithOptions({ summary }, [{ botId: dialog.botId, scenarioId: message.scenarioId }])));
 }
 
 export interface Triggered {

@@ -3,12 +3,12 @@ import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@tempor
 import type { DialogSnapshot, LoadedScenario, RecordedEvent, ScenarioRoute, TurnRecord } from '../../src/dialog/contract';
 import { initialState } from '../../src/engine/advance';
 import type { DialogState } from '../../src/engine/types';
-import type { PlatformName } from '../../src/platforms/types';
+import type { DialogPlatform } from '../../src/platforms/types';
 import { type DialogWorkflowInput, searchAttributes } from '../messages';
 
 export interface Dialog {
   readonly botId: string;
-  readonly platform: PlatformName;
+  readonly platform: DialogPlatform;
   readonly chatId: string;
   readonly workflowId: string;
   /** With the turn counter, the idempotency key of a turn's rows: the same in every run. */
@@ -25,6 +25,8 @@ export interface Dialog {
   turn: number;
   startedAt: string;
   lastInteractionAt: string;
+  /** When the user last wrote (workflow time): Meta's 24-hour window counts from it. */
+  lastUserMessageAt?: string;
   /** What a reply needs beyond the chat id, as the latest message gave it. */
   replyContext?: Record<string, string>;
   /** `botActivated` signals this run received. */
@@ -52,6 +54,7 @@ export function openDialog(input: DialogWorkflowInput): Dialog {
     turn: carried?.turn ?? 0,
     startedAt,
     lastInteractionAt: carried?.lastInteractionAt ?? startedAt,
+    lastUserMessageAt: carried?.lastUserMessageAt,
     replyContext: carried?.replyContext,
     botActivations: 0,
   };

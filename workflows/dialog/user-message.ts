@@ -3,10 +3,10 @@ import type { RecordedEvent } from '../../src/dialog/contract';
 import { recognizeCommand } from '../../src/engine/advance';
 import { cutInput } from '../../src/engine/bounds';
 import type { UserInput } from '../../src/engine/types';
-import type { IncomingMessage } from '../../src/platforms/types';
+import { CONSOLE_PLATFORM, type IncomingMessage } from '../../src/platforms/types';
 import { failureMessage, storeIncomingMedia } from './activities';
 import type { MessageItem } from './queue';
-import { ensureScenario, type Triggered, triggeredScenario } from './scenario';
+import { ensureScenario, namedScenario, type Triggered, triggeredScenario } from './scenario';
 import { conversationStarted, type Dialog, nowIso, resetMessage } from './state';
 import type { WorkflowTask } from './task';
 import { runTurn, type TurnOptions } from './turn';
@@ -20,7 +20,8 @@ type Incoming = NonNullable<TurnOptions['incoming']>;
  */
 async function withStoredMedia(dialog: Dialog, task: WorkflowTask, item: MessageItem): Promise<Incoming> {
   const { message, receivedAt } = item;
-  if (message.input.kind !== 'media') return { message, receivedAt };
+  // The console sends text and buttons only; it has no files to fetch.
+  if (message.input.kind !== 'media' || dialog.platform === CONSOLE_PLATFORM) return { message, receivedAt };
   try {
     const media = await task.outside(storeIncomingMedia({ botId: dialog.botId, platform: dialog.platform, media: message.input.media }));
     return { message: media ? { ...message, input: { ...message.input, media } } : message, receivedAt };
@@ -76,17 +77,21 @@ async function startTriggered(dialog: Dialog, task: WorkflowTask, triggered: Tri
 
 export async function takeMessage(dialog: Dialog, task: WorkflowTask, item: MessageItem): Promise<void> {
   const message: IncomingMessage = item.message;
+  dialog.lastUserMessageAt = item.receivedAt;
   dialog.replyContext = message.replyContext ?? dialog.replyContext;
   // The profile as the platform last described the user.
   if (message.user) dialog.state = { ...dialog.state, user: message.user };
   const incoming = await withStoredMedia(dialog, task, item);
   if (!dialog.scenario) await ensureScenario(dialog, false);
-  const triggered = await triggeredScenario(dialog, incoming.message.input);
+  const begins = beginsConversation(dialog, message.input);
+  // An operator trying a version on the console: the conversation runs on it, whatever triggers match.
+  const named = begins ? await namedScenario(dialog, message) : null;
+  const triggered = named ? null : await triggeredScenario(dialog, incoming.message.input);
   if (triggered) return startTriggered(dialog, task, triggered, incoming);
 
-  const begins = beginsConversation(dialog, message.input);
   // A new conversation runs on the bot's current scenario; a running one keeps its version.
-  if (begins && dialog.revision > 0) await ensureScenario(dialog, true);
+  if (named) dialog.scenario = named;
+  else if (begins && dialog.revision > 0) await ensureScenario(dialog, true);
   if (begins) dialog.startedAt = item.receivedAt;
   const leading = begins && dialog.scenario ? [conversationStarted(dialog, dialog.revision > 0 ? 'restart' : 'first_message')] : [];
   if (incoming.storeError) leading.push(storeFailed(dialog.state.currentStep, incoming.storeError));

@@ -9,7 +9,7 @@ const USER_AGENT = 'DiscordBot (https://github.com/getinn/bot-engine, 0.1.0)';
 export interface DiscordCall {
   method: string;
   path: string;
-  httpMethod: 'GET' | 'POST';
+  httpMethod: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Bot token for `Authorization: Bot ...`; interaction webhooks need none. */
   botToken?: string;
   json?: unknown;

@@ -1,10 +1,14 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { type GatewayMessageCreateDispatchData, MessageType } from 'discord-api-types/v10';
+import { cutText } from '../../engine/bounds';
 import type { UserInput } from '../../engine/types';
 import { WebhookAuthError } from '../errors';
 import { isRecord } from '../shared/http';
+import { parseCommand } from '../shared/text';
 import { userField } from '../shared/user';
 import type { IncomingMessage, WebhookRequest, WebhookResult } from '../types';
-import { ComponentType, InteractionResponseType, InteractionType, type DiscordInteraction } from './wire';
+import { attachmentInput } from './attachments';
+import { CommandOptionType, ComponentType, InteractionResponseType, InteractionType, type DiscordInteraction } from './wire';
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw 32-byte key follows it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -12,7 +16,10 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 export const SIGNATURE_WINDOW_SECONDS = 5 * 60;
 /** Interaction tokens are valid for 15 minutes; a minute of margin covers clock skew and retries. */
 const INTERACTION_TOKEN_TTL_MS = 14 * 60 * 1000;
-/** The application command whose `text` option is a free-text answer (Discord has no plain messages over HTTP). */
+/**
+ * The application command whose `text` option is a free-text answer (Discord has no plain messages
+ * over HTTP), and whose `file` attachment option is a file the user sends.
+ */
 export const ANSWER_COMMAND = 'answer';
 
 const keys = new Map<string, KeyObject>();
@@ -102,6 +109,11 @@ function commandInput(interaction: DiscordInteraction): UserInput | null {
   const options = interaction.data?.options ?? [];
   if (name === ANSWER_COMMAND) {
     const text = options.find((option) => option.name === 'text')?.value;
+    const file = options.find((option) => option.type === CommandOptionType.Attachment)?.value;
+    const attachments = interaction.data?.resolved?.attachments;
+    if (typeof file === 'string' && isRecord(attachments) && Object.hasOwn(attachments, file)) {
+      return attachmentInput(attachments[file], typeof text === 'string' ? text : undefined);
+    }
     return typeof text === 'string' ? { kind: 'text', text } : null;
   }
   const args = options
@@ -125,6 +137,54 @@ function componentInput(interaction: DiscordInteraction): UserInput | null {
 function modalInput(interaction: DiscordInteraction): UserInput | null {
   const value = interaction.data?.components?.flatMap((row) => row.components).find((component) => component.value !== undefined)?.value;
   return value === undefined ? null : { kind: 'text', text: value };
+}
+
+/** What makes a Gateway message input to a dialog, besides being a direct message. */
+export interface GatewayListening {
+  /** The bot's own user id (READY `user.id`): its messages, and a leading mention of it, are not input. */
+  selfId?: string;
+  /** Guild channels and threads (connection setting `channel_ids`) whose messages are input. */
+  channelIds: ReadonlySet<string>;
+}
+
+/** What a person writes: a message or a reply; joins, pins, thread starts and the like are not. */
+const PERSON_MESSAGE_TYPES: ReadonlySet<unknown> = new Set([MessageType.Default, MessageType.Reply]);
+const SNOWFLAKE = /^\d{1,20}$/;
+
+/**
+ * A Gateway `MESSAGE_CREATE` as a user message: a direct message, or one in a listed channel or
+ * thread; never a bot's (this one's included), a webhook's or a system message. The chat is the
+ * channel (everyone in a listed channel shares its dialog); the message id is the dedupe key.
+ */
+export function normalizeGatewayMessage(message: GatewayMessageCreateDispatchData, listening: GatewayListening): IncomingMessage | null {
+  if (!isRecord(message) || !isRecord(message.author)) return null;
+  const { id, channel_id: channelId, author } = message;
+  if (typeof id !== 'string' || !SNOWFLAKE.test(id) || typeof channelId !== 'string' || !SNOWFLAKE.test(channelId)) return null;
+  if (author.bot === true || message.webhook_id !== undefined || author.id === listening.selfId) return null;
+  if (!PERSON_MESSAGE_TYPES.has(message.type)) return null;
+  if (message.guild_id !== undefined && !listening.channelIds.has(channelId)) return null;
+  const input = gatewayInput(message, listening.selfId);
+  if (!input) return null;
+  const member = isRecord(message.member) ? message.member : undefined;
+  return {
+    platform: 'discord',
+    chatId: channelId,
+    messageId: id,
+    ...userField({ id: author.id, name: member?.nick || author.global_name || author.username, username: author.username }),
+    input,
+    ...sentAt(id),
+  };
+}
+
+function gatewayInput(message: GatewayMessageCreateDispatchData, selfId: string | undefined): UserInput | null {
+  let text = typeof message.content === 'string' ? cutText(message.content).trim() : '';
+  // In a channel people address the bot as `@bot Anna`; the mention is not part of the answer.
+  if (selfId && SNOWFLAKE.test(selfId)) text = text.replace(new RegExp(`^(?:<@!?${selfId}>\\s*)+`), '');
+  const attachment: unknown = Array.isArray(message.attachments) ? message.attachments[0] : undefined;
+  if (isRecord(attachment)) return attachmentInput(attachment, text || undefined);
+  if (!text) return null;
+  const command = parseCommand(text);
+  return command ? { kind: 'command', ...command } : { kind: 'text', text };
 }
 
 /** Discord ids are snowflakes: milliseconds since 2015-01-01 in the high bits. */

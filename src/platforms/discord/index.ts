@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { headerToken } from '../shared/http';
-import type { PlatformAdapter } from '../types';
+import type { PlatformAdapter, PlatformContext } from '../types';
 import { callDiscord } from './api';
 import { handleDiscordWebhook } from './inbound';
 import { sendDiscord } from './outbound';
-import type { DiscordUser } from './wire';
+import type { DiscordApplication, DiscordUser } from './wire';
 
 export const discordCredentials = z.object({
   application_id: z.string().regex(/^\d+$/, 'must be the numeric application ID'),
@@ -13,9 +13,21 @@ export const discordCredentials = z.object({
 });
 export type DiscordCredentials = z.infer<typeof discordCredentials>;
 
+/** `PATCH /applications/@me` (Edit Current Application): only the endpoint URL changes. */
+async function editInteractionsEndpoint(ctx: PlatformContext, credentials: DiscordCredentials, url: string | null): Promise<void> {
+  await callDiscord<DiscordApplication>(ctx, {
+    method: 'editCurrentApplication',
+    path: '/applications/@me',
+    httpMethod: 'PATCH',
+    botToken: credentials.bot_token,
+    json: { interactions_endpoint_url: url },
+    secrets: [credentials.bot_token],
+  });
+}
+
 /**
- * Discord application over HTTP interactions (slash commands and buttons). The Interactions
- * Endpoint URL and the commands are set up outside this API: see docs/platforms.md.
+ * Discord application over HTTP interactions (slash commands and buttons). Registering the webhook
+ * sets the application's Interactions Endpoint URL: see docs/platforms.md.
  */
 export const discordAdapter: PlatformAdapter<DiscordCredentials> = {
   name: 'discord',
@@ -38,5 +50,17 @@ export const discordAdapter: PlatformAdapter<DiscordCredentials> = {
       secrets: [credentials.bot_token],
     });
     return { ok: true, info: { id: me.id, username: me.username, global_name: me.global_name, bot: me.bot } };
+  },
+
+  /** The application's Interactions Endpoint URL; Discord checks it with a signed PING before it answers. */
+  async registerWebhook(ctx, credentials, url) {
+    await editInteractionsEndpoint(ctx, credentials, url);
+    return 'registered';
+  },
+
+  /** Without an endpoint URL, Discord sends interactions over the Gateway instead. */
+  async unregisterWebhook(ctx, credentials) {
+    await editInteractionsEndpoint(ctx, credentials, null);
+    return true;
   },
 };

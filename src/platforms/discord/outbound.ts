@@ -1,6 +1,7 @@
 import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
 import { BUTTONS_ONLY_TEXT, requireUrl } from '../shared/outgoing';
 import { splitText, truncate } from '../shared/text';
+import { markdownChunks } from '../shared/markdown';
 import { MessageParts } from '../shared/parts';
 import type { PlatformContext, SendProgress, SendResult } from '../types';
 import { DiscordApiError, callDiscord } from './api';
@@ -78,7 +79,7 @@ export async function sendDiscord(
   const buttons = message.buttons ?? [];
   const text = message.text && message.text.length > 0 ? message.text : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
   if (text !== undefined) {
-    const chunks = splitText(text, TEXT_LIMIT);
+    const chunks = message.format === 'markdown' && text === message.text ? markdownChunks(text, 'discord', TEXT_LIMIT) : splitText(text, TEXT_LIMIT);
     for (const [index, chunk] of chunks.entries()) {
       const last = index === chunks.length - 1;
       await parts.part(() =>

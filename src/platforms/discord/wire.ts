@@ -22,11 +22,33 @@ export interface DiscordUser {
   bot?: boolean;
 }
 
+/** The application object (Get/Edit Current Application), the fields we read. */
+export interface DiscordApplication {
+  id: string;
+  name: string;
+  interactions_endpoint_url?: string | null;
+}
+
+export const CommandOptionType = { String: 3, Attachment: 11 } as const;
+
 export interface DiscordCommandOption {
   name: string;
   type: number;
+  /** For an attachment option, the id of the attachment in `data.resolved.attachments`. */
   value?: string | number | boolean;
   options?: DiscordCommandOption[];
+}
+
+/** A file on a message or in a command's attachment option; `url` is a signed CDN URL. */
+export interface DiscordAttachment {
+  id: string;
+  filename: string;
+  content_type?: string;
+  /** Bytes, as Discord declares them. */
+  size: number;
+  url: string;
+  proxy_url?: string;
+  description?: string;
 }
 
 export interface DiscordButton {
@@ -64,6 +86,7 @@ export interface DiscordInteraction {
     component_type?: number;
     values?: string[];
     components?: { type: number; components: { type: number; custom_id: string; value?: string }[] }[];
+    resolved?: { attachments?: Record<string, DiscordAttachment> };
   };
   message?: { id: string; content?: string; components?: DiscordActionRow[] };
 }

@@ -2,8 +2,10 @@ import type { Button, OutgoingMessage } from '../../engine/types';
 import { GraphApiError, callGraph } from '../shared/meta';
 import { BUTTONS_ONLY_TEXT, mediaLinkText, requireUrl } from '../shared/outgoing';
 import { splitText, truncate } from '../shared/text';
+import { markdownChunks } from '../shared/markdown';
 import { MessageParts, type PartOutcome } from '../shared/parts';
 import type { PlatformContext, SendProgress, SendResult } from '../types';
+import type { OutsideWindow } from '../window';
 import type { MsQuickReply, MsSendRequest, MsSendResponse } from './wire';
 
 export const TEXT_LIMIT = 2000;
@@ -32,6 +34,7 @@ export async function sendMessenger(
   psid: string,
   message: OutgoingMessage,
   progress?: SendProgress,
+  outside?: OutsideWindow,
 ): Promise<SendResult> {
   const post = (request: MsSendRequest) =>
     callGraph<MsSendResponse>(ctx, {
@@ -43,8 +46,10 @@ export async function sendMessenger(
       json: request,
     });
   const recipient = { id: psid };
+  const tag = outside?.messengerTag;
+  const kind = tag ? ({ messaging_type: 'MESSAGE_TAG', tag } as const) : ({ messaging_type: 'RESPONSE' } as const);
   const sendText = async (text: string, quickReplies?: MsQuickReply[]): Promise<PartOutcome> => {
-    const response = await post({ recipient, messaging_type: 'RESPONSE', message: { text, ...(quickReplies ? { quick_replies: quickReplies } : {}) } });
+    const response = await post({ recipient, ...kind, message: { text, ...(quickReplies ? { quick_replies: quickReplies } : {}) } });
     return { messageIds: [response.message_id ?? ''] };
   };
   const parts = new MessageParts(progress);
@@ -65,7 +70,7 @@ export async function sendMessenger(
       try {
         const response = await post({
           recipient,
-          messaging_type: 'RESPONSE',
+          ...kind,
           message: { attachment: { type: ATTACHMENT_TYPES[item.type], payload: { url, is_reusable: true } } },
         });
         return { messageIds: [response.message_id ?? ''] };
@@ -82,7 +87,7 @@ export async function sendMessenger(
   const buttons = message.buttons ?? [];
   const text = message.text && message.text.length > 0 ? message.text : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
   if (text !== undefined) {
-    const chunks = splitText(text, TEXT_LIMIT);
+    const chunks = message.format === 'markdown' && text === message.text ? markdownChunks(text, 'messenger', TEXT_LIMIT) : splitText(text, TEXT_LIMIT);
     for (const [index, chunk] of chunks.entries()) {
       const last = index === chunks.length - 1;
       await parts.part(() => sendText(chunk, last && buttons.length > 0 ? quickReplies(buttons) : undefined));

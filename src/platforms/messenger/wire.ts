@@ -2,6 +2,7 @@
  * Messenger Platform payloads (https://developers.facebook.com/docs/messenger-platform): the `page`
  * webhook's `messaging` events and the Send API.
  */
+import type { MessengerTag } from '../window';
 
 export interface MsAttachment {
   /** `image`, `video`, `audio`, `file`, `location`, `fallback`, `template`, `reel`, `ig_reel`, or a kind added later. */
@@ -48,6 +49,8 @@ export type MsOutboundMessage =
 
 export type MsSendRequest =
   | { recipient: { id: string }; messaging_type: 'RESPONSE'; message: MsOutboundMessage }
+  /** Outside the 24-hour window: a message tag says why it may still go. */
+  | { recipient: { id: string }; messaging_type: 'MESSAGE_TAG'; tag: MessengerTag; message: MsOutboundMessage }
   | { recipient: { id: string }; sender_action: 'typing_on' | 'typing_off' | 'mark_seen' };
 
 export interface MsSendResponse {

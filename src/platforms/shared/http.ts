@@ -13,7 +13,7 @@ export interface PlatformRequest {
   /** The platform's name of the call (`sendMessage`, `chat.postMessage`, ...): used in errors, never the URL. */
   method: string;
   url: string;
-  httpMethod: 'GET' | 'POST';
+  httpMethod: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   headers?: Record<string, string>;
   /** Sent as JSON when present. */
   json?: unknown;

@@ -77,13 +77,15 @@ export interface GraphCall {
   platform: MetaPlatform;
   method: string;
   path: string;
-  httpMethod: 'GET' | 'POST';
+  httpMethod: 'GET' | 'POST' | 'DELETE';
   accessToken: string;
+  /** The token as the JSON body's `access_token`: an app token holds the app secret, which need not be fit for a header. */
+  accessTokenInBody?: boolean;
   query?: Record<string, string>;
   json?: unknown;
 }
 
-/** One Graph API call with the token in the `Authorization` header, never in the URL. */
+/** One Graph API call with the token in the `Authorization` header (or the body), never in the URL. */
 export async function callGraph<T>(ctx: PlatformContext, call: GraphCall): Promise<T> {
   const query = call.query ? `?${new URLSearchParams(call.query).toString()}` : '';
   const response = await callPlatform(ctx, {
@@ -91,8 +93,8 @@ export async function callGraph<T>(ctx: PlatformContext, call: GraphCall): Promi
     method: call.method,
     url: `${ctx.apiBase.replace(/\/+$/, '')}/${call.path}${query}`,
     httpMethod: call.httpMethod,
-    headers: { authorization: `Bearer ${call.accessToken}` },
-    json: call.json,
+    headers: call.accessTokenInBody ? {} : { authorization: `Bearer ${call.accessToken}` },
+    json: call.accessTokenInBody ? { ...(call.json as Record<string, unknown>), access_token: call.accessToken } : call.json,
     secrets: [call.accessToken],
   });
   const error = isRecord(response.body) && isRecord(response.body.error) ? (response.body.error as unknown as GraphError) : undefined;

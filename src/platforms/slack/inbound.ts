@@ -1,6 +1,7 @@
 import type { UserInput } from '../../engine/types';
 import { WebhookAuthError } from '../errors';
 import { hmacSha256Hex, safeEqual } from '../shared/crypto';
+import { declaredMedia, type MediaInput } from '../shared/files';
 import { isRecord } from '../shared/http';
 import { parseCommand } from '../shared/text';
 import { userField } from '../shared/user';
@@ -85,17 +86,19 @@ function messageInput(message: SlackMessageEvent): UserInput | null {
     .replace(/^(?:<@[A-Z0-9]+>\s*)+/, '')
     .trim();
   const file = message.files?.[0];
-  if (file) return { kind: 'media', media: { ...fileMedia(file), ...(text ? { caption: text } : {}) } };
+  const media = isRecord(file) ? fileMedia(file, text) : null;
+  if (media) return { kind: 'media', media };
   if (!text) return null;
   const command = parseCommand(text);
   return command ? { kind: 'command', ...command } : { kind: 'text', text };
 }
 
-function fileMedia(file: SlackFile): { type: 'image' | 'video' | 'audio' | 'document'; media_id: string; mime?: string; url?: string } {
-  const mime = file.mimetype;
-  const type = mime?.startsWith('image/') ? 'image' : mime?.startsWith('video/') ? 'video' : mime?.startsWith('audio/') ? 'audio' : 'document';
-  // url_private needs the bot token to download; the caller resolves it by file id.
-  return { type, media_id: file.id, ...(mime ? { mime } : {}), ...(file.url_private ? { url: file.url_private } : {}) };
+/**
+ * Both URLs need the bot token; `url_private_download` serves the bytes itself, where `url_private`
+ * may redirect (PDFs), and downloads follow no redirects (src/media/incoming.ts).
+ */
+function fileMedia(file: SlackFile, caption: string): MediaInput | null {
+  return declaredMedia({ id: file.id, url: file.url_private_download ?? file.url_private, mime: file.mimetype, size: file.size, caption });
 }
 
 function handleInteraction(payloadText: string): WebhookResult {

@@ -1,6 +1,7 @@
 import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
 import { BUTTONS_ONLY_TEXT, requireUrl } from '../shared/outgoing';
 import { splitText, truncate } from '../shared/text';
+import { markdownChunks } from '../shared/markdown';
 import { MessageParts, type PartOutcome } from '../shared/parts';
 import type { PlatformContext, SendProgress, SendResult } from '../types';
 import { callSlack } from './api';
@@ -38,16 +39,19 @@ export async function sendSlack(
   for (const item of message.media ?? []) await parts.part(() => post(mediaMessage(item)));
 
   const buttons = message.buttons ?? [];
+  const markdown = message.format === 'markdown' ? message.text : undefined;
+  const limit = buttons.length === 0 ? TEXT_LIMIT : SECTION_LIMIT;
   const text = message.text && message.text.length > 0 ? escapeSlack(message.text) : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
   if (text === undefined) return parts.result(false);
+  const chunks = markdown ? markdownChunks(markdown, 'slack', limit) : splitText(text, limit);
+  const format = markdown ? { mrkdwn: true } : {};
   if (buttons.length === 0) {
-    for (const chunk of splitText(text, TEXT_LIMIT)) await parts.part(() => post({ text: chunk }));
+    for (const chunk of chunks) await parts.part(() => post({ text: chunk, ...format }));
     return parts.result(false);
   }
-  const chunks = splitText(text, SECTION_LIMIT);
   const last = chunks.pop() as string;
-  for (const chunk of chunks) await parts.part(() => post({ text: chunk }));
-  await parts.part(() => post({ text: last, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: last } }, ...actionBlocks(buttons)] }));
+  for (const chunk of chunks) await parts.part(() => post({ text: chunk, ...format }));
+  await parts.part(() => post({ text: last, ...format, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: last } }, ...actionBlocks(buttons)] }));
   return parts.result(false);
 }
 

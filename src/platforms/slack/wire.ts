@@ -3,12 +3,16 @@
  * posts, Block Kit, and the Web API answers this adapter uses.
  */
 
+/** A file shared in a message; `url_private*` serve its bytes to the bot token only. */
 export interface SlackFile {
   id: string;
   name?: string;
   mimetype?: string;
   filetype?: string;
+  /** Bytes, as Slack declares them. */
+  size?: number;
   url_private?: string;
+  url_private_download?: string;
 }
 
 export interface SlackMessageEvent {
@@ -86,6 +90,8 @@ export interface SlackPostMessage {
   blocks?: SlackBlock[];
   thread_ts?: string;
   unfurl_links?: boolean;
+  /** Whether Slack reads `text` as mrkdwn (its default); set for markdown messages to say so. */
+  mrkdwn?: boolean;
 }
 
 export interface SlackMethods {

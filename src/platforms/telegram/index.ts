@@ -45,10 +45,12 @@ export const telegramAdapter: PlatformAdapter<TelegramCredentials> = {
       allowed_updates: ALLOWED_UPDATES,
       drop_pending_updates: false,
     });
+    return 'registered';
   },
 
   async unregisterWebhook(ctx, credentials) {
     // Updates sent meanwhile are kept by Telegram for a day, and arrive once the webhook is set again.
     await callTelegram(ctx, credentials.token, 'deleteWebhook', { drop_pending_updates: false });
+    return true;
   },
 };

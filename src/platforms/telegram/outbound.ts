@@ -2,6 +2,7 @@ import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
 import { PlatformApiError } from '../errors';
 import { BUTTONS_ONLY_TEXT, mediaLinkText, requireUrl } from '../shared/outgoing';
 import { splitText } from '../shared/text';
+import { markdownChunks } from '../shared/markdown';
 import { MessageParts, type PartOutcome } from '../shared/parts';
 import type { PlatformContext, SendProgress, SendResult } from '../types';
 import { callTelegram } from './api';
@@ -56,13 +57,16 @@ export async function sendTelegram(
 
   const text = message.text && message.text.length > 0 ? message.text : keyboard ? BUTTONS_ONLY_TEXT : undefined;
   if (text !== undefined) {
-    const chunks = splitText(text, TEXT_LIMIT);
+    // Markdown goes as Telegram HTML, measured as written (Telegram counts the text after parsing: never more).
+    const markdown = message.format === 'markdown' && text === message.text;
+    const chunks = markdown ? markdownChunks(text, 'telegram', TEXT_LIMIT) : splitText(text, TEXT_LIMIT);
     for (const [index, chunk] of chunks.entries()) {
       const last = index === chunks.length - 1;
       await parts.part(async () => {
         const sent = await callTelegram(ctx, token, 'sendMessage', {
           chat_id: chatId,
           text: chunk,
+          ...(markdown ? { parse_mode: 'HTML' } : {}),
           ...(last && keyboard ? { reply_markup: keyboard } : {}),
         });
         return { messageIds: [String(sent.message_id)] };

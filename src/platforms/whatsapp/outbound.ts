@@ -2,9 +2,11 @@ import type { Button, MediaItem, OutgoingMessage } from '../../engine/types';
 import { GraphApiError, callGraph } from '../shared/meta';
 import { BUTTONS_ONLY_TEXT, mediaLinkText, requireUrl } from '../shared/outgoing';
 import { splitText, truncate } from '../shared/text';
+import { markdownChunks } from '../shared/markdown';
 import { MessageParts, type PartOutcome } from '../shared/parts';
 import type { PlatformContext, SendProgress, SendResult } from '../types';
-import type { WaInteractive, WaMediaContent, WaOutboundMessage, WaSendResponse, WaTypingIndicator } from './wire';
+import type { OutsideWindow } from '../window';
+import type { WaInteractive, WaMediaContent, WaOutboundMessage, WaSendResponse, WaTemplate, WaTypingIndicator } from './wire';
 
 export const TEXT_LIMIT = 4096;
 export const INTERACTIVE_BODY_LIMIT = 1024;
@@ -15,6 +17,8 @@ const ROW_TITLE_LIMIT = 24;
 const ROW_DESCRIPTION_LIMIT = 72;
 const BUTTON_ID_LIMIT = 256;
 const ROW_ID_LIMIT = 200;
+/** A template's body holds 1024 characters with its parameters filled in. */
+const TEMPLATE_PARAMETER_LIMIT = 1024;
 /** The label of the button that opens a list; a symbol, since the scenario gives none in any language. */
 export const LIST_BUTTON_LABEL = '☰';
 /** Media Meta could not fetch or take (download/upload error): send a link instead. */
@@ -40,6 +44,7 @@ export async function sendWhatsApp(
   message: OutgoingMessage,
   replyContext: Record<string, string> | undefined,
   progress?: SendProgress,
+  outside?: OutsideWindow,
 ): Promise<SendResult> {
   const post = async (payload: WaOutboundMessage): Promise<string> => {
     const response = await callGraph<WaSendResponse>(ctx, {
@@ -55,6 +60,13 @@ export async function sendWhatsApp(
   const base = { messaging_product: 'whatsapp', recipient_type: 'individual', to } as const;
   const parts = new MessageParts(progress);
   const one = async (payload: WaOutboundMessage): Promise<PartOutcome> => ({ messageIds: [await post(payload)] });
+
+  // Outside the 24-hour window the template is the whole message, one part.
+  const template = outside?.whatsappTemplate;
+  if (template) {
+    await parts.part(() => one({ ...base, type: 'template', template: templatePayload(template) }));
+    return parts.result(false);
+  }
 
   if (replyContext?.message_id) await showTyping(ctx, credentials, replyContext.message_id);
 
@@ -77,7 +89,9 @@ export async function sendWhatsApp(
   const buttons = message.buttons ?? [];
   const text = message.text && message.text.length > 0 ? message.text : buttons.length > 0 ? BUTTONS_ONLY_TEXT : undefined;
   if (text === undefined) return parts.result(false);
-  const chunks = splitText(text, TEXT_LIMIT);
+  const lastLimit = buttons.length > 0 ? INTERACTIVE_BODY_LIMIT : TEXT_LIMIT;
+  const markdown = message.format === 'markdown' && text === message.text;
+  const chunks = markdown ? markdownChunks(text, 'whatsapp', TEXT_LIMIT, lastLimit) : splitText(text, TEXT_LIMIT);
   const last = chunks.pop() as string;
   const tail = buttons.length > 0 ? splitText(last, INTERACTIVE_BODY_LIMIT) : [last];
   const body = tail.pop() as string;
@@ -107,6 +121,20 @@ export function interactive(body: string, buttons: Button[]): WaInteractive {
     ...(button.text.length > ROW_TITLE_LIMIT ? { description: truncate(button.text, ROW_DESCRIPTION_LIMIT) } : {}),
   }));
   return { type: 'list', body: { text: body }, action: { button: LIST_BUTTON_LABEL, sections: [{ rows }] } };
+}
+
+/**
+ * WhatsApp refuses a parameter that is empty, holds a line break or tab, or more than four spaces in
+ * a row (132018), so whitespace runs become one space; an empty one becomes "-".
+ */
+export function templatePayload(template: NonNullable<OutsideWindow['whatsappTemplate']>): WaTemplate {
+  const parameters = template.parameters.map((text) => ({
+    type: 'text' as const,
+    text: truncate(text.replace(/\s+/g, ' ').trim(), TEMPLATE_PARAMETER_LIMIT) || '-',
+  }));
+  const payload: WaTemplate = { name: template.name, language: { code: template.language } };
+  if (parameters.length > 0) payload.components = [{ type: 'body', parameters }];
+  return payload;
 }
 
 function mediaPayload(item: MediaItem, link: string): WaMediaContent {

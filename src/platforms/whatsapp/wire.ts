@@ -75,8 +75,18 @@ export type WaMediaContent =
   | { type: 'audio'; audio: { link: string } }
   | { type: 'document'; document: { link: string; caption?: string; filename?: string } };
 
+/** An approved template message; body parameters fill its `{{1}}`, `{{2}}`, … in order. */
+export interface WaTemplate {
+  name: string;
+  language: { code: string };
+  components?: { type: 'body'; parameters: { type: 'text'; text: string }[] }[];
+}
+
 export type WaOutboundContent =
-  { type: 'text'; text: { body: string; preview_url: boolean } } | { type: 'interactive'; interactive: WaInteractive } | WaMediaContent;
+  | { type: 'text'; text: { body: string; preview_url: boolean } }
+  | { type: 'interactive'; interactive: WaInteractive }
+  | { type: 'template'; template: WaTemplate }
+  | WaMediaContent;
 
 export type WaOutboundMessage = WaOutboundBase & WaOutboundContent;
 
