@@ -8,6 +8,7 @@ import { openApiRoutes } from './routes/openapi';
 import { analyticsRoutes } from './routes/analytics';
 import { botRoutes } from './routes/bots';
 import { codecCors, codecRoutes } from './routes/codec';
+import { consolePage, consoleRoutes } from './routes/console';
 import { dialogRoutes } from './routes/dialogs';
 import { eraseRoutes } from './routes/erase';
 import { healthRoutes } from './routes/health';
@@ -16,7 +17,7 @@ import { metricsRoutes } from './routes/metrics';
 import { mergeRoutes } from './routes/merge';
 import { platformRoutes } from './routes/platforms';
 import { scenarioTestRoutes } from './routes/scenario-tests';
-import { scenarioRoutes } from './routes/scenarios';
+import { isScenarioValidation, scenarioRoutes } from './routes/scenarios';
 import { webhookRoutes, webhookStatusRoutes } from './routes/webhooks';
 
 export type { AppDeps };
@@ -34,7 +35,7 @@ export function createApp(deps: AppDeps): App {
   app.use(requestId(deps.log));
   app.use(errorEnvelope());
   app.use(codecCors(deps.config.temporal.uiOrigin));
-  app.use(body());
+  app.use(body(isScenarioValidation));
 
   const webhooks = webhookRoutes(services);
   const guarded: ApiRouter[] = [
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps): App {
     analyticsRoutes(services),
     mergeRoutes(services),
     codecRoutes(services),
+    consoleRoutes(services),
   ];
   const document = () =>
     openApiDocument(
@@ -59,6 +61,7 @@ export function createApp(deps: AppDeps): App {
 
   const open = [healthRoutes(services), metricsRoutes(services), openApiRoutes(document), webhooks, mediaFileRoutes(services)];
   for (const router of open) app.use(router.routes()).use(router.allowedMethods());
+  app.use(consolePage(deps.config));
 
   app.use(guardV1(deps.config.jwtSecret));
   app.use(auditWrites(services.audit));

@@ -5,8 +5,8 @@
  */
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { IncomingMessage, PlatformName } from '../src/platforms/types';
-import { AppError, conflict, unprocessable } from '../src/errors';
+import type { DialogPlatform, IncomingMessage } from '../src/platforms/types';
+import { AppError, conflict, notFound, unprocessable } from '../src/errors';
 import { type mediaProcessingWorkflow, mediaWorkflowId } from '../workflows/media';
 import {
   botActivatedSignal,
@@ -26,7 +26,7 @@ import {
   updateStateUpdate,
   userMessageSignal,
 } from '../workflows/messages';
-import { deleteClosedRuns, deleteRun, listExecutions, type Run, terminateCurrentRun } from './workflow-executions';
+import { deleteClosedRuns, deleteRun, isNotFound, listExecutions, type Run, terminateCurrentRun } from './workflow-executions';
 
 /** How long a get-or-create waits for a new dialog to load its scenario. */
 const SETTLE_MS = 2000;
@@ -36,7 +36,7 @@ const botQuery = (botId: string) => `${searchAttributes.botId.name} = '${botId.r
 
 /** The API's Temporal client: dialogs started, signalled, queried, updated, stopped and deleted by dialog key or bot. */
 export function dialogClient(temporal: Client, taskQueue: string) {
-  const startOptions = (botId: string, platform: PlatformName, chatId: string) => ({
+  const startOptions = (botId: string, platform: DialogPlatform, chatId: string) => ({
     workflowId: dialogWorkflowId(botId, platform, chatId),
     taskQueue,
     workflowTaskTimeout: DIALOG_WORKFLOW_TASK_TIMEOUT,
@@ -50,7 +50,7 @@ export function dialogClient(temporal: Client, taskQueue: string) {
   });
 
   /** Starts the dialog if it is not running; an existing one is used as it is. */
-  async function ensure(botId: string, platform: PlatformName, chatId: string) {
+  async function ensure(botId: string, platform: DialogPlatform, chatId: string) {
     return temporal.workflow.start(DIALOG_WORKFLOW_TYPE, { ...startOptions(botId, platform, chatId), workflowIdConflictPolicy: 'USE_EXISTING' });
   }
 
@@ -91,7 +91,7 @@ export function dialogClient(temporal: Client, taskQueue: string) {
      * The dialog's state, starting it if there is none. A dialog just started loads its scenario in
      * its first activity; the answer waits a moment for that, so it shows the start step.
      */
-    async state(botId: string, platform: PlatformName, chatId: string): Promise<DialogSnapshot> {
+    async state(botId: string, platform: DialogPlatform, chatId: string): Promise<DialogSnapshot> {
       const handle = await ensure(botId, platform, chatId);
       const deadline = Date.now() + SETTLE_MS;
       for (;;) {
@@ -101,27 +101,32 @@ export function dialogClient(temporal: Client, taskQueue: string) {
       }
     },
 
-    async update(botId: string, platform: PlatformName, chatId: string, request: UpdateStateRequest): Promise<DialogSnapshot> {
+    async update(botId: string, platform: DialogPlatform, chatId: string, request: UpdateStateRequest): Promise<DialogSnapshot> {
       const handle = await ensure(botId, platform, chatId);
       return handle.executeUpdate(updateStateUpdate, { args: [request] }).catch((error) => {
         throw mapUpdateFailure(error);
       });
     },
 
-    async reset(botId: string, platform: PlatformName, chatId: string, request: ResetRequest): Promise<DialogSnapshot> {
+    async reset(botId: string, platform: DialogPlatform, chatId: string, request: ResetRequest): Promise<DialogSnapshot> {
       const handle = await ensure(botId, platform, chatId);
       return handle.executeUpdate(resetUpdate, { args: [request] }).catch((error) => {
         throw mapUpdateFailure(error);
       });
     },
 
-    /** Closes a running dialog's conversation (a merge); answers its final state. */
-    async close(botId: string, platform: PlatformName, chatId: string, request: CloseRequest): Promise<DialogSnapshot> {
-      return temporal.workflow.getHandle(dialogWorkflowId(botId, platform, chatId)).executeUpdate(closeUpdate, { args: [request] });
+    /** Closes a running dialog's conversation (a merge, an operator); answers its final state, 404 when there is no dialog. */
+    async close(botId: string, platform: DialogPlatform, chatId: string, request: CloseRequest): Promise<DialogSnapshot> {
+      return temporal.workflow
+        .getHandle(dialogWorkflowId(botId, platform, chatId))
+        .executeUpdate(closeUpdate, { args: [request] })
+        .catch((error) => {
+          throw isNotFound(error) ? notFound('Dialog') : mapUpdateFailure(error);
+        });
     },
 
     /** Stops the dialog's workflow for an erasure; answers the id of its current run, undefined when it has none. */
-    async stop(botId: string, platform: PlatformName, chatId: string, reason: string): Promise<string | undefined> {
+    async stop(botId: string, platform: DialogPlatform, chatId: string, reason: string): Promise<string | undefined> {
       return (await terminateCurrentRun(temporal, dialogWorkflowId(botId, platform, chatId), reason))?.runId;
     },
 
@@ -131,7 +136,7 @@ export function dialogClient(temporal: Client, taskQueue: string) {
      */
     async deleteHistories(
       botId: string,
-      platform: PlatformName,
+      platform: DialogPlatform,
       chatId: string,
       stoppedRunId: string | undefined,
       mediaIds: readonly string[],

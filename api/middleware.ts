@@ -67,8 +67,10 @@ const JSON_LIMIT = '1mb';
 /**
  * Reads the body once, keeping the exact bytes in `ctx.state.rawBody` (webhook signatures are
  * computed over them) and the parsed JSON in `ctx.request.body`. Multipart is left to its route.
+ * Malformed JSON is a 400, except on paths `readsOwnJson` names: their route reads the text itself
+ * and reports a syntax error at its line and column (scenario validation).
  */
-export function body(): Middleware {
+export function body(readsOwnJson: (path: string) => boolean = () => false): Middleware {
   return async (ctx, next) => {
     const type = ctx.request.type;
     if (ctx.method === 'GET' || ctx.method === 'HEAD' || type === 'multipart/form-data' || (!ctx.request.length && !ctx.get('transfer-encoding'))) {
@@ -81,9 +83,11 @@ export function body(): Middleware {
       try {
         (ctx.request as { body?: unknown }).body = ctx.state.rawBody.length ? JSON.parse(ctx.state.rawBody.toString('utf8')) : undefined;
       } catch (error) {
-        // Not the parser's own message: it quotes the body back, control characters and all.
-        const position = /position (\d+)/.exec((error as Error).message)?.[1];
-        throw badRequest(`The body is not valid JSON${position ? ` (at position ${position})` : ''}.`);
+        if (!readsOwnJson(ctx.path)) {
+          // Not the parser's own message: it quotes the body back, control characters and all.
+          const position = /position (\d+)/.exec((error as Error).message)?.[1];
+          throw badRequest(`The body is not valid JSON${position ? ` (at position ${position})` : ''}.`);
+        }
       }
     }
     await next();

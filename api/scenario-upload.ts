@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import multer from '@koa/multer';
-import { findNodeAtLocation, type Node, parseTree } from 'jsonc-parser';
+import { findNodeAtLocation, type Node, type ParseError, parseTree } from 'jsonc-parser';
 import { z } from 'zod';
 import { validateScenario, validateScenarioText } from '../src/engine';
 import type { Diagnostic, ValidationContext, ValidationResult } from '../src/engine/types';
@@ -106,6 +106,21 @@ function positionIn(text: string, root: Node | undefined, pointer: string): { li
     return { line, column: at - before.lastIndexOf('\n') };
   }
   return undefined;
+}
+
+/**
+ * A scenario sent to be checked, not stored: the file itself, or `{"scenario_data": ...}` as a
+ * scenario is created. Positions are in the text as sent either way: around `scenario_data` the
+ * text is blanked (line breaks kept), so the validator reads the scenario alone, where it stands.
+ */
+export function validateSentScenario(text: string, context: ValidationContext): ValidationResult {
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const wrapped = !errors.length && root?.type === 'object' ? findNodeAtLocation(root, ['scenario_data']) : undefined;
+  if (!wrapped) return validateScenarioText(text, context);
+  const blank = (part: string) => part.replace(/[^\r\n]/g, ' ');
+  const end = wrapped.offset + wrapped.length;
+  return validateScenarioText(blank(text.slice(0, wrapped.offset)) + text.slice(wrapped.offset, end) + blank(text.slice(end)), context);
 }
 
 export interface UploadValidation {

@@ -10,7 +10,7 @@ export type Run = { workflowId: string; runId: string };
 /** gRPC `NOT_FOUND`: the execution is gone already (deleted, or never was). */
 const NOT_FOUND = 5;
 
-const isNotFound = (error: unknown) =>
+export const isNotFound = (error: unknown) =>
   (error as { code?: number; name?: string })?.code === NOT_FOUND || (error as { name?: string })?.name === 'WorkflowNotFoundError';
 
 /** A quoted string of a visibility query; null for text a query cannot hold as it is. */

@@ -43,6 +43,8 @@ function printTotals(file) {
 function runGates() {
   const gates = [
     ['Typecheck', bin('tsc'), ['--noEmit', '-p', path.join(ROOT, 'tsconfig.json')]],
+    // The console runs in a browser: its own DOM-typed project, so server code cannot use browser globals.
+    ['Typecheck (console)', bin('tsc'), ['--noEmit', '-p', path.join(ROOT, 'console', 'tsconfig.json')]],
     ['Lint', bin('eslint'), ['--max-warnings', '0', '.']],
     ['Format', bin('prettier'), ['--check', '--log-level', 'warn', '.']],
   ];
@@ -57,13 +59,25 @@ function runGates() {
   }
 }
 
+/** The operator console's page (served at /console), built when missing or older than its sources. */
+function buildConsole() {
+  try {
+    execFileSync(bin('tsx'), [path.join(ROOT, 'scripts', 'build-console.ts'), '--if-stale'], { cwd: ROOT, stdio: 'inherit' });
+  } catch {
+    console.error('The console did not build (npm run build:console): fix what it printed above.');
+    process.exit(1);
+  }
+}
+
 const [mode, ...rest] = process.argv.slice(2);
 ensureNodeModules();
 const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
 
 if (mode === 'start') {
+  buildConsole();
   run(bin('tsx'), [path.join(ROOT, 'scripts', 'start.ts'), ...rest]);
 } else if (mode === 'test') {
+  buildConsole();
   const { findTemporalCli, findTestServer } = require('./temporal-bin');
   const cli = findTemporalCli();
   const testServer = findTestServer();
@@ -80,6 +94,16 @@ if (mode === 'start') {
   // The API fuzzer (test/adversarial/fuzz.test.ts), installed before jest's clock starts.
   const schemathesis = require('./schemathesis-bin').findSchemathesis();
   if (schemathesis) process.env.SCHEMATHESIS_PATH = schemathesis;
+  // The console's browser tests (test/console), when this run includes them.
+  if (rest.length === 0 || rest.some((arg) => /(^|[\\/])console([\\/]|$)/.test(arg))) {
+    const { findChromium, chromiumMissing } = require('./chromium-bin');
+    const chromium = findChromium();
+    if (!chromium) {
+      console.error(chromiumMissing());
+      process.exit(1);
+    }
+    process.env.CHROMIUM_PATH = chromium;
+  }
   const results = path.join(os.tmpdir(), `jest-results-${process.pid}.json`);
   run(bin('jest'), ['--runInBand', '--json', `--outputFile=${results}`, ...rest], () => printTotals(results));
 } else if (mode === 'test:node24') {

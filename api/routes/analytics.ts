@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dialogAnalytics, scenarioAnalytics } from '../../src/analytics';
 import { notFound, unprocessable } from '../../src/errors';
-import { isPlatformName } from '../../src/platforms';
+import { isDialogPlatform } from '../../src/platforms';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { isoDate, parseQuery } from '../validation';
@@ -47,7 +47,7 @@ export function analyticsRoutes(s: Services): ApiRouter {
     async (ctx) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'read');
       const { platform, chatId } = ctx.params as { platform: string; chatId: string };
-      if (!isPlatformName(platform)) throw notFound('Dialog');
+      if (!isDialogPlatform(platform)) throw notFound('Dialog');
       const key = { bot_id: bot.id, platform, chat_id: chatId };
       if (!(await s.dialogs.get(key))) throw notFound('Dialog');
       ctx.body = await dialogAnalytics(s.db, key);

@@ -3,19 +3,19 @@ import { z } from 'zod';
 import { checkData, TooLarge } from '../../src/engine/bounds';
 import { AppError, notFound } from '../../src/errors';
 import { mediaService } from '../../src/media';
-import { isPlatformName } from '../../src/platforms';
+import { isDialogPlatform } from '../../src/platforms';
 import type { JsonValue } from '../../src/engine/types';
-import type { PlatformName } from '../../src/platforms/types';
+import type { DialogPlatform } from '../../src/platforms/types';
 import type { Services } from '../deps';
 import { dialogJson, dialogPdf, dialogXml, historyCsv } from '../dialog-export';
 import { ApiRouter } from '../openapi';
-import { dialogListItemSchema, dialogSchema, historyItemSchema, jsonValue, pageOf, platformName } from '../schemas';
+import { dialogListItemSchema, dialogPlatformName, dialogSchema, historyItemSchema, jsonValue, pageOf } from '../schemas';
 import { confirmation, isoDate, page, pagination, parseBody, parseQuery } from '../validation';
 
 const DIALOG_STATUSES = ['active', 'completed', 'abandoned', 'handoff', 'failed'] as const;
 
 const listQuery = pagination.extend({
-  platform: platformName.optional(),
+  platform: dialogPlatformName.optional(),
   status: z.enum(DIALOG_STATUSES).optional(),
   from_date: isoDate.optional().describe('last interaction at or after'),
   to_date: isoDate.optional().describe('last interaction at or before'),
@@ -80,7 +80,7 @@ export function dialogRoutes(s: Services): ApiRouter {
   const dialogKey = async (ctx: Context, access: 'read' | 'write') => {
     const bot = await s.botFor(ctx, ctx.params.botId, access);
     const { platform, chatId } = ctx.params as { platform: string; chatId: string };
-    if (!isPlatformName(platform)) throw notFound('Dialog');
+    if (!isDialogPlatform(platform)) throw notFound('Dialog');
     return { bot_id: bot.id, platform, chat_id: chatId };
   };
   /** Authorizes first, so another account's caller learns nothing, not even its rate limit. */
@@ -88,7 +88,7 @@ export function dialogRoutes(s: Services): ApiRouter {
     ctx.state.dialogKey = await dialogKey(ctx, level);
     return next();
   };
-  const keyOf = (ctx: Context) => ctx.state.dialogKey as { bot_id: string; platform: PlatformName; chat_id: string };
+  const keyOf = (ctx: Context) => ctx.state.dialogKey as { bot_id: string; platform: DialogPlatform; chat_id: string };
 
   router.op(
     'get',
@@ -171,6 +171,23 @@ export function dialogRoutes(s: Services): ApiRouter {
         await s.workflows.reset(key.bot_id, key.platform, key.chat_id, { to_checkpoint: q.to_checkpoint }),
         s.now(),
       );
+    },
+  );
+
+  router.op(
+    'post',
+    `${path}/close`,
+    {
+      summary: 'Close the dialog’s conversation (status completed, no step); a later message starts a new one; history is kept',
+      tag: 'dialogs',
+      success: { status: 200, schema: dialogSchema },
+      errors: [403, 404, 409, 429],
+    },
+    access('write'),
+    limited,
+    async (ctx) => {
+      const key = keyOf(ctx);
+      ctx.body = await media.signUserFiles(key.bot_id, await s.workflows.close(key.bot_id, key.platform, key.chat_id, { reason: 'operator' }), s.now());
     },
   );
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../../src/errors';
 import type { DialogKey } from '../../src/db/dialogs';
 import { mediaService } from '../../src/media';
-import { isPlatformName } from '../../src/platforms';
+import { isDialogPlatform } from '../../src/platforms';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { confirmation, parseQuery } from '../validation';
@@ -69,7 +69,7 @@ export function eraseRoutes(s: Services): ApiRouter {
     async (ctx, next) => {
       const bot = await s.botFor(ctx, ctx.params.botId, 'write');
       const { platform, chatId } = ctx.params as { platform: string; chatId: string };
-      if (!isPlatformName(platform)) throw notFound('Dialog');
+      if (!isDialogPlatform(platform)) throw notFound('Dialog');
       ctx.state.dialogKey = { bot_id: bot.id, platform, chat_id: chatId };
       // Set before anything can fail, so no record of this request names the chat.
       ctx.state.auditPath = `/v1/bots/${bot.id}/dialogs/${platform}/${ERASED_CHAT}/erase`;

@@ -1,19 +1,25 @@
 import { z } from 'zod';
 import { validateScenario } from '../../src/engine';
 import type { ScenarioRecord } from '../../src/db/scenarios';
-import { conflict } from '../../src/errors';
+import { badRequest, conflict } from '../../src/errors';
 import type { Services } from '../deps';
 import { ApiRouter } from '../openapi';
 import { activationTestsQuery, checkSuite, createTestsQuery } from '../scenario-suites';
 import { exportText, invalidScenario, scenarioVersions, testsField, versionResult, versionView, withTests } from '../scenario-versions';
-import { describedJson, jsonValue, pageOf, scenarioSchema } from '../schemas';
-import { page, pagination, parseBody, parseQuery, queryInteger, contentRule, visibleName } from '../validation';
+import { validateSentScenario } from '../scenario-upload';
+import { describedJson, diagnosticDetails, diagnosticSchema, jsonValue, pageOf, scenarioSchema } from '../schemas';
+import { hasNul, page, pagination, parseBody, parseQuery, queryInteger, contentRule, visibleName } from '../validation';
 import { addCloneRoute, addUploadRoute } from './scenario-import';
 
 // Any JSON is accepted here: what is wrong inside a scenario is the engine's to say, with paths (422).
 const scenarioData = describedJson('the scenario document (docs/scenario-format.md)');
 const scenarioInput = z.object({ name: visibleName(), scenario_data: scenarioData });
 const scenarioUpdate = z.object({ scenario_data: scenarioData }).strict();
+const validateInput = describedJson('the scenario file itself, or {"scenario_data": ...} as a scenario is created');
+const validationResult = z.object({ valid: z.literal(true), warnings: z.array(diagnosticSchema) });
+
+/** The path of scenario validation, whose route reads the JSON text itself (api/middleware.ts `body`). */
+export const isScenarioValidation = (path: string) => /^\/v1\/bots\/[^/]+\/scenarios\/validate$/.test(path);
 const listQuery = pagination.extend({
   active_only: z.enum(['true', 'false']).optional(),
   version: queryInteger(
@@ -71,6 +77,35 @@ export function scenarioRoutes(s: Services): ApiRouter {
       });
       ctx.status = 201;
       ctx.body = { ...versionView(created), ...testsField(query.run_tests, tests) };
+    },
+  );
+
+  router.op(
+    'post',
+    '/v1/bots/:botId/scenarios/validate',
+    {
+      summary:
+        'Check a scenario without storing it (editors call it as the operator types): 200 with its warnings, or 422 with each error’s path, line and column in the text as sent',
+      tag: 'scenarios',
+      body: validateInput,
+      success: { status: 200, schema: validationResult },
+      errors: [400, 404, 413, 415, 422, 429],
+    },
+    async (ctx, next) => {
+      await s.botFor(ctx, ctx.params.botId, 'read');
+      // A check changes nothing: no audit entry for it.
+      ctx.state.accountId = undefined;
+      await next();
+    },
+    s.rateLimit('scenario_validations'),
+    async (ctx) => {
+      // 415 for another media type; 400 for a NUL character, which no stored version may hold.
+      parseBody(ctx, z.unknown());
+      const text = ctx.state.rawBody.toString('utf8').replace(/^\uFEFF/, '');
+      if (hasNul(text)) throw badRequest('The scenario text contains a NUL character.');
+      const result = validateSentScenario(text, await contextOf(ctx.params.botId));
+      if (!result.valid) throw invalidScenario(result.errors);
+      ctx.body = { valid: true, warnings: diagnosticDetails(result.warnings) };
     },
   );
 

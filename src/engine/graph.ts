@@ -9,8 +9,8 @@ import { toPointer } from './positions';
 import { didYouMean, type Path, type Report } from './report';
 import type { JsonValue, Scenario, Step } from './types';
 
-/** The steps a step can lead to, with the path of each reference. */
-function references(id: string, step: Step, settings: Scenario['settings']): { target: string; path: Path; automatic: boolean }[] {
+/** The steps a step can lead to, with the path of each reference (the console draws these edges). */
+export function stepReferences(id: string, step: Step, settings: Scenario['settings']): { target: string; path: Path; automatic: boolean }[] {
   const base: Path = ['steps', id];
   const refs: { target: string; path: Path; automatic: boolean }[] = [];
   step.conditions?.forEach((branch, index) => refs.push({ target: branch.next_step, path: [...base, 'conditions', index, 'next_step'], automatic: true }));
@@ -89,7 +89,7 @@ export function checkGraph(scenario: Scenario, report: Report): void {
   if (settingsTimeoutStep !== undefined && !known.has(settingsTimeoutStep)) reportMissing(settingsTimeoutStep, ['settings', 'timeout', 'step']);
   for (const id of ids) {
     const step = scenario.steps[id];
-    const refs = references(id, step, scenario.settings);
+    const refs = stepReferences(id, step, scenario.settings);
     for (const ref of refs) if (!known.has(ref.target)) reportMissing(ref.target, ref.path);
     const targets = refs.filter((ref) => known.has(ref.target));
     allEdges.set(

@@ -184,8 +184,8 @@ describe.each(DB_KINDS)('API-wide behaviour (%s)', (dbKind) => {
       }
     }
     const viewer = tokenFor(stack, 'viewer', [bot.account]);
-    // A POST that only reads: running a test suite stores and changes nothing.
-    const readsByPost = (path: string) => path.endsWith('/tests/run');
+    // POSTs that only read: running a test suite and validating a scenario store and change nothing.
+    const readsByPost = (path: string) => path.endsWith('/tests/run') || path.endsWith('/scenarios/validate');
     for (const route of routes.filter((r) => r.method !== 'get' && !readsByPost(r.path))) {
       const res = await send(stack.http, route, viewer);
       if (res.status !== 403) throw new Error(`viewer ${route.method.toUpperCase()} ${route.path} answered ${res.status}: ${res.text}`);

@@ -158,6 +158,24 @@ describe.each(DB_KINDS)('operator edits, resets and chat commands (%s)', (dbKind
     ]);
   });
 
+  it('POST close ends the conversation keeping its data and history; the next message starts a new one; an unknown dialog is 404', async () => {
+    const chat = 5104;
+    const at = await atPickTime(chat);
+    const closed = await stack.http.post(`${dialogPath(chat)}/close`).set(bot.headers);
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({ status: 'completed', current_step: null, collected_data: { user_name: 'Anna', guests: 4 } });
+    expect(closed.body.version).toBeGreaterThan(at.version);
+    const events: { kind: string; data: unknown }[] = await stack.db('dialog_events').where({ bot_id: bot.id, chat_id: String(chat), kind: 'dialog_closed' });
+    expect(events.map((event) => (typeof event.data === 'string' ? JSON.parse(event.data) : event.data))).toEqual([
+      expect.objectContaining({ reason: 'operator' }),
+    ]);
+    expect((await history(chat, '&message_type=user')).map((item) => item.text)).toEqual(['start', 'Anna', '4']);
+
+    const again = await say(chat, 'hello');
+    expect(again).toMatchObject({ status: 'active', current_step: 'ask_name' });
+    expect((await stack.http.post(`/v1/bots/${bot.id}/dialogs/telegram/5999/close`).set(bot.headers)).status).toBe(404);
+  });
+
   it('/reset from the chat starts over with fresh data and leaves a system history row', async () => {
     const chat = 5104;
     await atPickTime(chat);
