@@ -3,8 +3,8 @@
  * `GATEWAY_HTTP_HOST:GATEWAY_HTTP_PORT`: 200 while the database and Temporal answer, 503 naming what
  * does not (or `starting`, before the first scan).
  */
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { listenProbe } from '../src/http-probe';
 import type { Logger } from '../src/log';
 import type { Gateway } from './index';
 
@@ -41,10 +41,5 @@ export async function startGatewayHttp(options: GatewayHttpOptions): Promise<Ser
       },
     );
   });
-  server.keepAliveTimeout = 5_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
-  server.listen(options.port, options.host);
-  await once(server, 'listening');
-  return server;
+  return listenProbe(server, options.host, options.port);
 }

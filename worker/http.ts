@@ -7,6 +7,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenProbe } from '../src/http-probe';
 import type { Logger } from '../src/log';
 import { metricsAuthorized, renderProcessMetrics } from '../src/metrics';
 
@@ -104,11 +105,5 @@ export async function startWorkerHttp(options: WorkerHttpOptions): Promise<Serve
       else res.destroy();
     });
   });
-  // A scraper or probe never holds the process open while it drains.
-  server.keepAliveTimeout = 5_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
-  server.listen(options.port, options.host);
-  await once(server, 'listening');
-  return server;
+  return listenProbe(server, options.host, options.port);
 }

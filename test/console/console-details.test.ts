@@ -3,9 +3,9 @@
  * markdown messages in the transcripts, the connection test's sentences, the editor's diagnostics
  * selecting their line, and the dialogs list as cards at phone width.
  */
-import type { Locator, Page } from 'playwright-core';
-import { type FakeTelegram, startFakeTelegram } from '../fakes';
-import { type ConsoleStack, PHONE, scrollsHorizontally, startConsoleStack } from '../support/browser';
+import type { Locator } from 'playwright-core';
+import type { FakeTelegram } from '../fakes';
+import { button, type ConsoleStack, consoleStackPerFile, link, PHONE, scrollsHorizontally } from '../support/browser';
 import { eventually } from '../support/stack';
 
 jest.setTimeout(60_000);
@@ -27,22 +27,9 @@ const scenario = {
 };
 const HOSTILE_NAME = 'a_b *c* <b>x</b>';
 
-const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
-const link = (page: Page, name: string) => page.getByRole('link', { name, exact: true });
-
 let ui: ConsoleStack;
 let telegram: FakeTelegram;
-beforeAll(async () => {
-  telegram = await startFakeTelegram();
-  ui = await startConsoleStack({ apiBases: { telegram: telegram.url } });
-});
-afterAll(async () => {
-  await ui?.close();
-  await telegram?.close();
-});
-afterEach(() => {
-  expect(ui.problems).toEqual([]);
-});
+consoleStackPerFile((started) => ({ ui, telegram } = started));
 
 const createBot = (name: string) => ui.stack.createBot({ platform: 'telegram', credentials: { token: '7000001:AAH-details-token' }, scenario, name });
 

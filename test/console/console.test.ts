@@ -5,8 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import type { Test } from 'supertest';
-import { type FakeTelegram, startFakeTelegram } from '../fakes';
-import { absent, type ConsoleStack, PHONE, scrollsHorizontally, startConsoleStack } from '../support/browser';
+import { absent, button, type ConsoleStack, consoleStackPerFile, link, PHONE, scrollsHorizontally } from '../support/browser';
 import { eventually } from '../support/stack';
 
 jest.setTimeout(60_000);
@@ -47,22 +46,8 @@ const scenarioText = JSON.stringify(scenario, null, 2);
 const brokenText = scenarioText.replace('"next_step": "ask_place"', '"nex_step": "ask_place"');
 const brokenLine = brokenText.split('\n').findIndex((line) => line.includes('"nex_step"')) + 1;
 
-const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
-const link = (page: Page, name: string) => page.getByRole('link', { name, exact: true });
-
 let ui: ConsoleStack;
-let telegram: FakeTelegram;
-beforeAll(async () => {
-  telegram = await startFakeTelegram();
-  ui = await startConsoleStack({ apiBases: { telegram: telegram.url } });
-});
-afterAll(async () => {
-  await ui?.close();
-  await telegram?.close();
-});
-afterEach(() => {
-  expect(ui.problems).toEqual([]);
-});
+consoleStackPerFile((started) => ({ ui } = started));
 
 /**
  * Through the API: an active bot on (fake) Telegram with the scenario as its active default, a draft

@@ -12,6 +12,7 @@
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import type { Role } from '../../api/auth';
+import { type FakeTelegram, startFakeTelegram } from '../fakes';
 import { type DbKind, type StackOptions, startStack } from './stack';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain CommonJS helper, like scripts/temporal-bin.js
@@ -85,6 +86,30 @@ export async function startConsoleStack(options: { db?: DbKind; account?: string
 }
 
 export type ConsoleStack = Awaited<ReturnType<typeof startConsoleStack>>;
+
+/**
+ * A test file's console stack against a fake Telegram: started before its tests (handed to `use`),
+ * closed after them, and after each test no page error or CSP violation.
+ */
+export function consoleStackPerFile(use: (started: { ui: ConsoleStack; telegram: FakeTelegram }) => void): void {
+  let started: { ui: ConsoleStack; telegram: FakeTelegram } | undefined;
+  beforeAll(async () => {
+    const telegram = await startFakeTelegram();
+    started = { ui: await startConsoleStack({ apiBases: { telegram: telegram.url } }), telegram };
+    use(started);
+  });
+  afterAll(async () => {
+    await started?.ui.close();
+    await started?.telegram.close();
+  });
+  afterEach(() => {
+    expect(started?.ui.problems).toEqual([]);
+  });
+}
+
+/** A button or link by its exact accessible name. */
+export const button = (page: Page, name: string) => page.getByRole('button', { name, exact: true });
+export const link = (page: Page, name: string) => page.getByRole('link', { name, exact: true });
 
 /** Whether the page scrolls sideways: its content is wider than the viewport. */
 export async function scrollsHorizontally(page: Page): Promise<boolean> {
