@@ -49,7 +49,9 @@ export function createServices(deps: AppDeps) {
   }
 
   const { temporal, ...shared } = deps;
-  const workflows = dialogClient(temporal, deps.config.temporal.taskQueue);
+  const workflows = dialogClient(temporal, deps.config.temporal.taskQueue, {
+    hasDefaultScenario: async (botId) => (await repos.scenarios.getDefault(botId)) !== undefined,
+  });
   return { ...shared, ...repos, workflows, webhookAuth, now: deps.now ?? Date.now, botFor, rateLimit: createRateLimits(deps.rateLimits) };
 }
 

@@ -35,7 +35,15 @@ const SETTLE_MS = 2000;
 const botQuery = (botId: string) => `${searchAttributes.botId.name} = '${botId.replace(/'/g, '')}'`;
 
 /** The API's Temporal client: dialogs started, signalled, queried, updated, stopped and deleted by dialog key or bot. */
-export function dialogClient(temporal: Client, taskQueue: string) {
+export interface DialogClientOptions {
+  /**
+   * Whether a new dialog of the bot will load a scenario (the bot has a default one): without it,
+   * reading a dialog just started does not wait for a load that never comes. Unset: it waits.
+   */
+  hasDefaultScenario?: (botId: string) => Promise<boolean>;
+}
+
+export function dialogClient(temporal: Client, taskQueue: string, options: DialogClientOptions = {}) {
   const startOptions = (botId: string, platform: DialogPlatform, chatId: string) => ({
     workflowId: dialogWorkflowId(botId, platform, chatId),
     taskQueue,
@@ -94,9 +102,12 @@ export function dialogClient(temporal: Client, taskQueue: string) {
     async state(botId: string, platform: DialogPlatform, chatId: string): Promise<DialogSnapshot> {
       const handle = await ensure(botId, platform, chatId);
       const deadline = Date.now() + SETTLE_MS;
+      let loading: Promise<boolean> | undefined;
       for (;;) {
         const snapshot = await handle.query(stateQuery);
         if (snapshot.scenario_id !== null || snapshot.version > 0 || Date.now() > deadline) return snapshot;
+        loading ??= options.hasDefaultScenario?.(botId) ?? Promise.resolve(true);
+        if (!(await loading)) return snapshot;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
